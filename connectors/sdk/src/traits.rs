@@ -1,0 +1,191 @@
+//! The two connector traits. Both are object-safe (`Arc<dyn Source>`): connectors are chosen at
+//! run time from a connection's `kind` (see the service's `registry.rs`).
+
+use crate::error::ConnectorError;
+use crate::model::Order;
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+/// What a source can do and how its cursor must be driven.
+#[derive(Debug, Clone)]
+pub struct SourceCaps {
+    /// Orders per page the platform allows.
+    pub page_size: u32,
+    pub webhooks: bool,
+    /// How far back each pull re-reads (the platform's cursor is not exact).
+    pub overlap: Duration,
+    /// Newest `updated_at` a pull may ask for, relative to now (Amazon: 2 min; Shopify: 60 s
+    /// because results can arrive out of order).
+    pub settle: Duration,
+    /// PII disappears from the platform after this long (eBay: 14 days for email).
+    pub pii_window: Option<Duration>,
+}
+
+/// Where a pull starts. The engine owns the watermark; the connector only follows `page_token`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullCursor {
+    /// Lower bound on `updated_at`, already moved back by the overlap. `None` = full backfill.
+    pub since: Option<OffsetDateTime>,
+    /// Upper bound on `updated_at` for this window.
+    pub until: OffsetDateTime,
+    /// Opaque continuation inside the window (`None` for the first page).
+    pub page_token: Option<String>,
+}
+
+/// An order the connector could see but not map (bad money, unknown shape). It is recorded and
+/// surfaced in `status` instead of being dropped silently.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub external_id: String,
+    /// Why, without PII.
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Page {
+    pub orders: Vec<Order>,
+    pub rejected: Vec<Rejected>,
+    /// Continuation within the same window; `None` when the window is exhausted.
+    pub next_page_token: Option<String>,
+}
+
+/// A verified webhook reduced to what the engine needs: something changed, go and look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookHint {
+    /// Delivery id for de-duplication (`X-Shopify-Event-Id`, ...).
+    pub dedupe_key: String,
+    pub topic: String,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WebhookError {
+    #[error("signature missing or invalid")]
+    BadSignature,
+    #[error("malformed webhook: {0}")]
+    Malformed(String),
+    #[error("webhooks not supported by this connector")]
+    Unsupported,
+}
+
+#[async_trait]
+pub trait Source: Send + Sync + 'static {
+    fn kind(&self) -> &'static str;
+    fn capabilities(&self) -> SourceCaps;
+    /// One page of orders updated in `[since, until]`, oldest `updated_at` first.
+    async fn pull(&self, cursor: &PullCursor) -> Result<Page, ConnectorError>;
+    /// One order by id (webhook hints, DSR refetches). `Ok(None)` if it does not exist.
+    async fn fetch(&self, external_id: &str) -> Result<Option<Order>, ConnectorError>;
+    /// Verifies and parses a webhook over its raw body.
+    fn parse_webhook(
+        &self,
+        _headers: &http::HeaderMap,
+        _raw_body: &[u8],
+    ) -> Result<WebhookHint, WebhookError> {
+        Err(WebhookError::Unsupported)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkRole {
+    Fulfillment,
+    Tracking,
+    Accounting,
+}
+
+#[derive(Debug, Clone)]
+pub struct SinkCaps {
+    pub role: SinkRole,
+    /// Most deliveries one `deliver_batch` call may carry.
+    pub batch_size: usize,
+    /// The target can update an object it already holds.
+    pub updates: bool,
+    /// `delivery_status` reports when the parcel reached the buyer.
+    pub tracks_delivery: bool,
+}
+
+#[derive(Debug)]
+pub struct DeliveryRequest<'a> {
+    /// The order including its decrypted PII (never logged: `Pii`'s `Debug` redacts).
+    pub order: &'a Order,
+    /// Deterministic per (order, sink, version): the target dedupes this write on it.
+    pub idempotency_key: &'a str,
+    /// Deterministic per (order, sink), the same for every version (32 hex chars): the id of
+    /// *the* object this order becomes at the target (ShipStation `external_shipment_id`,
+    /// Xero `InvoiceNumber` ...), so a lost response can never create a second object.
+    pub object_key: &'a str,
+    /// The target's id from an earlier delivery of this order, if any.
+    pub previous_ref: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub external_ref: String,
+    pub kind: OutcomeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait Sink: Send + Sync + 'static {
+    fn kind(&self) -> &'static str;
+    fn capabilities(&self) -> SinkCaps;
+    async fn deliver(&self, req: DeliveryRequest<'_>) -> Result<DeliveryOutcome, ConnectorError>;
+    /// Delivers several orders; one result per request, in order. The default calls `deliver`
+    /// one by one; targets with a bulk endpoint override it.
+    async fn deliver_batch(
+        &self,
+        reqs: &[DeliveryRequest<'_>],
+    ) -> Vec<Result<DeliveryOutcome, ConnectorError>> {
+        let mut out = Vec::with_capacity(reqs.len());
+        for r in reqs {
+            out.push(
+                self.deliver(DeliveryRequest {
+                    order: r.order,
+                    idempotency_key: r.idempotency_key,
+                    object_key: r.object_key,
+                    previous_ref: r.previous_ref,
+                })
+                .await,
+            );
+        }
+        out
+    }
+    /// When the target saw the parcel delivered, if it has.
+    async fn delivery_status(
+        &self,
+        _external_ref: &str,
+    ) -> Result<Option<Delivered>, ConnectorError> {
+        Ok(None)
+    }
+}
+
+/// What the service hands a connector factory besides config and secrets.
+#[derive(Clone)]
+pub struct ConnectorDeps {
+    pub http: crate::http::HttpClient,
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    /// Where rotated secrets (refresh tokens) of this connection are persisted.
+    pub secrets: std::sync::Arc<dyn crate::auth::SecretsPersister>,
+}
+
+impl ConnectorDeps {
+    /// Real clock, default client, rotated secrets discarded (tools and tests).
+    pub fn standalone() -> Self {
+        Self {
+            http: crate::http::HttpClient::default(),
+            clock: std::sync::Arc::new(crate::clock::SystemClock),
+            secrets: std::sync::Arc::new(crate::auth::DiscardSecrets),
+        }
+    }
+}
