@@ -1,1 +1,8 @@
+//! The service's one integration-test binary. Every test runs on SQLite; with
+//! `ORDERSYNC_TEST_POSTGRES_URL` set, the store suite and the pipeline run on PostgreSQL too,
+//! each in a database of its own.
 
+mod api;
+mod helpers;
+mod pipeline;
+mod store_suite;

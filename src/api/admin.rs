@@ -1,0 +1,376 @@
+//! Admin API v1. A merchant token sees only its own merchant's objects: another merchant's id
+//! answers 404, exactly like an id that does not exist.
+
+use super::{ApiError, ApiState, ssrf};
+use crate::registry;
+use crate::store::{ConnectionRow, OrderQuery, RetentionRow, RouteRow};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine as _;
+use ordersync_sdk::clock::to_micros;
+use ordersync_sdk::{ConnectorDeps, Secrets};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/merchants", post(create_merchant))
+        .route("/connections", post(create_connection).get(list_connections))
+        .route("/connections/{id}", get(get_connection).patch(patch_connection).delete(delete_connection))
+        .route("/connections/{id}/sync", post(sync_connection))
+        .route("/routes", post(create_route))
+        .route("/orders", get(list_orders))
+        .route("/orders/{id}", get(get_order))
+        .route("/orders/{id}/deliveries", get(order_deliveries))
+        .route("/deliveries", get(list_deliveries))
+        .route("/deliveries/{id}/replay", post(replay_delivery))
+        .route("/status", get(status))
+        .route("/retention", get(get_retention))
+        .route("/retention/{marketplace}", put(put_retention))
+        .route("/audit", get(audit))
+}
+
+/// A fresh API token: 32 random bytes, URL-safe base64, prefixed for secret scanners.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("os_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Tokens are stored hashed only.
+pub fn hash_token(t: &str) -> String {
+    Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// The authenticated merchant.
+pub struct Merchant(pub String);
+
+impl FromRequestParts<ApiState> for Merchant {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, s: &ApiState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+        s.store.merchant_by_token(&hash_token(token)).await?.map(Merchant).ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// The operator (`ORDERSYNC_ADMIN_TOKEN`).
+pub struct Operator;
+
+impl FromRequestParts<ApiState> for Operator {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, s: &ApiState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+        let expected = s.admin_token_hash.as_deref().ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", "operator API disabled: ORDERSYNC_ADMIN_TOKEN is not set"))?;
+        // Comparing fixed-length hashes keeps the comparison independent of the token's content.
+        if hmac_eq(hash_token(token).as_bytes(), expected.as_bytes()) { Ok(Operator) } else { Err(ApiError::unauthorized()) }
+    }
+}
+
+fn hmac_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn now(s: &ApiState) -> i64 {
+    to_micros(s.clock.now())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMerchant {
+    name: String,
+}
+
+async fn create_merchant(State(s): State<ApiState>, _op: Operator, Json(body): Json<NewMerchant>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError::unprocessable("name must be 1-200 characters"));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let token = new_token();
+    s.store.create_merchant(&id, name, &hash_token(&token), now(&s)).await?;
+    s.store.audit(Some(&id), "operator", "merchant.created", Some(&id), None, now(&s)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "api_token": token }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewConnection {
+    kind: String,
+    name: Option<String>,
+    #[serde(default)]
+    config: Value,
+    #[serde(default)]
+    secrets: BTreeMap<String, String>,
+}
+
+fn check_urls(s: &ApiState, config: &Value) -> Result<(), ApiError> {
+    for key in ["api_base_url", "token_url", "identity_base_url", "store_url"] {
+        if let Some(u) = config.get(key).and_then(Value::as_str) {
+            ssrf::check(u, s.allow_private_endpoints).map_err(|e| ApiError::unprocessable(format!("{key}: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the connector once to validate config and secrets before anything is stored.
+fn validate(kind: &str, config: &Value, secrets: &Secrets) -> Result<&'static str, ApiError> {
+    let k = registry::lookup(kind).ok_or_else(|| ApiError::unprocessable(format!("unknown connection kind {kind:?}")))?;
+    let deps = ConnectorDeps::standalone();
+    let res = match k.factory {
+        registry::Factory::Source(f) => f(config, secrets, &deps).map(|_| ()),
+        registry::Factory::Sink(f) => f(config, secrets, &deps).map(|_| ()),
+    };
+    res.map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    Ok(k.role())
+}
+
+fn connection_json(c: &ConnectionRow) -> Value {
+    json!({
+        "id": c.id, "kind": c.kind, "role": c.role, "name": c.name,
+        "config": serde_json::from_str::<Value>(&c.config).unwrap_or(Value::Null),
+        "has_secrets": c.secrets_ct.is_some(), "state": c.state,
+        "last_pull_at": c.last_pull_at, "last_error": c.last_error, "created_at": c.created_at,
+    })
+}
+
+async fn create_connection(State(s): State<ApiState>, Merchant(m): Merchant, Json(body): Json<NewConnection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let config = if body.config.is_null() { json!({}) } else { body.config };
+    if !config.is_object() {
+        return Err(ApiError::unprocessable("config must be an object"));
+    }
+    check_urls(&s, &config)?;
+    let secrets: Secrets = body.secrets.into_iter().map(|(k, v)| (k, v.into())).collect();
+    let role = validate(&body.kind, &config, &secrets)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let secrets_ct = if secrets.is_empty() { None } else { Some(s.crypto.seal_secrets(&m, &id, &secrets, s.clock.now()).await?) };
+    let row = ConnectionRow {
+        id: id.clone(),
+        merchant_id: m.clone(),
+        kind: body.kind.clone(),
+        role: role.into(),
+        name: body.name.unwrap_or_else(|| body.kind.clone()),
+        config: config.to_string(),
+        secrets_ct,
+        state: "active".into(),
+        next_pull_at: now(&s),
+        last_pull_at: None,
+        last_error: None,
+        created_at: now(&s),
+    };
+    s.store.insert_connection(&row).await?;
+    s.store.audit(Some(&m), "merchant", "connection.created", Some(&id), Some(&body.kind), now(&s)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn owned_connection(s: &ApiState, m: &str, id: &str) -> Result<ConnectionRow, ApiError> {
+    match s.store.get_connection(id).await? {
+        Some(c) if c.merchant_id == m && c.state != "deleted" => Ok(c),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+async fn list_connections(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
+    let rows = s.store.list_connections(&m).await?;
+    Ok(Json(json!({ "connections": rows.iter().filter(|c| c.state != "deleted").map(connection_json).collect::<Vec<_>>() })))
+}
+
+async fn get_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(connection_json(&owned_connection(&s, &m, &id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchConnection {
+    name: Option<String>,
+    config: Option<Value>,
+    secrets: Option<BTreeMap<String, String>>,
+    /// `active` re-enables a connection (after re-authorisation), `paused` stops it.
+    state: Option<String>,
+}
+
+async fn patch_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>, Json(body): Json<PatchConnection>) -> Result<Json<Value>, ApiError> {
+    let mut c = owned_connection(&s, &m, &id).await?;
+    if let Some(n) = body.name {
+        c.name = n;
+    }
+    if let Some(st) = body.state {
+        if !["active", "paused"].contains(&st.as_str()) {
+            return Err(ApiError::unprocessable("state must be active or paused"));
+        }
+        c.state = st;
+    }
+    let config: Value = match body.config {
+        Some(cfg) if cfg.is_object() => cfg,
+        Some(_) => return Err(ApiError::unprocessable("config must be an object")),
+        None => serde_json::from_str(&c.config).unwrap_or_else(|_| json!({})),
+    };
+    check_urls(&s, &config)?;
+    let mut secrets = match &c.secrets_ct {
+        Some(ct) => s.crypto.open_secrets(&m, &id, ct, s.clock.now()).await?,
+        None => Secrets::new(),
+    };
+    let secrets_changed = body.secrets.is_some();
+    for (k, v) in body.secrets.unwrap_or_default() {
+        secrets.insert(k, v.into());
+    }
+    validate(&c.kind, &config, &secrets)?;
+    c.config = config.to_string();
+    s.store.update_connection(&c).await?;
+    if secrets_changed {
+        let sealed = s.crypto.seal_secrets(&m, &id, &secrets, s.clock.now()).await?;
+        s.store.set_connection_secrets(&id, &sealed).await?;
+    }
+    s.engine.connectors.forget(&id);
+    s.store.audit(Some(&m), "merchant", "connection.updated", Some(&id), None, now(&s)).await?;
+    Ok(Json(connection_json(&owned_connection(&s, &m, &id).await?)))
+}
+
+async fn delete_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    owned_connection(&s, &m, &id).await?;
+    s.store.delete_connection(&id).await?;
+    s.engine.connectors.forget(&id);
+    s.store.audit(Some(&m), "merchant", "connection.deleted", Some(&id), None, now(&s)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn sync_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let c = owned_connection(&s, &m, &id).await?;
+    if c.role != "source" {
+        return Err(ApiError::unprocessable("only source connections are pulled"));
+    }
+    s.store.schedule_pull(&id, now(&s)).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "scheduled": true }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRoute {
+    source_connection_id: String,
+    sink_connection_id: String,
+}
+
+async fn create_route(State(s): State<ApiState>, Merchant(m): Merchant, Json(body): Json<NewRoute>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let src = owned_connection(&s, &m, &body.source_connection_id).await?;
+    let sink = owned_connection(&s, &m, &body.sink_connection_id).await?;
+    if src.role != "source" || sink.role != "sink" {
+        return Err(ApiError::unprocessable("a route goes from a source connection to a sink connection"));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    s.store.insert_route(&RouteRow { id: id.clone(), merchant_id: m.clone(), source_connection_id: src.id, sink_connection_id: sink.id, created_at: now(&s) }).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+#[derive(Deserialize)]
+struct OrdersParams {
+    connection_id: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+fn order_json(o: &crate::store::OrderSummary) -> Value {
+    let data: Value = serde_json::from_str(&o.data).unwrap_or(Value::Null);
+    let mut v = serde_json::to_value(o).unwrap_or(Value::Null);
+    v["order"] = data;
+    v
+}
+
+async fn list_orders(State(s): State<ApiState>, Merchant(m): Merchant, Query(p): Query<OrdersParams>) -> Result<Json<Value>, ApiError> {
+    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    let rows = s.store.list_orders(&OrderQuery { merchant_id: m, connection_id: p.connection_id, status: p.status, after: p.cursor, limit }).await?;
+    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id.clone())).flatten();
+    Ok(Json(json!({ "orders": rows.iter().map(order_json).collect::<Vec<_>>(), "next_cursor": next })))
+}
+
+async fn get_order(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let o = s.store.get_order(&m, &id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(order_json(&o)))
+}
+
+async fn order_deliveries(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    s.store.get_order(&m, &id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(json!({ "deliveries": s.store.deliveries_of_order(&m, &id).await? })))
+}
+
+#[derive(Deserialize)]
+struct DeliveriesParams {
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_deliveries(State(s): State<ApiState>, Merchant(m): Merchant, Query(p): Query<DeliveriesParams>) -> Result<Json<Value>, ApiError> {
+    let rows = s.store.list_deliveries(&m, p.status.as_deref(), p.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    Ok(Json(json!({ "deliveries": rows })))
+}
+
+async fn replay_delivery(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if s.store.replay_delivery(&m, &id, now(&s)).await? == 0 {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no dead delivery with this id"));
+    }
+    s.store.audit(Some(&m), "merchant", "delivery.replayed", Some(&id), None, now(&s)).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": true }))))
+}
+
+async fn status(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
+    let n = now(&s);
+    let rows = s.store.connection_status(Some(&m)).await?;
+    let conns: Vec<Value> = rows
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+            v["lag_s"] = json!(c.watermark.map(|w| (n - w) as f64 / 1e6));
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "connections": conns })))
+}
+
+async fn get_retention(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
+    let policies = s.store.retention_policies(&m).await?;
+    Ok(Json(json!({
+        "default": { "days_after_delivery": s.retention.days_after_delivery, "days_after_order": s.retention.days_after_order },
+        "allowed_days": [s.retention.min_days, s.retention.max_days],
+        "policies": policies.iter().map(|p| json!({ "marketplace": p.marketplace, "days_after_delivery": p.days_after_delivery, "days_after_order": p.days_after_order })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionBody {
+    days_after_delivery: i64,
+    days_after_order: Option<i64>,
+}
+
+async fn put_retention(State(s): State<ApiState>, Merchant(m): Merchant, Path(marketplace): Path<String>, Json(b): Json<RetentionBody>) -> Result<Json<Value>, ApiError> {
+    if registry::lookup(&marketplace).is_none_or(|k| k.role() != "source") && marketplace != "amazon" && marketplace != "ebay" && marketplace != "woocommerce" {
+        return Err(ApiError::unprocessable(format!("unknown marketplace {marketplace:?}")));
+    }
+    let (lo, hi) = (s.retention.min_days, s.retention.max_days);
+    if !(lo..=hi).contains(&b.days_after_delivery) {
+        return Err(ApiError::unprocessable(format!("days_after_delivery must be between {lo} and {hi}")));
+    }
+    // Amazon's Data Protection Policy: at most 30 days after delivery.
+    if marketplace == "amazon" && b.days_after_delivery > 30 {
+        return Err(ApiError::unprocessable("Amazon allows keeping PII at most 30 days after delivery"));
+    }
+    let dao = b.days_after_order.unwrap_or(s.retention.days_after_order);
+    if !(lo..=hi.max(dao.min(365))).contains(&dao) || dao < b.days_after_delivery {
+        return Err(ApiError::unprocessable("days_after_order must be at least days_after_delivery and within the allowed range"));
+    }
+    let row = RetentionRow { merchant_id: m.clone(), marketplace: marketplace.clone(), days_after_delivery: b.days_after_delivery, days_after_order: dao };
+    s.store.put_retention(&row, now(&s)).await?;
+    s.store.audit(Some(&m), "merchant", "retention.updated", Some(&marketplace), Some(&format!("{}/{}", b.days_after_delivery, dao)), now(&s)).await?;
+    Ok(Json(json!({ "marketplace": marketplace, "days_after_delivery": b.days_after_delivery, "days_after_order": dao })))
+}
+
+async fn audit(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "audit": s.store.list_audit(&m, 500).await? })))
+}

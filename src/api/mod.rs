@@ -1,0 +1,66 @@
+//! HTTP surface (ARCHITECTURE §7): health, metrics, webhooks and the admin API v1.
+
+pub mod admin;
+mod error;
+mod health;
+mod ssrf;
+mod webhooks;
+
+pub use error::ApiError;
+
+use crate::app::App;
+use crate::config::RetentionDefaults;
+use crate::crypto::Crypto;
+use crate::engine::Engine;
+use crate::store::Store;
+use axum::Router;
+use ordersync_sdk::Clock;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<dyn Store>,
+    pub crypto: Arc<Crypto>,
+    pub clock: Arc<dyn Clock>,
+    pub engine: Engine,
+    pub admin_token_hash: Option<String>,
+    pub allow_private_endpoints: bool,
+    pub retention: RetentionDefaults,
+}
+
+impl ApiState {
+    pub fn new(app: &App, engine: Engine, allow_private_endpoints: bool) -> Self {
+        let admin_token_hash = std::env::var("ORDERSYNC_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(|t| admin::hash_token(&t));
+        Self {
+            store: app.store.clone(),
+            crypto: app.crypto.clone(),
+            clock: app.clock.clone(),
+            engine,
+            admin_token_hash,
+            allow_private_endpoints,
+            retention: app.cfg.retention.clone(),
+        }
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    // Make sure the recorder exists before the first request renders it.
+    let _ = crate::telemetry::metrics();
+    Router::new()
+        .merge(health::routes())
+        .merge(webhooks::routes())
+        .nest("/api/v1", admin::routes())
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::HeaderName::from_static("x-shopify-hmac-sha256"),
+        ]))
+        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response_plain()))
+        .with_state(state)
+}

@@ -1,0 +1,89 @@
+//! Wiring: configuration → master key → keystore → crypto → store (migrated) → engine.
+//! The master key is checked before anything is created or migrated, so a wrong key refuses
+//! to start and touches nothing.
+
+use crate::config::{Config, MasterKeySource, master_key_source};
+use crate::crypto::Crypto;
+use crate::crypto::kek::{KeyEncryptionKey, LocalKek};
+use crate::crypto::keystore::Keystore;
+use crate::engine::Engine;
+use crate::store::{self, Store};
+use anyhow::{Context, bail};
+use ordersync_sdk::Clock;
+use ordersync_sdk::http::HttpClient;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct App {
+    pub cfg: Config,
+    pub store: Arc<dyn Store>,
+    pub crypto: Arc<Crypto>,
+    pub clock: Arc<dyn Clock>,
+    pub http: HttpClient,
+}
+
+/// How to obtain the master key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPolicy {
+    /// From the environment only; refuse to start without it.
+    Required,
+    /// From the environment, else generated once into the data dir (`serve --dev`, demo).
+    DevFile,
+}
+
+pub fn load_master_key(policy: KeyPolicy, data_dir: &Path) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
+    let b64 = match master_key_source() {
+        MasterKeySource::Env(v) => v,
+        MasterKeySource::File(p) => std::fs::read_to_string(&p).with_context(|| format!("reading ORDERSYNC_MASTER_KEY_FILE {}", p.display()))?,
+        MasterKeySource::Missing if policy == KeyPolicy::DevFile => dev_key(data_dir)?,
+        MasterKeySource::Missing => bail!("no master key: set ORDERSYNC_MASTER_KEY (base64 of 32 bytes) or ORDERSYNC_MASTER_KEY_FILE, or use --dev for a local development key"),
+    };
+    let kek = LocalKek::from_base64(&b64).map_err(|e| anyhow::anyhow!("invalid master key: {e}"))?;
+    Ok(Arc::new(kek))
+}
+
+fn dev_key(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join("master.key");
+    if let Ok(k) = std::fs::read_to_string(&path) {
+        return Ok(k);
+    }
+    std::fs::create_dir_all(dir)?;
+    let key = LocalKek::generate_base64();
+    write_private(&path, &key)?;
+    tracing::warn!(path = %path.display(), "Generated a development master key; do not use it in production.");
+    Ok(key)
+}
+
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+impl App {
+    pub async fn open(cfg: Config, kek: Arc<dyn KeyEncryptionKey>, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let keystore = Keystore::connect(&cfg.keystore_url()).await.context("opening the keystore")?;
+        let crypto = Crypto::open(kek, keystore, clock.now()).await?;
+        let store = store::connect(&cfg.database_url).await.context("opening the database")?;
+        store.migrate().await.context("applying migrations")?;
+        let http = HttpClient::new(std::time::Duration::from_secs(30))?;
+        Ok(App { cfg, store, crypto: Arc::new(crypto), clock, http })
+    }
+
+    pub fn engine(&self) -> Engine {
+        Engine::new(
+            self.store.clone(),
+            self.crypto.clone(),
+            self.clock.clone(),
+            self.http.clone(),
+            self.cfg.engine.clone(),
+            self.cfg.retention.clone(),
+            self.cfg.worker_id(),
+        )
+    }
+}

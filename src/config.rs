@@ -1,0 +1,169 @@
+//! Typed configuration (ARCHITECTURE §9): an optional TOML file overridden by `ORDERSYNC_*`
+//! environment variables. Secrets (the master key) come from the environment or a file, never
+//! from the TOML.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://…` (default `sqlite://./data/ordersync.db`) or `postgres://…`.
+    pub database_url: String,
+    /// The separate keystore database (default: `keystore.db` beside the SQLite database, or
+    /// in `./data` for PostgreSQL).
+    pub keystore_url: Option<String>,
+    /// `host:port` of the HTTP API.
+    pub listen: String,
+    /// Externally visible base URL (OAuth redirects, the eBay endpoint string).
+    pub public_url: Option<String>,
+    pub worker_id: Option<String>,
+    /// tracing env-filter, e.g. `info,ordersync=debug`.
+    pub log: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    pub engine: EngineConfig,
+    pub retention: RetentionDefaults,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// Seconds between pulls of one connection.
+    pub poll_interval_secs: u64,
+    /// Deliveries claimed per batch.
+    pub delivery_batch: i64,
+    /// Attempts before a delivery goes to `dead`.
+    pub max_attempts: i64,
+    /// Seconds between delivery-status checks of a shipped order.
+    pub track_interval_secs: i64,
+    /// Seconds between purge sweeps.
+    pub purge_interval_secs: u64,
+    /// Seconds a claimed lease lasts without renewal.
+    pub lease_secs: i64,
+    /// Idle wait of the worker loops, in milliseconds.
+    pub idle_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionDefaults {
+    pub days_after_delivery: i64,
+    pub days_after_order: i64,
+    /// Operator bounds for merchant policies.
+    pub min_days: i64,
+    pub max_days: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://./data/ordersync.db".into(),
+            keystore_url: None,
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            worker_id: None,
+            log: "info".into(),
+            log_format: "text".into(),
+            engine: EngineConfig::default(),
+            retention: RetentionDefaults::default(),
+        }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_secs: 60,
+            delivery_batch: 500,
+            max_attempts: 12,
+            track_interval_secs: 6 * 3600,
+            purge_interval_secs: 3600,
+            lease_secs: 120,
+            idle_ms: 500,
+        }
+    }
+}
+
+impl Default for RetentionDefaults {
+    fn default() -> Self {
+        Self { days_after_delivery: 30, days_after_order: 90, min_days: 1, max_days: 90 }
+    }
+}
+
+impl Config {
+    /// Loads the TOML file (if any), then applies the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut cfg = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing config file {}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = env("ORDERSYNC_DATABASE_URL") {
+            cfg.database_url = v;
+        }
+        if let Some(v) = env("ORDERSYNC_KEYSTORE_URL") {
+            cfg.keystore_url = Some(v);
+        }
+        if let Some(v) = env("ORDERSYNC_LISTEN") {
+            cfg.listen = v;
+        }
+        if let Some(v) = env("ORDERSYNC_PUBLIC_URL") {
+            cfg.public_url = Some(v);
+        }
+        if let Some(v) = env("ORDERSYNC_WORKER_ID") {
+            cfg.worker_id = Some(v);
+        }
+        if let Some(v) = env("ORDERSYNC_LOG") {
+            cfg.log = v;
+        }
+        if let Some(v) = env("ORDERSYNC_LOG_FORMAT") {
+            cfg.log_format = v;
+        }
+        Ok(cfg)
+    }
+
+    /// The keystore URL: explicit, else `keystore.db` beside the SQLite database (or `./data`).
+    pub fn keystore_url(&self) -> String {
+        if let Some(u) = &self.keystore_url {
+            return u.clone();
+        }
+        let dir = self.sqlite_dir().unwrap_or_else(|| PathBuf::from("./data"));
+        format!("sqlite://{}", dir.join("keystore.db").display())
+    }
+
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let path = self.database_url.strip_prefix("sqlite://")?;
+        let path = path.split('?').next().unwrap_or(path);
+        Some(Path::new(path).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")))
+    }
+
+    pub fn worker_id(&self) -> String {
+        self.worker_id.clone().unwrap_or_else(|| format!("worker-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]))
+    }
+}
+
+/// Where the master key comes from.
+pub enum MasterKeySource {
+    Env(String),
+    File(PathBuf),
+    Missing,
+}
+
+pub fn master_key_source() -> MasterKeySource {
+    if let Ok(v) = std::env::var("ORDERSYNC_MASTER_KEY")
+        && !v.is_empty()
+    {
+        return MasterKeySource::Env(v);
+    }
+    if let Ok(p) = std::env::var("ORDERSYNC_MASTER_KEY_FILE")
+        && !p.is_empty()
+    {
+        return MasterKeySource::File(PathBuf::from(p));
+    }
+    MasterKeySource::Missing
+}

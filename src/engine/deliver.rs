@@ -1,0 +1,135 @@
+//! The delivery outbox: claim due deliveries in a batch under a lease, decrypt each order's
+//! PII for the moment of the call, hand them to their sink in its batch size with the
+//! deterministic keys, and record every outcome in one statement batch. Retriable failures
+//! back off; permanent ones go to `dead` with their reason (replayable).
+
+use super::ingest::object_key;
+use super::{Engine, Pass, retry_delay};
+use crate::crypto::{PiiRow, SealedPii};
+use crate::store::{ClaimedDelivery, DeliveryResult, OrderRow};
+use futures::StreamExt;
+use ordersync_sdk::{ConnectorError, DeliveryRequest, ErrorClass, Order, Sink};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Sink batches in flight at once.
+const CONCURRENT_BATCHES: usize = 4;
+
+struct Prepared {
+    claim: ClaimedDelivery,
+    order: Arc<Order>,
+    object_key: String,
+}
+
+impl Engine {
+    pub async fn deliver_once(&self) -> anyhow::Result<Pass> {
+        let now = self.now_us();
+        let lease = self.cfg.lease_secs * 1_000_000;
+        let claimed = self.store.claim_deliveries(&self.worker_id, now, now + lease, self.cfg.delivery_batch).await?;
+        if claimed.is_empty() {
+            return Ok(Pass::default());
+        }
+        let n = claimed.len();
+        let order_ids: Vec<String> = {
+            let mut v: Vec<String> = claimed.iter().map(|c| c.order_id.clone()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let orders: HashMap<String, OrderRow> = self.store.orders_by_ids(&order_ids).await?.into_iter().map(|o| (o.id.clone(), o)).collect();
+        let mut results = Vec::with_capacity(n);
+        let mut decoded: HashMap<String, Arc<Order>> = HashMap::new();
+        let mut by_sink: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
+        for claim in claimed {
+            let order = match decoded.get(&claim.order_id) {
+                Some(o) => Ok(o.clone()),
+                None => match orders.get(&claim.order_id) {
+                    None => Err(ConnectorError::permanent("order no longer exists")),
+                    Some(row) => self.decode(row).await.map(Arc::new),
+                },
+            };
+            match order {
+                Ok(o) => {
+                    decoded.insert(claim.order_id.clone(), o.clone());
+                    let key = object_key(&claim.order_id, &claim.sink_connection_id);
+                    by_sink.entry(claim.sink_connection_id.clone()).or_default().push(Prepared { claim, order: o, object_key: key });
+                }
+                Err(e) => results.push(self.failure(&claim, &e)),
+            }
+        }
+        let mut jobs = Vec::new();
+        for (sink_id, items) in by_sink {
+            let sink = match self.connectors.sink(&sink_id).await {
+                Ok(s) => s,
+                Err(e) => {
+                    results.extend(items.iter().map(|p| self.failure(&p.claim, &e)));
+                    continue;
+                }
+            };
+            let batch = sink.capabilities().batch_size.max(1);
+            let tracks = sink.capabilities().tracks_delivery;
+            let mut items = items;
+            while !items.is_empty() {
+                let rest = items.split_off(batch.min(items.len()));
+                jobs.push((sink.clone(), tracks, std::mem::replace(&mut items, rest)));
+            }
+        }
+        let track_at = now + self.cfg.track_interval_secs * 1_000_000;
+        let futs: Vec<_> = jobs.into_iter().map(|(sink, tracks, items)| self.run_batch(sink, tracks, items, track_at)).collect();
+        let outcomes: Vec<Vec<DeliveryResult>> = futures::stream::iter(futs).buffer_unordered(CONCURRENT_BATCHES).collect().await;
+        results.extend(outcomes.into_iter().flatten());
+        self.store.complete_deliveries(&self.worker_id, self.now_us(), &results).await?;
+        Ok(Pass { work: n })
+    }
+
+    /// One sink call for a batch of deliveries; one result per delivery.
+    async fn run_batch(&self, sink: Arc<dyn Sink>, tracks: bool, items: Vec<Prepared>, track_at: i64) -> Vec<DeliveryResult> {
+        let reqs: Vec<DeliveryRequest<'_>> = items
+            .iter()
+            .map(|p| DeliveryRequest { order: &p.order, idempotency_key: &p.claim.idempotency_key, object_key: &p.object_key, previous_ref: p.claim.external_ref.as_deref() })
+            .collect();
+        let res = sink.deliver_batch(&reqs).await;
+        let missing = std::iter::repeat_with(|| Err(ConnectorError::permanent("sink returned fewer results than requests")));
+        items
+            .iter()
+            .zip(res.into_iter().chain(missing))
+            .map(|(p, r)| match r {
+                Ok(out) => {
+                    metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => "ok").increment(1);
+                    DeliveryResult::Done { id: p.claim.id.clone(), external_ref: out.external_ref, version: p.claim.version, next_track_at: tracks.then_some(track_at) }
+                }
+                Err(e) => {
+                    metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => e.class().as_str()).increment(1);
+                    self.failure(&p.claim, &e)
+                }
+            })
+            .collect()
+    }
+
+    /// The order as stored plus its decrypted PII (purged orders go out without PII).
+    async fn decode(&self, row: &OrderRow) -> Result<Order, ConnectorError> {
+        let mut order: Order = serde_json::from_str(&row.data).map_err(|_| ConnectorError::permanent("stored order is not valid"))?;
+        if let (Some(ct), Some(dek), Some(epoch)) = (&row.pii_ct, &row.pii_dek, &row.pii_epoch) {
+            let pii_row = PiiRow { merchant_id: &row.merchant_id, marketplace: &row.marketplace, external_id: &row.external_id };
+            let sealed = SealedPii { pii_ct: ct.clone(), dek: dek.clone() };
+            order.pii = self
+                .crypto
+                .open_pii(pii_row, epoch, &sealed, self.clock.now())
+                .await
+                .map_err(|e| ConnectorError::permanent(format!("cannot decrypt order PII: {e}")))?;
+        }
+        Ok(order)
+    }
+
+    fn failure(&self, claim: &ClaimedDelivery, e: &ConnectorError) -> DeliveryResult {
+        let error = format!("{}: {e}", e.class().as_str());
+        let permanent = matches!(e.class(), ErrorClass::Permanent | ErrorClass::NotFound);
+        if permanent || claim.attempts >= self.cfg.max_attempts {
+            tracing::warn!(delivery = %claim.id, class = e.class().as_str(), attempts = claim.attempts, "Delivery dead-lettered.");
+            DeliveryResult::Dead { id: claim.id.clone(), error }
+        } else {
+            let delay = retry_delay(claim.attempts, e.retry_after());
+            DeliveryResult::Retry { id: claim.id.clone(), next_attempt_at: self.now_us() + delay.as_micros() as i64, error }
+        }
+    }
+}

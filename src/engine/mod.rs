@@ -1,0 +1,130 @@
+//! The engine (ARCHITECTURE §4): leased pull scheduling with an overlapping cursor, one
+//! transaction per page (orders upsert + deliveries enqueue + cursor), a delivery outbox with
+//! idempotency keys and batched claims, delivery tracking that starts the retention clock, and
+//! the purge sweep. All time comes from the injected clock.
+
+mod connectors;
+mod deliver;
+mod ingest;
+mod pull;
+mod track;
+
+pub use connectors::ConnectorCache;
+
+use crate::config::{EngineConfig, RetentionDefaults};
+use crate::crypto::Crypto;
+use crate::store::Store;
+use ordersync_sdk::clock::to_micros;
+use ordersync_sdk::{Clock, http::HttpClient};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Everything a worker needs; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    pub crypto: Arc<Crypto>,
+    pub clock: Arc<dyn Clock>,
+    pub cfg: EngineConfig,
+    pub retention: RetentionDefaults,
+    pub worker_id: String,
+    pub connectors: Arc<ConnectorCache>,
+}
+
+/// What one pass of a loop did (for tests and the demo's idle detection).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub work: usize,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, crypto: Arc<Crypto>, clock: Arc<dyn Clock>, http: HttpClient, cfg: EngineConfig, retention: RetentionDefaults, worker_id: String) -> Self {
+        let connectors = Arc::new(ConnectorCache::new(store.clone(), crypto.clone(), clock.clone(), http));
+        Self { store, crypto, clock, cfg, retention, worker_id, connectors }
+    }
+
+    pub fn now_us(&self) -> i64 {
+        to_micros(self.clock.now())
+    }
+
+    /// Runs the pull, delivery, tracking and purge loops until `cancel` fires; then stops
+    /// claiming, lets in-flight work finish, and returns (leases of unfinished work expire).
+    pub async fn run(&self, cancel: CancellationToken) {
+        let tracker = tokio_util::task::TaskTracker::new();
+        let idle = Duration::from_millis(self.cfg.idle_ms);
+        let spawn_loop = |name: &'static str, f: fn(Engine) -> futures::future::BoxFuture<'static, anyhow::Result<Pass>>, every: Duration| {
+            let me = self.clone();
+            let cancel = cancel.clone();
+            tracker.spawn(async move {
+                loop {
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let wait = match f(me.clone()).await {
+                        Ok(p) if p.work > 0 => Duration::ZERO,
+                        Ok(_) => every,
+                        Err(e) => {
+                            tracing::warn!(loop_name = name, error = %e, "Worker loop failed; retrying.");
+                            metrics::counter!("ordersync_worker_errors_total", "loop" => name).increment(1);
+                            every.max(Duration::from_millis(500))
+                        }
+                    };
+                    if !wait.is_zero() {
+                        tokio::select! {
+                            _ = cancel.cancelled() => break,
+                            _ = tokio::time::sleep(wait) => {}
+                        }
+                    }
+                }
+            });
+        };
+        spawn_loop("pull", |e| Box::pin(async move { e.pull_once().await }), idle);
+        spawn_loop("deliver", |e| Box::pin(async move { e.deliver_once().await }), idle);
+        spawn_loop("track", |e| Box::pin(async move { e.track_once().await }), idle);
+        spawn_loop("purge", |e| Box::pin(async move { e.purge_once().await }), Duration::from_secs(self.cfg.purge_interval_secs).min(idle * 4));
+        tracker.close();
+        tracker.wait().await;
+    }
+
+    /// One purge sweep: deletes PII of orders past `purge_after`.
+    pub async fn purge_once(&self) -> anyhow::Result<Pass> {
+        let ids = self.store.purge_due(self.now_us(), 1000).await?;
+        if !ids.is_empty() {
+            metrics::counter!("ordersync_pii_purged_total").increment(ids.len() as u64);
+            tracing::info!(orders = ids.len(), "Purged PII of orders past their retention window.");
+        }
+        Ok(Pass { work: ids.len() })
+    }
+
+    /// Days to keep PII after delivery / after the order for a merchant's marketplace.
+    pub async fn retention_for(&self, merchant: &str, marketplace: &str) -> anyhow::Result<(i64, i64)> {
+        let policies = self.store.retention_policies(merchant).await?;
+        Ok(policies
+            .iter()
+            .find(|p| p.marketplace == marketplace)
+            .map(|p| (p.days_after_delivery, p.days_after_order))
+            .unwrap_or((self.retention.days_after_delivery, self.retention.days_after_order)))
+    }
+}
+
+/// Jittered exponential backoff for delivery retries, capped at an hour.
+pub fn retry_delay(attempts: i64, retry_after: Option<Duration>) -> Duration {
+    let exp = attempts.clamp(1, 12) as u32;
+    let base = Duration::from_millis(500) * 2u32.pow(exp - 1);
+    let jitter = Duration::from_millis(rand::random::<u64>() % 250);
+    (base + jitter).min(Duration::from_secs(3600)).max(retry_after.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_grows_and_honours_retry_after() {
+        assert!(retry_delay(1, None) < Duration::from_secs(1));
+        assert!(retry_delay(5, None) >= Duration::from_secs(8));
+        assert!(retry_delay(30, None) <= Duration::from_secs(3600));
+        assert!(retry_delay(1, Some(Duration::from_secs(30))) >= Duration::from_secs(30));
+    }
+}

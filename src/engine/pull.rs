@@ -1,0 +1,107 @@
+//! Pull scheduling: claim due source connections under a lease and read each one window at a
+//! time. A window is `[watermark − overlap, now − settle]`; pages inside it are followed by
+//! the platform's page token, and the watermark moves to the window's end only once the whole
+//! window is in — so a crash mid-window resumes from the saved page token, and re-reads are
+//! absorbed by the content-hash dedupe.
+
+use super::{Engine, Pass};
+use crate::store::{ConnectionRow, CursorRow, PullFinish};
+use ordersync_sdk::clock::{from_micros, to_micros};
+use ordersync_sdk::{ConnectorError, ErrorClass, PullCursor};
+use time::Duration;
+
+/// Pages read per claim before yielding the connection back (fairness between stores).
+const MAX_PAGES_PER_CLAIM: usize = 400;
+
+impl Engine {
+    pub async fn pull_once(&self) -> anyhow::Result<Pass> {
+        let now = self.now_us();
+        let lease = self.cfg.lease_secs * 1_000_000;
+        let claimed = self.store.claim_due_sources(&self.worker_id, now, now + lease, 4).await?;
+        let mut pages = 0;
+        for c in &claimed {
+            pages += self.pull_connection(c).await?;
+        }
+        Ok(Pass { work: pages })
+    }
+
+    /// Reads windows of one claimed connection; returns the number of pages read.
+    async fn pull_connection(&self, c: &ConnectionRow) -> anyhow::Result<usize> {
+        let source = match self.connectors.source(c).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.finish(c, Some(e), 0).await?;
+                return Ok(0);
+            }
+        };
+        let caps = source.capabilities();
+        let sinks = self.store.sinks_for_source(&c.id).await?;
+        let mut cursor = self.store.get_cursor(&c.id).await?.unwrap_or_default();
+        let mut pages = 0;
+        let mut last_err = None;
+        while pages < MAX_PAGES_PER_CLAIM {
+            let now = self.clock.now();
+            let until = match cursor.window_until {
+                Some(u) => from_micros(u),
+                None => now - caps.settle,
+            };
+            let since = cursor.watermark.map(|w| from_micros(w) - caps.overlap);
+            if cursor.page_token.is_none() && since.is_some_and(|s| s + caps.overlap >= until) {
+                break; // nothing new can have settled yet
+            }
+            let req = PullCursor { since, until, page_token: cursor.page_token.clone() };
+            let page = match source.pull(&req).await {
+                Ok(p) => p,
+                Err(e) => {
+                    last_err = Some(e);
+                    break;
+                }
+            };
+            let next = match &page.next_page_token {
+                Some(tok) => CursorRow { watermark: cursor.watermark, window_until: Some(to_micros(until)), page_token: Some(tok.clone()) },
+                None => CursorRow { watermark: Some(to_micros(until)), window_until: None, page_token: None },
+            };
+            let window_done = page.next_page_token.is_none();
+            self.ingest_page(c, &sinks, page, next.clone()).await?;
+            cursor = next;
+            pages += 1;
+            if pages % 20 == 0 {
+                self.store.renew_source_lease(&c.id, &self.worker_id, self.now_us() + self.cfg.lease_secs * 1_000_000).await?;
+            }
+            // After a finished window, start the next one only if time has moved on enough.
+            if window_done && self.clock.now() - caps.settle - until < Duration::seconds(1) {
+                break;
+            }
+        }
+        self.finish(c, last_err, pages).await?;
+        Ok(pages)
+    }
+
+    async fn finish(&self, c: &ConnectionRow, err: Option<ConnectorError>, pages: usize) -> anyhow::Result<()> {
+        let now = self.now_us();
+        let poll = self.cfg.poll_interval_secs as i64 * 1_000_000;
+        let mut f = PullFinish { next_pull_at: now + poll, last_pull_at: None, last_error: None, state: None };
+        match &err {
+            None => f.last_pull_at = Some(now),
+            Some(e) => {
+                tracing::warn!(connection = %c.id, kind = %c.kind, class = e.class().as_str(), error = %e, "Pull failed.");
+                metrics::counter!("ordersync_pull_errors_total", "kind" => c.kind.clone(), "class" => e.class().as_str()).increment(1);
+                f.last_error = Some(format!("{}: {e}", e.class().as_str()));
+                match e.class() {
+                    // Credentials are gone: stop pulling and surface it; a merchant must re-connect.
+                    ErrorClass::Auth => f.state = Some("needs_reauth".into()),
+                    ErrorClass::Retriable | ErrorClass::RateLimited => {
+                        let d = e.retry_after().unwrap_or(std::time::Duration::from_secs(5));
+                        f.next_pull_at = now + (d.as_micros() as i64).min(poll);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if pages > 0 {
+            f.last_pull_at = Some(now);
+        }
+        self.store.finish_pull(&c.id, &self.worker_id, &f).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! ordersync: pulls marketplace orders, keeps buyer PII encrypted and only as long as allowed,
+//! and forwards orders exactly once to fulfillment and accounting targets.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod engine;
+pub mod registry;
+pub mod sim;
+pub mod store;
+pub mod telemetry;

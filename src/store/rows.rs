@@ -1,0 +1,234 @@
+//! Row types crossing the store boundary. None of them carries plaintext PII.
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub kind: String,
+    pub role: String,
+    pub name: String,
+    pub config: String,
+    pub secrets_ct: Option<String>,
+    pub state: String,
+    pub next_pull_at: i64,
+    pub last_pull_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub source_connection_id: String,
+    pub sink_connection_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct CursorRow {
+    /// Highest `updated_at` fully ingested (µs).
+    pub watermark: Option<i64>,
+    /// Upper bound of the window being read, while a window is in progress.
+    pub window_until: Option<i64>,
+    pub page_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PullFinish {
+    pub next_pull_at: i64,
+    pub last_pull_at: Option<i64>,
+    pub last_error: Option<String>,
+    /// `needs_reauth` after an auth failure; `None` keeps the state.
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExistingOrder {
+    pub id: String,
+    pub external_id: String,
+    pub content_hash: String,
+    pub version: i64,
+    pub pii_fields: i64,
+    pub pii_ct: Option<String>,
+    pub pii_dek: Option<String>,
+    pub pii_epoch: Option<String>,
+    pub pii_purged_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderUpsert {
+    pub id: String,
+    pub merchant_id: String,
+    pub connection_id: String,
+    pub marketplace: String,
+    pub external_id: String,
+    pub order_number: String,
+    pub status: String,
+    pub data: String,
+    pub content_hash: String,
+    pub version: i64,
+    pub pii_ct: Option<String>,
+    pub pii_dek: Option<String>,
+    pub pii_epoch: Option<String>,
+    pub pii_fields: i64,
+    pub email_bidx: Option<String>,
+    pub source_created_at: i64,
+    pub source_updated_at: i64,
+    pub purge_after: i64,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryEnqueue {
+    pub id: String,
+    pub order_id: String,
+    pub merchant_id: String,
+    pub sink_connection_id: String,
+    pub version: i64,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PageCommit {
+    pub connection_id: String,
+    pub now: i64,
+    pub orders: Vec<OrderUpsert>,
+    pub deliveries: Vec<DeliveryEnqueue>,
+    pub cursor: CursorRow,
+    pub rejected: i64,
+    pub rejected_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    pub order_id: String,
+    pub sink_connection_id: String,
+    pub version: i64,
+    pub idempotency_key: String,
+    pub external_ref: Option<String>,
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub marketplace: String,
+    pub external_id: String,
+    pub data: String,
+    pub version: i64,
+    pub pii_ct: Option<String>,
+    pub pii_dek: Option<String>,
+    pub pii_epoch: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeliveryResult {
+    Done { id: String, external_ref: String, version: i64, next_track_at: Option<i64> },
+    Retry { id: String, next_attempt_at: i64, error: String },
+    Dead { id: String, error: String },
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrackingItem {
+    pub id: String,
+    pub order_id: String,
+    pub merchant_id: String,
+    pub sink_connection_id: String,
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TrackingResult {
+    Delivered { id: String, order_id: String, at: i64, purge_after: i64 },
+    Pending { id: String, next_track_at: Option<i64> },
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RetentionRow {
+    pub merchant_id: String,
+    pub marketplace: String,
+    pub days_after_delivery: i64,
+    pub days_after_order: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub merchant_id: String,
+    pub connection_id: Option<String>,
+    pub status: Option<String>,
+    /// Return orders with id greater than this (keyset pagination).
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct OrderSummary {
+    pub id: String,
+    pub connection_id: String,
+    pub marketplace: String,
+    pub external_id: String,
+    pub order_number: String,
+    pub status: String,
+    pub version: i64,
+    pub source_updated_at: i64,
+    pub delivered_at: Option<i64>,
+    pub purge_after: Option<i64>,
+    pub pii_purged_at: Option<i64>,
+    #[serde(skip)]
+    pub data: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub order_id: String,
+    pub sink_connection_id: String,
+    pub version: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub external_ref: Option<String>,
+    pub last_error: Option<String>,
+    pub tracked_delivered_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ConnectionStatus {
+    pub id: String,
+    pub kind: String,
+    pub role: String,
+    pub name: String,
+    pub state: String,
+    pub last_pull_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub rejected_orders: i64,
+    pub watermark: Option<i64>,
+    pub orders: i64,
+    pub deliveries_pending: i64,
+    pub deliveries_dead: i64,
+    pub deliveries_done: i64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Totals {
+    pub orders: i64,
+    pub pii_purged: i64,
+    pub delivered_orders: i64,
+    pub deliveries_pending: i64,
+    pub deliveries_in_flight: i64,
+    pub deliveries_done: i64,
+    pub deliveries_dead: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+}

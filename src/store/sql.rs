@@ -1,0 +1,375 @@
+//! The SQL shared by both dialects. `impl_store!` expands to a `Store` implementation for a
+//! pool type; the only dialect-specific text is passed in (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, nothing on SQLite, whose single writer serialises claims anyway).
+
+/// Columns of `connections` read into `ConnectionRow`.
+macro_rules! conn_cols {
+    () => {
+        "id, merchant_id, kind, role, name, config, secrets_ct, state, next_pull_at, last_pull_at, last_error, created_at"
+    };
+}
+pub(crate) use conn_cols;
+
+macro_rules! impl_store {
+    ($store:ident, $db:ty, $skip_locked:literal, $dialect:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn dialect(&self) -> &'static str {
+                $dialect
+            }
+
+            async fn migrate(&self) -> anyhow::Result<()> {
+                Self::MIGRATOR.run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn create_merchant(&self, id: &str, name: &str, token_hash: &str, now: i64) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)").bind(id).bind(name).bind(now).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO api_tokens (token_hash, merchant_id, created_at) VALUES ($1, $2, $3)").bind(token_hash).bind(id).bind(now).execute(&mut *tx).await?;
+                tx.commit().await
+            }
+
+            async fn merchant_by_token(&self, token_hash: &str) -> StoreResult<Option<String>> {
+                sqlx::query_scalar("SELECT t.merchant_id FROM api_tokens t JOIN merchants m ON m.id = t.merchant_id WHERE t.token_hash = $1 AND m.terminated_at IS NULL")
+                    .bind(token_hash).fetch_optional(&self.pool).await
+            }
+
+            async fn insert_connection(&self, c: &ConnectionRow) -> StoreResult<()> {
+                sqlx::query("INSERT INTO connections (id, merchant_id, kind, role, name, config, secrets_ct, state, next_pull_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(&c.id).bind(&c.merchant_id).bind(&c.kind).bind(&c.role).bind(&c.name).bind(&c.config).bind(&c.secrets_ct).bind(&c.state).bind(c.next_pull_at).bind(c.created_at)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn get_connection(&self, id: &str) -> StoreResult<Option<ConnectionRow>> {
+                sqlx::query_as(concat!("SELECT ", conn_cols!(), " FROM connections WHERE id = $1")).bind(id).fetch_optional(&self.pool).await
+            }
+
+            async fn list_connections(&self, merchant_id: &str) -> StoreResult<Vec<ConnectionRow>> {
+                sqlx::query_as(concat!("SELECT ", conn_cols!(), " FROM connections WHERE merchant_id = $1 ORDER BY id")).bind(merchant_id).fetch_all(&self.pool).await
+            }
+
+            async fn update_connection(&self, c: &ConnectionRow) -> StoreResult<()> {
+                sqlx::query("UPDATE connections SET name = $2, config = $3, state = $4 WHERE id = $1")
+                    .bind(&c.id).bind(&c.name).bind(&c.config).bind(&c.state).execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn delete_connection(&self, id: &str) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM routes WHERE source_connection_id = $1 OR sink_connection_id = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM cursors WHERE connection_id = $1").bind(id).execute(&mut *tx).await?;
+                let n = sqlx::query("UPDATE connections SET state = 'deleted', secrets_ct = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn set_connection_secrets(&self, id: &str, secrets_ct: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE connections SET secrets_ct = $2 WHERE id = $1").bind(id).bind(secrets_ct).execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn schedule_pull(&self, id: &str, at: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE connections SET next_pull_at = $2 WHERE id = $1 AND role = 'source'").bind(id).bind(at).execute(&self.pool).await?.rows_affected())
+            }
+
+            async fn insert_route(&self, r: &RouteRow) -> StoreResult<()> {
+                sqlx::query("INSERT INTO routes (id, merchant_id, source_connection_id, sink_connection_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source_connection_id, sink_connection_id) DO NOTHING")
+                    .bind(&r.id).bind(&r.merchant_id).bind(&r.source_connection_id).bind(&r.sink_connection_id).bind(r.created_at)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn sinks_for_source(&self, source_id: &str) -> StoreResult<Vec<String>> {
+                sqlx::query_scalar("SELECT r.sink_connection_id FROM routes r JOIN connections c ON c.id = r.sink_connection_id WHERE r.source_connection_id = $1 AND c.state = 'active' ORDER BY r.sink_connection_id")
+                    .bind(source_id).fetch_all(&self.pool).await
+            }
+
+            async fn claim_due_sources(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ConnectionRow>> {
+                sqlx::query_as(concat!(
+                    "UPDATE connections SET lease_owner = $1, lease_until = $2 WHERE id IN (",
+                    "SELECT id FROM connections WHERE role = 'source' AND state = 'active' AND next_pull_at <= $3 ",
+                    "AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_pull_at LIMIT $4", $skip_locked,
+                    ") RETURNING ", conn_cols!()
+                ))
+                .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn renew_source_lease(&self, id: &str, owner: &str, lease_until: i64) -> StoreResult<bool> {
+                let n = sqlx::query("UPDATE connections SET lease_until = $3 WHERE id = $1 AND lease_owner = $2").bind(id).bind(owner).bind(lease_until).execute(&self.pool).await?.rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn finish_pull(&self, id: &str, owner: &str, f: &PullFinish) -> StoreResult<()> {
+                sqlx::query("UPDATE connections SET lease_owner = NULL, lease_until = NULL, next_pull_at = $3, last_pull_at = COALESCE($4, last_pull_at), last_error = $5, state = COALESCE($6, state) WHERE id = $1 AND lease_owner = $2")
+                    .bind(id).bind(owner).bind(f.next_pull_at).bind(f.last_pull_at).bind(&f.last_error).bind(&f.state)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn get_cursor(&self, connection_id: &str) -> StoreResult<Option<CursorRow>> {
+                sqlx::query_as("SELECT watermark, window_until, page_token FROM cursors WHERE connection_id = $1").bind(connection_id).fetch_optional(&self.pool).await
+            }
+
+            async fn existing_orders(&self, connection_id: &str, external_ids: &[String]) -> StoreResult<Vec<ExistingOrder>> {
+                if external_ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, external_id, content_hash, version, pii_fields, pii_ct, pii_dek, pii_epoch, pii_purged_at FROM orders WHERE connection_id = ");
+                qb.push_bind(connection_id.to_string()).push(" AND external_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in external_ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(&self.pool).await
+            }
+
+            async fn commit_page(&self, p: &PageCommit) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for chunk in p.orders.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO orders (id, merchant_id, connection_id, marketplace, external_id, order_number, status, data, content_hash, version, pii_ct, pii_dek, pii_epoch, pii_fields, email_bidx, source_created_at, source_updated_at, ingested_at, updated_at, purge_after) ");
+                    qb.push_values(chunk, |mut b, o| {
+                        b.push_bind(o.id.clone()).push_bind(o.merchant_id.clone()).push_bind(o.connection_id.clone()).push_bind(o.marketplace.clone())
+                            .push_bind(o.external_id.clone()).push_bind(o.order_number.clone()).push_bind(o.status.clone()).push_bind(o.data.clone())
+                            .push_bind(o.content_hash.clone()).push_bind(o.version).push_bind(o.pii_ct.clone()).push_bind(o.pii_dek.clone())
+                            .push_bind(o.pii_epoch.clone()).push_bind(o.pii_fields).push_bind(o.email_bidx.clone()).push_bind(o.source_created_at)
+                            .push_bind(o.source_updated_at).push_bind(o.now).push_bind(o.now).push_bind(o.purge_after);
+                    });
+                    // A purged order keeps its purge: a refetch must not bring PII back.
+                    qb.push(" ON CONFLICT (connection_id, external_id) DO UPDATE SET order_number = excluded.order_number, status = excluded.status, data = excluded.data, content_hash = excluded.content_hash, version = excluded.version, \
+                        pii_ct = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_ct ELSE NULL END, pii_dek = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_dek ELSE NULL END, \
+                        pii_epoch = excluded.pii_epoch, pii_fields = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_fields ELSE 0 END, email_bidx = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.email_bidx ELSE NULL END, \
+                        source_updated_at = excluded.source_updated_at, updated_at = excluded.updated_at, purge_after = CASE WHEN orders.delivered_at IS NULL THEN excluded.purge_after ELSE orders.purge_after END");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                for chunk in p.deliveries.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO deliveries (id, order_id, merchant_id, sink_connection_id, version, idempotency_key, status, attempts, next_attempt_at, created_at, updated_at) ");
+                    qb.push_values(chunk, |mut b, d| {
+                        b.push_bind(d.id.clone()).push_bind(d.order_id.clone()).push_bind(d.merchant_id.clone()).push_bind(d.sink_connection_id.clone())
+                            .push_bind(d.version).push_bind(d.idempotency_key.clone()).push_bind("pending").push_bind(0i64).push_bind(p.now).push_bind(p.now).push_bind(p.now);
+                    });
+                    // An in-flight delivery stays claimed; its completion sees the newer version and re-arms itself.
+                    qb.push(" ON CONFLICT (order_id, sink_connection_id) DO UPDATE SET version = excluded.version, idempotency_key = excluded.idempotency_key, \
+                        status = CASE WHEN deliveries.status = 'in_flight' THEN 'in_flight' ELSE 'pending' END, attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL, updated_at = excluded.updated_at");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                sqlx::query("INSERT INTO cursors (connection_id, watermark, window_until, page_token, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                    ON CONFLICT (connection_id) DO UPDATE SET watermark = excluded.watermark, window_until = excluded.window_until, page_token = excluded.page_token, updated_at = excluded.updated_at")
+                    .bind(&p.connection_id).bind(p.cursor.watermark).bind(p.cursor.window_until).bind(&p.cursor.page_token).bind(p.now)
+                    .execute(&mut *tx).await?;
+                if p.rejected > 0 {
+                    sqlx::query("UPDATE connections SET rejected_orders = rejected_orders + $2, last_error = $3 WHERE id = $1")
+                        .bind(&p.connection_id).bind(p.rejected).bind(&p.rejected_reason).execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+
+            async fn claim_deliveries(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
+                sqlx::query_as(concat!(
+                    "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
+                    "SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3) ",
+                    "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
+                    ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
+                ))
+                .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>> {
+                if ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, merchant_id, marketplace, external_id, data, version, pii_ct, pii_dek, pii_epoch FROM orders WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(&self.pool).await
+            }
+
+            async fn complete_deliveries(&self, owner: &str, now: i64, results: &[DeliveryResult]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done: Vec<_> = results.iter().filter_map(|r| match r { DeliveryResult::Done { id, external_ref, version, next_track_at } => Some((id, external_ref, *version, *next_track_at)), _ => None }).collect();
+                for chunk in done.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, external_ref, dv, next_track_at) AS (");
+                    qb.push_values(chunk, |mut b, (id, r, v, t)| {
+                        b.push_bind((*id).clone()).push_bind((*r).clone()).push_bind(*v).push_bind(*t);
+                    });
+                    qb.push(") UPDATE deliveries SET status = CASE WHEN deliveries.version = v.dv THEN 'done' ELSE 'pending' END, external_ref = v.external_ref, delivered_version = v.dv, \
+                        lease_owner = NULL, lease_until = NULL, last_error = NULL, attempts = 0, next_track_at = COALESCE(deliveries.next_track_at, v.next_track_at), updated_at = ");
+                    qb.push_bind(now).push(" FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ").push_bind(owner.to_string());
+                    qb.build().execute(&mut *tx).await?;
+                }
+                let failed: Vec<_> = results.iter().filter_map(|r| match r {
+                    DeliveryResult::Retry { id, next_attempt_at, error } => Some((id, "pending", *next_attempt_at, error)),
+                    DeliveryResult::Dead { id, error } => Some((id, "dead", now, error)),
+                    _ => None,
+                }).collect();
+                for chunk in failed.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, status, next_attempt_at, last_error) AS (");
+                    qb.push_values(chunk, |mut b, (id, s, t, e)| {
+                        b.push_bind((*id).clone()).push_bind(s.to_string()).push_bind(*t).push_bind((*e).clone());
+                    });
+                    qb.push(") UPDATE deliveries SET status = v.status, next_attempt_at = v.next_attempt_at, last_error = v.last_error, lease_owner = NULL, lease_until = NULL, updated_at = ");
+                    qb.push_bind(now).push(" FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ").push_bind(owner.to_string());
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+
+            async fn replay_delivery(&self, merchant_id: &str, id: &str, now: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status = 'dead'")
+                    .bind(id).bind(merchant_id).bind(now).execute(&self.pool).await?.rows_affected())
+            }
+
+            async fn claim_tracking(&self, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<TrackingItem>> {
+                sqlx::query_as(concat!(
+                    "UPDATE deliveries SET next_track_at = $2 WHERE id IN (",
+                    "SELECT id FROM deliveries WHERE next_track_at IS NOT NULL AND next_track_at <= $1 AND tracked_delivered_at IS NULL AND external_ref IS NOT NULL ",
+                    "ORDER BY next_track_at LIMIT $3", $skip_locked,
+                    ") RETURNING id, order_id, merchant_id, sink_connection_id, external_ref"
+                ))
+                .bind(now).bind(lease_until).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn record_tracking(&self, _now: i64, results: &[TrackingResult]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let delivered: Vec<_> = results.iter().filter_map(|r| match r { TrackingResult::Delivered { id, order_id, at, purge_after } => Some((id, order_id, *at, *purge_after)), _ => None }).collect();
+                for chunk in delivered.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, at) AS (");
+                    qb.push_values(chunk, |mut b, (id, _, at, _)| {
+                        b.push_bind((*id).clone()).push_bind(*at);
+                    });
+                    qb.push(") UPDATE deliveries SET tracked_delivered_at = v.at, next_track_at = NULL FROM v WHERE deliveries.id = v.id");
+                    qb.build().execute(&mut *tx).await?;
+                    // The first trustworthy delivery time wins and starts the retention clock.
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, at, purge_after) AS (");
+                    qb.push_values(chunk, |mut b, (_, order_id, at, pa)| {
+                        b.push_bind((*order_id).clone()).push_bind(*at).push_bind(*pa);
+                    });
+                    qb.push(") UPDATE orders SET delivered_at = v.at, purge_after = v.purge_after FROM v WHERE orders.id = v.id AND (orders.delivered_at IS NULL OR orders.delivered_at > v.at)");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                let pending: Vec<_> = results.iter().filter_map(|r| match r { TrackingResult::Pending { id, next_track_at } => Some((id, *next_track_at)), _ => None }).collect();
+                for chunk in pending.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, next_track_at) AS (");
+                    qb.push_values(chunk, |mut b, (id, t)| {
+                        b.push_bind((*id).clone()).push_bind(*t);
+                    });
+                    qb.push(") UPDATE deliveries SET next_track_at = v.next_track_at FROM v WHERE deliveries.id = v.id");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+
+            async fn retention_policies(&self, merchant_id: &str) -> StoreResult<Vec<RetentionRow>> {
+                sqlx::query_as("SELECT merchant_id, marketplace, days_after_delivery, days_after_order FROM retention_policies WHERE merchant_id = $1 ORDER BY marketplace")
+                    .bind(merchant_id).fetch_all(&self.pool).await
+            }
+
+            async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<()> {
+                sqlx::query("INSERT INTO retention_policies (merchant_id, marketplace, days_after_delivery, days_after_order, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                    ON CONFLICT (merchant_id, marketplace) DO UPDATE SET days_after_delivery = excluded.days_after_delivery, days_after_order = excluded.days_after_order, updated_at = excluded.updated_at")
+                    .bind(&r.merchant_id).bind(&r.marketplace).bind(r.days_after_delivery).bind(r.days_after_order).bind(now)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
+                let mut tx = self.pool.begin().await?;
+                let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+                    "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, pii_purged_at = $1 WHERE id IN (",
+                    "SELECT id FROM orders WHERE pii_purged_at IS NULL AND purge_after <= $1 ",
+                    "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight')) LIMIT $2", $skip_locked,
+                    ") RETURNING id, merchant_id"
+                ))
+                .bind(now).bind(limit).fetch_all(&mut *tx).await?;
+                let mut by_merchant: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+                for (id, m) in &rows {
+                    by_merchant.entry(m.as_str()).or_default().push(id.as_str());
+                }
+                for (m, ids) in by_merchant {
+                    let detail = serde_json::json!({ "orders": ids }).to_string();
+                    sqlx::query("INSERT INTO audit_log (id, merchant_id, at, actor, action, subject, detail) VALUES ($1, $2, $3, 'system', 'pii.purged', $4, $5)")
+                        .bind(uuid::Uuid::now_v7().to_string()).bind(m).bind(now).bind(format!("{} orders", ids.len())).bind(detail)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(rows.into_iter().map(|(id, _)| id).collect())
+            }
+
+            async fn count_purge_due(&self, now: i64) -> StoreResult<i64> {
+                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE pii_purged_at IS NULL AND purge_after <= $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight'))")
+                    .bind(now).fetch_one(&self.pool).await
+            }
+
+            async fn list_orders(&self, q: &OrderQuery) -> StoreResult<Vec<OrderSummary>> {
+                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, data FROM orders \
+                    WHERE merchant_id = $1 AND ($2 IS NULL OR connection_id = $2) AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5")
+                    .bind(&q.merchant_id).bind(&q.connection_id).bind(&q.status).bind(&q.after).bind(q.limit)
+                    .fetch_all(&self.pool).await
+            }
+
+            async fn get_order(&self, merchant_id: &str, id: &str) -> StoreResult<Option<OrderSummary>> {
+                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, data FROM orders WHERE merchant_id = $1 AND id = $2")
+                    .bind(merchant_id).bind(id).fetch_optional(&self.pool).await
+            }
+
+            async fn deliveries_of_order(&self, merchant_id: &str, order_id: &str) -> StoreResult<Vec<DeliveryRow>> {
+                sqlx::query_as("SELECT id, order_id, sink_connection_id, version, status, attempts, external_ref, last_error, tracked_delivered_at, updated_at FROM deliveries WHERE merchant_id = $1 AND order_id = $2 ORDER BY id")
+                    .bind(merchant_id).bind(order_id).fetch_all(&self.pool).await
+            }
+
+            async fn list_deliveries(&self, merchant_id: &str, status: Option<&str>, limit: i64) -> StoreResult<Vec<DeliveryRow>> {
+                sqlx::query_as("SELECT id, order_id, sink_connection_id, version, status, attempts, external_ref, last_error, tracked_delivered_at, updated_at FROM deliveries WHERE merchant_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id LIMIT $3")
+                    .bind(merchant_id).bind(status).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn connection_status(&self, merchant_id: Option<&str>) -> StoreResult<Vec<ConnectionStatus>> {
+                sqlx::query_as("SELECT c.id, c.kind, c.role, c.name, c.state, c.last_pull_at, c.last_error, c.rejected_orders, cu.watermark, \
+                    (SELECT COUNT(*) FROM orders o WHERE o.connection_id = c.id) AS orders, \
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status IN ('pending', 'in_flight')) AS deliveries_pending, \
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status = 'dead') AS deliveries_dead, \
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status = 'done') AS deliveries_done \
+                    FROM connections c LEFT JOIN cursors cu ON cu.connection_id = c.id WHERE ($1 IS NULL OR c.merchant_id = $1) AND c.state <> 'deleted' ORDER BY c.id")
+                    .bind(merchant_id).fetch_all(&self.pool).await
+            }
+
+            async fn totals(&self) -> StoreResult<Totals> {
+                let (orders, pii_purged, delivered_orders): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN pii_purged_at IS NULL THEN 0 ELSE 1 END), 0), COALESCE(SUM(CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END), 0) FROM orders",
+                ).fetch_one(&self.pool).await?;
+                let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetch_all(&self.pool).await?;
+                let mut t = Totals { orders, pii_purged, delivered_orders, ..Default::default() };
+                for (s, n) in rows {
+                    match s.as_str() {
+                        "pending" => t.deliveries_pending = n,
+                        "in_flight" => t.deliveries_in_flight = n,
+                        "done" => t.deliveries_done = n,
+                        "dead" => t.deliveries_dead = n,
+                        _ => {}
+                    }
+                }
+                Ok(t)
+            }
+
+            async fn audit(&self, merchant_id: Option<&str>, actor: &str, action: &str, subject: Option<&str>, detail: Option<&str>, now: i64) -> StoreResult<()> {
+                sqlx::query("INSERT INTO audit_log (id, merchant_id, at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(uuid::Uuid::now_v7().to_string()).bind(merchant_id).bind(now).bind(actor).bind(action).bind(subject).bind(detail)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn list_audit(&self, merchant_id: &str, limit: i64) -> StoreResult<Vec<AuditRow>> {
+                sqlx::query_as("SELECT id, at, actor, action, subject, detail FROM audit_log WHERE merchant_id = $1 ORDER BY at DESC, id DESC LIMIT $2")
+                    .bind(merchant_id).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn record_webhook(&self, dedupe_key: &str, connection_id: &str, topic: &str, now: i64) -> StoreResult<bool> {
+                let n = sqlx::query("INSERT INTO webhook_events (dedupe_key, connection_id, topic, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING")
+                    .bind(dedupe_key).bind(connection_id).bind(topic).bind(now).execute(&self.pool).await?.rows_affected();
+                Ok(n == 1)
+            }
+        }
+    };
+}
+pub(crate) use impl_store;

@@ -1,0 +1,98 @@
+//! The admin API through a real socket: operator-only merchant creation, write-only secrets,
+//! tenant isolation (404 for another merchant's objects), no PII in order responses.
+
+use crate::helpers::{Backend, TestApp};
+use ordersync::api::{self, ApiState, admin::hash_token};
+use serde_json::{Value, json};
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    _t: TestApp,
+}
+
+async fn spawn() -> Api {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let mut state = ApiState::new(&t.app, t.app.engine(), true);
+    state.admin_token_hash = Some(hash_token("operator-secret"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, api::router(state)).await.unwrap() });
+    Api { base, http: reqwest::Client::new(), _t: t }
+}
+
+impl Api {
+    async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn merchant(&self, name: &str) -> (String, String) {
+        let (st, b) = self.call(reqwest::Method::POST, "/api/v1/merchants", "operator-secret", Some(json!({ "name": name }))).await;
+        assert_eq!(st, 201, "{b}");
+        (b["id"].as_str().unwrap().to_string(), b["api_token"].as_str().unwrap().to_string())
+    }
+}
+
+#[tokio::test]
+async fn health_and_operator_auth() {
+    let a = spawn().await;
+    assert_eq!(a.http.get(format!("{}/healthz", a.base)).send().await.unwrap().status(), 200);
+    assert_eq!(a.http.get(format!("{}/readyz", a.base)).send().await.unwrap().status(), 200);
+    let metrics = a.http.get(format!("{}/metrics", a.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("ordersync_orders"), "{metrics}");
+    let (st, b) = a.call(reqwest::Method::POST, "/api/v1/merchants", "wrong", Some(json!({ "name": "x" }))).await;
+    assert_eq!(st, 401);
+    assert_eq!(b["error"]["code"], "unauthorized");
+    let (st, _) = a.call(reqwest::Method::GET, "/api/v1/connections", "os_not_a_token", None).await;
+    assert_eq!(st, 401);
+}
+
+#[tokio::test]
+async fn secrets_are_write_only_and_tenants_are_isolated() {
+    let a = spawn().await;
+    let (_, tok_a) = a.merchant("A").await;
+    let (_, tok_b) = a.merchant("B").await;
+    let body = json!({
+        "kind": "shopify", "name": "My store",
+        "config": { "shop_domain": "canary-shop.myshopify.com", "api_base_url": "http://127.0.0.1:9" },
+        "secrets": { "access_token": "shpat_canary_secret_value" }
+    });
+    let (st, created) = a.call(reqwest::Method::POST, "/api/v1/connections", &tok_a, Some(body)).await;
+    assert_eq!(st, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (st, got) = a.call(reqwest::Method::GET, &format!("/api/v1/connections/{id}"), &tok_a, None).await;
+    assert_eq!(st, 200);
+    assert_eq!(got["has_secrets"], true);
+    assert!(!got.to_string().contains("shpat_canary_secret_value"), "secrets must be write-only");
+    let (st, _) = a.call(reqwest::Method::GET, &format!("/api/v1/connections/{id}"), &tok_b, None).await;
+    assert_eq!(st, 404, "another merchant's connection is invisible");
+    let (st, _) = a.call(reqwest::Method::DELETE, &format!("/api/v1/connections/{id}"), &tok_b, None).await;
+    assert_eq!(st, 404);
+    let (st, list) = a.call(reqwest::Method::GET, "/api/v1/connections", &tok_b, None).await;
+    assert_eq!((st, list["connections"].as_array().unwrap().len()), (200, 0));
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors() {
+    let a = spawn().await;
+    let (_, tok) = a.merchant("A").await;
+    let (st, b) = a.call(reqwest::Method::POST, "/api/v1/connections", &tok, Some(json!({ "kind": "nosuch" }))).await;
+    assert_eq!(st, 422, "{b}");
+    let (st, b) = a.call(reqwest::Method::POST, "/api/v1/connections", &tok, Some(json!({ "kind": "shopify", "config": { "shop_domain": "not a domain" }, "secrets": { "access_token": "x" } }))).await;
+    assert_eq!(st, 422, "{b}");
+    let (st, b) = a.call(reqwest::Method::PUT, "/api/v1/retention/shopify", &tok, Some(json!({ "days_after_delivery": 400 }))).await;
+    assert_eq!(st, 422, "{b}");
+    let (st, b) = a.call(reqwest::Method::PUT, "/api/v1/retention/amazon", &tok, Some(json!({ "days_after_delivery": 45 }))).await;
+    assert_eq!(st, 422, "{b}: Amazon caps retention at 30 days after delivery");
+    let (st, b) = a.call(reqwest::Method::PUT, "/api/v1/retention/shopify", &tok, Some(json!({ "days_after_delivery": 14, "days_after_order": 60 }))).await;
+    assert_eq!(st, 200, "{b}");
+    let (_, r) = a.call(reqwest::Method::GET, "/api/v1/retention", &tok, None).await;
+    assert_eq!(r["policies"][0]["days_after_delivery"], 14);
+}
