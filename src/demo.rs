@@ -68,8 +68,8 @@ const SIMS: &[SimSpec] = &[
 ];
 
 pub async fn run(args: DemoArgs, mut cfg: Config) -> anyhow::Result<ExitCode> {
-    if args.workers > 0 || args.kill_every.is_some() {
-        anyhow::bail!("--workers and --kill-every are not available yet: this build runs the demo worker in-process only");
+    if args.kill_every.is_some() && args.workers == 0 {
+        anyhow::bail!("--kill-every needs --workers N (it kills worker child processes)");
     }
     if !(0.0..=1.0).contains(&args.faults) {
         anyhow::bail!("--faults must be between 0 and 1");
@@ -97,6 +97,8 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     cfg.engine.idle_ms = 20;
     cfg.engine.track_interval_secs = 3600;
     cfg.engine.purge_interval_secs = 1;
+    // Short leases so work of a SIGKILLed worker comes back within seconds.
+    cfg.engine.lease_secs = 5;
     let clock = Arc::new(ManualClock::new());
     let kek = load_master_key(KeyPolicy::DevFile, data_dir)?;
     let app = App::open(cfg.clone(), kek, clock.clone()).await?;
@@ -159,12 +161,15 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     }
     let expected_deliveries = seeded as i64 * sinks.len() as i64;
 
-    // Run the worker until every order reached every target.
-    let engine = app.engine();
+    // Run the worker (in-process, or N child processes) until every order reached every target.
+    let clock_file = data_dir.join("clock.offset");
+    crate::clock::publish_offset(&clock, &clock_file)?;
     let cancel = CancellationToken::new();
-    let worker = {
-        let (e, c) = (engine.clone(), cancel.clone());
-        tokio::spawn(async move { e.run(c).await })
+    let (worker, children) = if args.workers == 0 {
+        let (e, c) = (app.engine(), cancel.clone());
+        (Some(tokio::spawn(async move { e.run(c).await })), None)
+    } else {
+        (None, Some(start_children(args, cfg, data_dir, &clock_file)?))
     };
     let started = Instant::now();
     let deadline = Duration::from_secs(600);
@@ -185,6 +190,7 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
 
     // Fast-forward: parcels arrive, then the retention window closes and PII is purged.
     clock.advance(time::Duration::days(5));
+    crate::clock::publish_offset(&clock, &clock_file)?;
     let tracked_until = Instant::now() + Duration::from_secs(300);
     loop {
         let t = app.store.totals().await?;
@@ -195,6 +201,7 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     clock.advance(time::Duration::days(35));
+    crate::clock::publish_offset(&clock, &clock_file)?;
     let purge_until = Instant::now() + Duration::from_secs(300);
     loop {
         let t = app.store.totals().await?;
@@ -205,7 +212,17 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     cancel.cancel();
-    let _ = worker.await;
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    let workers_killed = match children {
+        Some(c) => {
+            let k = c.killed.load(std::sync::atomic::Ordering::SeqCst);
+            c.stop().await;
+            k
+        }
+        None => 0,
+    };
     progress.done();
 
     // What the targets actually hold.
@@ -240,7 +257,8 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
         "dead_deliveries": t.deliveries_dead,
         "orders_delivered_to_buyer": t.delivered_orders,
         "pii_purged": t.pii_purged,
-        "workers_killed": 0,
+        "workers": args.workers,
+        "workers_killed": workers_killed,
         "faults_injected": faults,
         "database": app.store.dialect(),
         "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
@@ -264,6 +282,34 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     }
     println!("{summary}");
     Ok(if duplicates == 0 && missing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Starts the worker children with the demo's database, keystore, key and clock.
+fn start_children(args: &DemoArgs, cfg: &Config, data_dir: &std::path::Path, clock_file: &std::path::Path) -> anyhow::Result<crate::demo_workers::Workers> {
+    let config_path = data_dir.join("demo-worker.toml");
+    let worker_cfg = json!({
+        "database_url": cfg.database_url,
+        "keystore_url": cfg.keystore_url(),
+        "log": "warn",
+        "engine": {
+            "poll_interval_secs": cfg.engine.poll_interval_secs, "idle_ms": cfg.engine.idle_ms,
+            "track_interval_secs": cfg.engine.track_interval_secs, "purge_interval_secs": cfg.engine.purge_interval_secs,
+            "lease_secs": cfg.engine.lease_secs, "delivery_batch": cfg.engine.delivery_batch, "max_attempts": cfg.engine.max_attempts,
+        },
+    });
+    let toml_text = toml::to_string(&worker_cfg)?;
+    std::fs::write(&config_path, toml_text)?;
+    let mut env = vec![
+        ("ORDERSYNC_CLOCK_OFFSET_FILE".to_string(), clock_file.display().to_string()),
+        // The children take their settings from the file above, not from the demo's environment.
+        ("ORDERSYNC_DATABASE_URL".to_string(), String::new()),
+        ("ORDERSYNC_KEYSTORE_URL".to_string(), String::new()),
+        ("ORDERSYNC_LOG".to_string(), String::new()),
+    ];
+    if std::env::var_os("ORDERSYNC_MASTER_KEY").is_none() && std::env::var_os("ORDERSYNC_MASTER_KEY_FILE").is_none() {
+        env.push(("ORDERSYNC_MASTER_KEY_FILE".to_string(), data_dir.join("master.key").display().to_string()));
+    }
+    crate::demo_workers::Workers::start(args.workers, &config_path, env, data_dir, args.kill_every)
 }
 
 /// A one-line progress display on stderr when it is a terminal.

@@ -3,9 +3,11 @@
 
 pub mod api;
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+mod demo_workers;
 pub mod engine;
 pub mod registry;
 pub mod sim;

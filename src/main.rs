@@ -4,10 +4,8 @@ use clap::{Parser, Subcommand};
 use ordersync::app::{App, KeyPolicy, load_master_key};
 use ordersync::config::Config;
 use ordersync::{api, demo, sim, telemetry};
-use ordersync_sdk::SystemClock;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -98,7 +96,7 @@ fn data_dir(cfg: &Config) -> PathBuf {
 
 async fn open(cfg: Config, policy: KeyPolicy) -> anyhow::Result<App> {
     let kek = load_master_key(policy, &data_dir(&cfg))?;
-    App::open(cfg, kek, Arc::new(SystemClock)).await
+    App::open(cfg, kek, ordersync::clock::from_env()).await
 }
 
 fn shutdown_token() -> CancellationToken {

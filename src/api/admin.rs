@@ -7,8 +7,9 @@ use crate::store::{ConnectionRow, OrderQuery, RetentionRow, RouteRow};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use base64::Engine as _;
 use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::{ConnectorDeps, Secrets};
@@ -17,22 +18,23 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/merchants", post(create_merchant))
-        .route("/connections", post(create_connection).get(list_connections))
-        .route("/connections/{id}", get(get_connection).patch(patch_connection).delete(delete_connection))
-        .route("/connections/{id}/sync", post(sync_connection))
-        .route("/routes", post(create_route))
-        .route("/orders", get(list_orders))
-        .route("/orders/{id}", get(get_order))
-        .route("/orders/{id}/deliveries", get(order_deliveries))
-        .route("/deliveries", get(list_deliveries))
-        .route("/deliveries/{id}/replay", post(replay_delivery))
-        .route("/status", get(status))
-        .route("/retention", get(get_retention))
-        .route("/retention/{marketplace}", put(put_retention))
-        .route("/audit", get(audit))
+/// The admin routes; their OpenAPI description is generated from the handlers below.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_merchant))
+        .routes(routes!(create_connection, list_connections))
+        .routes(routes!(get_connection, patch_connection, delete_connection))
+        .routes(routes!(sync_connection))
+        .routes(routes!(create_route))
+        .routes(routes!(list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(order_deliveries))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(replay_delivery))
+        .routes(routes!(status))
+        .routes(routes!(get_retention))
+        .routes(routes!(put_retention))
+        .routes(routes!(audit))
 }
 
 /// A fresh API token: 32 random bytes, URL-safe base64, prefixed for secret scanners.
@@ -82,12 +84,13 @@ fn now(s: &ApiState) -> i64 {
     to_micros(s.clock.now())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewMerchant {
     name: String,
 }
 
+#[utoipa::path(post, path = "/merchants", tag = "operator", request_body = NewMerchant, responses((status = 201, description = "merchant created; body {id, api_token} (the token is shown once)"), (status = 401, description = "not the operator")), security(("bearer" = [])))]
 async fn create_merchant(State(s): State<ApiState>, _op: Operator, Json(body): Json<NewMerchant>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.len() > 200 {
@@ -100,7 +103,7 @@ async fn create_merchant(State(s): State<ApiState>, _op: Operator, Json(body): J
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "api_token": token }))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewConnection {
     kind: String,
@@ -141,6 +144,7 @@ fn connection_json(c: &ConnectionRow) -> Value {
     })
 }
 
+#[utoipa::path(post, path = "/connections", tag = "connections", request_body = NewConnection, responses((status = 201, description = "{id}; secrets are encrypted and never returned"), (status = 422, description = "unknown kind, invalid config or missing secret")), security(("bearer" = [])))]
 async fn create_connection(State(s): State<ApiState>, Merchant(m): Merchant, Json(body): Json<NewConnection>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let config = if body.config.is_null() { json!({}) } else { body.config };
     if !config.is_object() {
@@ -177,16 +181,18 @@ async fn owned_connection(s: &ApiState, m: &str, id: &str) -> Result<ConnectionR
     }
 }
 
+#[utoipa::path(get, path = "/connections", tag = "connections", responses((status = 200, description = "{connections: [...]} without secrets")), security(("bearer" = [])))]
 async fn list_connections(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
     let rows = s.store.list_connections(&m).await?;
     Ok(Json(json!({ "connections": rows.iter().filter(|c| c.state != "deleted").map(connection_json).collect::<Vec<_>>() })))
 }
 
+#[utoipa::path(get, path = "/connections/{id}", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "the connection without secrets"), (status = 404, description = "no such connection for this merchant")), security(("bearer" = [])))]
 async fn get_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(connection_json(&owned_connection(&s, &m, &id).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchConnection {
     name: Option<String>,
@@ -196,6 +202,7 @@ struct PatchConnection {
     state: Option<String>,
 }
 
+#[utoipa::path(patch, path = "/connections/{id}", tag = "connections", params(("id" = String, Path, description = "object id")), request_body = PatchConnection, responses((status = 200, description = "updated connection"), (status = 404, description = "not found"), (status = 422, description = "invalid")), security(("bearer" = [])))]
 async fn patch_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>, Json(body): Json<PatchConnection>) -> Result<Json<Value>, ApiError> {
     let mut c = owned_connection(&s, &m, &id).await?;
     if let Some(n) = body.name {
@@ -233,6 +240,7 @@ async fn patch_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path
     Ok(Json(connection_json(&owned_connection(&s, &m, &id).await?)))
 }
 
+#[utoipa::path(delete, path = "/connections/{id}", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 204, description = "deleted; its secrets are erased"), (status = 404, description = "not found")), security(("bearer" = [])))]
 async fn delete_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     owned_connection(&s, &m, &id).await?;
     s.store.delete_connection(&id).await?;
@@ -241,6 +249,7 @@ async fn delete_connection(State(s): State<ApiState>, Merchant(m): Merchant, Pat
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/connections/{id}/sync", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 202, description = "a pull is scheduled now"), (status = 404, description = "not found")), security(("bearer" = [])))]
 async fn sync_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let c = owned_connection(&s, &m, &id).await?;
     if c.role != "source" {
@@ -250,13 +259,14 @@ async fn sync_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(
     Ok((StatusCode::ACCEPTED, Json(json!({ "scheduled": true }))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewRoute {
     source_connection_id: String,
     sink_connection_id: String,
 }
 
+#[utoipa::path(post, path = "/routes", tag = "routes", request_body = NewRoute, responses((status = 201, description = "{id}"), (status = 404, description = "a connection does not exist"), (status = 422, description = "not source → sink")), security(("bearer" = [])))]
 async fn create_route(State(s): State<ApiState>, Merchant(m): Merchant, Json(body): Json<NewRoute>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let src = owned_connection(&s, &m, &body.source_connection_id).await?;
     let sink = owned_connection(&s, &m, &body.sink_connection_id).await?;
@@ -268,7 +278,7 @@ async fn create_route(State(s): State<ApiState>, Merchant(m): Merchant, Json(bod
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct OrdersParams {
     connection_id: Option<String>,
     status: Option<String>,
@@ -283,6 +293,7 @@ fn order_json(o: &crate::store::OrderSummary) -> Value {
     v
 }
 
+#[utoipa::path(get, path = "/orders", tag = "orders", params(OrdersParams), responses((status = 200, description = "{orders, next_cursor}; no PII")), security(("bearer" = [])))]
 async fn list_orders(State(s): State<ApiState>, Merchant(m): Merchant, Query(p): Query<OrdersParams>) -> Result<Json<Value>, ApiError> {
     let limit = p.limit.unwrap_or(100).clamp(1, 500);
     let rows = s.store.list_orders(&OrderQuery { merchant_id: m, connection_id: p.connection_id, status: p.status, after: p.cursor, limit }).await?;
@@ -290,27 +301,31 @@ async fn list_orders(State(s): State<ApiState>, Merchant(m): Merchant, Query(p):
     Ok(Json(json!({ "orders": rows.iter().map(order_json).collect::<Vec<_>>(), "next_cursor": next })))
 }
 
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "the order without PII"), (status = 404, description = "not found")), security(("bearer" = [])))]
 async fn get_order(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let o = s.store.get_order(&m, &id).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(order_json(&o)))
 }
 
+#[utoipa::path(get, path = "/orders/{id}/deliveries", tag = "orders", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "{deliveries}"), (status = 404, description = "not found")), security(("bearer" = [])))]
 async fn order_deliveries(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     s.store.get_order(&m, &id).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(json!({ "deliveries": s.store.deliveries_of_order(&m, &id).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct DeliveriesParams {
     status: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/deliveries", tag = "deliveries", params(DeliveriesParams), responses((status = 200, description = "{deliveries}")), security(("bearer" = [])))]
 async fn list_deliveries(State(s): State<ApiState>, Merchant(m): Merchant, Query(p): Query<DeliveriesParams>) -> Result<Json<Value>, ApiError> {
     let rows = s.store.list_deliveries(&m, p.status.as_deref(), p.limit.unwrap_or(100).clamp(1, 1000)).await?;
     Ok(Json(json!({ "deliveries": rows })))
 }
 
+#[utoipa::path(post, path = "/deliveries/{id}/replay", tag = "deliveries", params(("id" = String, Path, description = "object id")), responses((status = 202, description = "the dead delivery is pending again"), (status = 404, description = "no dead delivery with this id")), security(("bearer" = [])))]
 async fn replay_delivery(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
     if s.store.replay_delivery(&m, &id, now(&s)).await? == 0 {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no dead delivery with this id"));
@@ -319,6 +334,7 @@ async fn replay_delivery(State(s): State<ApiState>, Merchant(m): Merchant, Path(
     Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": true }))))
 }
 
+#[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, description = "per connection: last pull, lag, cursor, last error, rejected orders, deliveries pending/dead/done")), security(("bearer" = [])))]
 async fn status(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
     let n = now(&s);
     let rows = s.store.connection_status(Some(&m)).await?;
@@ -333,6 +349,7 @@ async fn status(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json
     Ok(Json(json!({ "connections": conns })))
 }
 
+#[utoipa::path(get, path = "/retention", tag = "retention", responses((status = 200, description = "defaults, allowed range and the merchant's policies")), security(("bearer" = [])))]
 async fn get_retention(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
     let policies = s.store.retention_policies(&m).await?;
     Ok(Json(json!({
@@ -342,13 +359,14 @@ async fn get_retention(State(s): State<ApiState>, Merchant(m): Merchant) -> Resu
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RetentionBody {
     days_after_delivery: i64,
     days_after_order: Option<i64>,
 }
 
+#[utoipa::path(put, path = "/retention/{marketplace}", tag = "retention", params(("marketplace" = String, Path, description = "shopify, woocommerce, amazon or ebay")), request_body = RetentionBody, responses((status = 200, description = "stored"), (status = 422, description = "out of range; Amazon above 30 days")), security(("bearer" = [])))]
 async fn put_retention(State(s): State<ApiState>, Merchant(m): Merchant, Path(marketplace): Path<String>, Json(b): Json<RetentionBody>) -> Result<Json<Value>, ApiError> {
     if registry::lookup(&marketplace).is_none_or(|k| k.role() != "source") && marketplace != "amazon" && marketplace != "ebay" && marketplace != "woocommerce" {
         return Err(ApiError::unprocessable(format!("unknown marketplace {marketplace:?}")));
@@ -371,6 +389,7 @@ async fn put_retention(State(s): State<ApiState>, Merchant(m): Merchant, Path(ma
     Ok(Json(json!({ "marketplace": marketplace, "days_after_delivery": b.days_after_delivery, "days_after_order": dao })))
 }
 
+#[utoipa::path(get, path = "/audit", tag = "audit", responses((status = 200, description = "{audit}: the merchant's audit records, newest first")), security(("bearer" = [])))]
 async fn audit(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "audit": s.store.list_audit(&m, 500).await? })))
 }

@@ -48,13 +48,34 @@ impl ApiState {
     }
 }
 
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "ordersync admin API", description = "Merchants, connections, routes, orders (never PII), deliveries, status, retention and audit."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
 pub fn router(state: ApiState) -> Router {
+    use utoipa::OpenApi as _;
     // Make sure the recorder exists before the first request renders it.
     let _ = crate::telemetry::metrics();
+    let (admin, spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", admin::routes()).split_for_parts();
+    let spec = std::sync::Arc::new(spec);
     Router::new()
         .merge(health::routes())
         .merge(webhooks::routes())
-        .nest("/api/v1", admin::routes())
+        .merge(admin)
+        .route("/openapi.json", axum::routing::get(move || { let s = spec.clone(); async move { axum::Json((*s).clone()) } }))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             axum::http::HeaderName::from_static("x-shopify-hmac-sha256"),

@@ -51,11 +51,14 @@ pub struct PiiRow<'a> {
     pub external_id: &'a str,
 }
 
+/// (merchant, kind, scope) of a cached key.
+type CacheKey = (String, &'static str, String);
+
 pub struct Crypto {
     kek: Arc<dyn KeyEncryptionKey>,
     keystore: Keystore,
     /// Unwrapped tenant/epoch/index keys by (merchant, kind, scope). DEKs are never cached.
-    cache: Mutex<HashMap<(String, &'static str, String), (String, Key32)>>,
+    cache: Mutex<HashMap<CacheKey, (String, Key32)>>,
 }
 
 const CHECK_AAD: &[u8] = b"ordersync|kek-check|v1";
@@ -174,7 +177,7 @@ impl Crypto {
         let wrapped = STANDARD.decode(wrapped).map_err(|_| CryptoError::Malformed)?;
         let dek_raw = aead::open(&ek.1, &wrapped, dek_aad(row).as_bytes())?;
         let dek = Key32::from_slice(&dek_raw).ok_or(CryptoError::Malformed)?;
-        let plain = aead::open(&dek, &body, pii_aad(row, &key_id).as_bytes())?;
+        let plain = aead::open(&dek, &body, pii_aad(row, key_id).as_bytes())?;
         serde_json::from_slice(&plain).map_err(|_| CryptoError::Malformed)
     }
 

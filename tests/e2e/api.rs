@@ -96,3 +96,50 @@ async fn bad_input_gets_clear_errors() {
     let (_, r) = a.call(reqwest::Method::GET, "/api/v1/retention", &tok, None).await;
     assert_eq!(r["policies"][0]["days_after_delivery"], 14);
 }
+
+/// The real binary refuses a malformed or wrong master key with a message, never a panic,
+/// and leaves no database behind.
+#[test]
+fn serve_refuses_bad_master_keys() {
+    let dir = crate::helpers::temp_dir();
+    let run = |key: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
+            .arg("serve")
+            .env("ORDERSYNC_MASTER_KEY", key)
+            .env("ORDERSYNC_LISTEN", "127.0.0.1:0")
+            .env("ORDERSYNC_DATABASE_URL", format!("sqlite://{}", dir.join("o.db").display()))
+            .env("ORDERSYNC_KEYSTORE_URL", format!("sqlite://{}", dir.join("k.db").display()))
+            .output()
+            .unwrap()
+    };
+    let out = run("not-base64");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("master key") && !err.contains("panicked"), "{err}");
+    assert!(!dir.join("o.db").exists() && !dir.join("k.db").exists(), "nothing created");
+
+    // a keystore made with one key refuses another
+    let first = ordersync::crypto::kek::LocalKek::generate_base64();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ks = ordersync::crypto::keystore::Keystore::connect(&format!("sqlite://{}", dir.join("k.db").display())).await.unwrap();
+        let kek = std::sync::Arc::new(ordersync::crypto::kek::LocalKek::from_base64(&first).unwrap());
+        ordersync::crypto::Crypto::open(kek, ks, time::OffsetDateTime::now_utc()).await.unwrap();
+    });
+    let out = run(&ordersync::crypto::kek::LocalKek::generate_base64());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("does not match") && !err.contains("panicked"), "{err}");
+    assert!(!dir.join("o.db").exists(), "the orders database is not touched");
+}
+
+#[tokio::test]
+async fn openapi_document_is_generated_from_the_handlers() {
+    let a = spawn().await;
+    let spec: Value = a.http.get(format!("{}/openapi.json", a.base)).send().await.unwrap().json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
+    for path in ["/api/v1/merchants", "/api/v1/connections", "/api/v1/connections/{id}", "/api/v1/orders", "/api/v1/status", "/api/v1/retention/{marketplace}"] {
+        assert!(spec["paths"].get(path).is_some(), "missing {path}");
+    }
+    assert!(spec["paths"]["/api/v1/connections"]["post"]["requestBody"].is_object());
+}

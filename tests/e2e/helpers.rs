@@ -31,7 +31,6 @@ pub struct TestApp {
     pub app: App,
     pub clock: Arc<ManualClock>,
     pub dir: PathBuf,
-    pub backend: Backend,
 }
 
 pub fn temp_dir() -> PathBuf {
@@ -55,19 +54,18 @@ async fn fresh_pg_database() -> String {
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
         let dir = temp_dir();
-        let mut cfg = Config::default();
-        cfg.database_url = match backend {
+        let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.join("ordersync.db").display()),
             Backend::Postgres => fresh_pg_database().await,
         };
-        cfg.keystore_url = Some(format!("sqlite://{}", dir.join("keystore.db").display()));
+        let mut cfg = Config { database_url, keystore_url: Some(format!("sqlite://{}", dir.join("keystore.db").display())), ..Config::default() };
         cfg.engine.idle_ms = 10;
         cfg.engine.poll_interval_secs = 1;
         cfg.engine.track_interval_secs = 3600;
         let clock = Arc::new(ManualClock::new());
         let kek = Arc::new(LocalKek::from_base64(&LocalKek::generate_base64()).unwrap());
         let app = App::open(cfg, kek, clock.clone()).await.expect("open app");
-        TestApp { app, clock, dir, backend }
+        TestApp { app, clock, dir }
     }
 
     pub fn now_us(&self) -> i64 {
@@ -136,7 +134,10 @@ pub fn capture_logs() {
 
 /// Creates a merchant and one connection per `(kind, role, config, secrets)`, with routes from
 /// every source to every sink, through the store and crypto the service uses.
-pub async fn provision(t: &TestApp, conns: &[(&str, &str, serde_json::Value, &[(&str, &str)])]) -> (String, Vec<String>) {
+/// `(kind, role, config, secrets)` of one connection to provision.
+pub type ConnSpec<'a> = (&'a str, &'a str, serde_json::Value, &'a [(&'a str, &'a str)]);
+
+pub async fn provision(t: &TestApp, conns: &[ConnSpec<'_>]) -> (String, Vec<String>) {
     use ordersync::store::{ConnectionRow, RouteRow};
     let now = t.now_us();
     let m = uuid::Uuid::now_v7().to_string();
