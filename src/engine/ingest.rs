@@ -47,6 +47,7 @@ impl Engine {
         let existing: HashMap<String, ExistingOrder> = self.store.existing_orders(&c.id, &ids).await?.into_iter().map(|e| (e.external_id.clone(), e)).collect();
         let index_key = self.crypto.index_key(&c.merchant_id, now).await?;
         let mut epochs: HashMap<String, EpochKey> = HashMap::new();
+        let mut retention: HashMap<String, (i64, i64)> = HashMap::new();
         let mut commit = PageCommit { connection_id: c.id.clone(), now: now_us, cursor, ..Default::default() };
 
         for (ext_id, mut order) in latest {
@@ -70,7 +71,14 @@ impl Engine {
             if prev.is_some_and(|p| p.content_hash == content_hash) {
                 continue; // unchanged re-read (overlap): nothing to store or deliver
             }
-            let (_, days_after_order) = self.retention_for(&c.merchant_id, &marketplace).await?;
+            let days_after_order = match retention.get(&marketplace) {
+                Some(r) => r.1,
+                None => {
+                    let r = self.retention_for(&c.merchant_id, &marketplace).await?;
+                    retention.insert(marketplace.clone(), r);
+                    r.1
+                }
+            };
             let fallback_purge = order.created_at + Duration::days(days_after_order);
             let epoch = epoch_of(fallback_purge);
             let ek = match epochs.get(&epoch) {

@@ -82,7 +82,7 @@ impl Engine {
         spawn_loop("pull", |e| Box::pin(async move { e.pull_once().await }), idle);
         spawn_loop("deliver", |e| Box::pin(async move { e.deliver_once().await }), idle);
         spawn_loop("track", |e| Box::pin(async move { e.track_once().await }), idle);
-        spawn_loop("purge", |e| Box::pin(async move { e.purge_once().await }), Duration::from_secs(self.cfg.purge_interval_secs).min(idle * 4));
+        spawn_loop("purge", |e| Box::pin(async move { e.purge_once().await }), Duration::from_secs(self.cfg.purge_interval_secs));
         tracker.close();
         tracker.wait().await;
     }

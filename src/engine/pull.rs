@@ -30,7 +30,7 @@ impl Engine {
         let source = match self.connectors.source(c).await {
             Ok(s) => s,
             Err(e) => {
-                self.finish(c, Some(e), 0).await?;
+                self.finish(c, Some(e), 0, false).await?;
                 return Ok(0);
             }
         };
@@ -73,14 +73,17 @@ impl Engine {
                 break;
             }
         }
-        self.finish(c, last_err, pages).await?;
+        // A window left unfinished (page budget used up) continues at once, after other stores.
+        let unfinished = cursor.page_token.is_some() && last_err.is_none();
+        self.finish(c, last_err, pages, unfinished).await?;
         Ok(pages)
     }
 
-    async fn finish(&self, c: &ConnectionRow, err: Option<ConnectorError>, pages: usize) -> anyhow::Result<()> {
+    async fn finish(&self, c: &ConnectionRow, err: Option<ConnectorError>, pages: usize, unfinished: bool) -> anyhow::Result<()> {
         let now = self.now_us();
         let poll = self.cfg.poll_interval_secs as i64 * 1_000_000;
-        let mut f = PullFinish { next_pull_at: now + poll, last_pull_at: None, last_error: None, state: None };
+        let next = if unfinished { now } else { now + poll };
+        let mut f = PullFinish { next_pull_at: next, last_pull_at: None, last_error: None, state: None };
         match &err {
             None => f.last_pull_at = Some(now),
             Some(e) => {

@@ -23,11 +23,20 @@ impl Engine {
         let futs: Vec<_> = items.iter().map(|it| self.check(it)).collect();
         let checks: Vec<_> = futures::stream::iter(futs).buffer_unordered(CONCURRENT_CHECKS).collect().await;
         let mut results = Vec::with_capacity(checks.len());
+        let mut retention: HashMap<(String, String), i64> = HashMap::new();
         for (it, res) in checks {
             match res {
                 Ok(Some(d)) => {
                     let mp = marketplace.get(&it.order_id).map(String::as_str).unwrap_or("");
-                    let (days, _) = self.retention_for(&it.merchant_id, mp).await?;
+                    let key = (it.merchant_id.clone(), mp.to_string());
+                    let days = match retention.get(&key) {
+                        Some(d) => *d,
+                        None => {
+                            let d = self.retention_for(&it.merchant_id, mp).await?.0;
+                            retention.insert(key, d);
+                            d
+                        }
+                    };
                     let at = to_micros(d.at);
                     results.push(TrackingResult::Delivered { id: it.id.clone(), order_id: it.order_id.clone(), at, purge_after: at + days * 86_400_000_000 });
                 }

@@ -1,0 +1,152 @@
+//! Pure mapping: a canonical [`Order`] (with its PII) → a V2 `create_shipment_request`, and
+//! V2 answers → what the engine needs. No I/O. Errors never carry PII: they name fields.
+
+use crate::wire::{Address, MonetaryValue, ShipmentBody, ShipmentItem, TrackingInfo};
+use ordersync_sdk::{ConnectorError, Delivered, Order};
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The spec's `maxLength` of `external_shipment_id` and `shipment_number`; ShipStation
+/// silently truncates longer ids, so we never send one.
+pub const MAX_ID_LEN: usize = 50;
+
+/// Builds the shipment for `order`. `object_key` becomes `external_shipment_id`, the id that
+/// makes a lost response harmless (a repeat is an `identifier_conflict`, not a second object).
+pub fn shipment_body(
+    order: &Order,
+    object_key: &str,
+    warehouse_id: Option<&str>,
+) -> Result<ShipmentBody, ConnectorError> {
+    if object_key.is_empty() || object_key.chars().count() > MAX_ID_LEN {
+        return Err(ConnectorError::permanent(
+            "object_key must be 1 to 50 characters (external_shipment_id)",
+        ));
+    }
+    // Validates currency, signs and totals the same way every mapped order is checked.
+    order
+        .clone()
+        .balance()
+        .map_err(|e| ConnectorError::permanent(format!("order does not balance: {e}")))?;
+    let currency = order.currency.to_ascii_lowercase();
+    let money = |amount: Decimal, what: &str| -> Result<MonetaryValue, ConnectorError> {
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err(ConnectorError::permanent(format!(
+                "{what} is negative (ShipStation amounts are >= 0)"
+            )));
+        }
+        Ok(MonetaryValue {
+            currency: currency.clone(),
+            amount,
+        })
+    };
+    let items = order
+        .lines
+        .iter()
+        .map(|l| ShipmentItem {
+            name: l.title.clone(),
+            sku: l.sku.clone(),
+            quantity: l.quantity,
+            unit_price: Some(l.unit_price),
+            tax_amount: Some(l.tax),
+            external_order_id: Some(order.external_id.clone()),
+            external_order_item_id: Some(l.external_line_id.clone()),
+        })
+        .collect();
+    Ok(ShipmentBody {
+        external_shipment_id: Some(object_key.to_string()),
+        external_order_id: Some(order.external_id.clone()),
+        shipment_number: Some(truncate(&order.order_number, MAX_ID_LEN)),
+        warehouse_id: warehouse_id.map(str::to_string),
+        ship_to: Some(ship_to(order)?),
+        items,
+        amount_paid: Some(money(order.totals.total, "total")?),
+        shipping_paid: Some(money(order.totals.shipping, "shipping")?),
+        tax_paid: Some(money(order.totals.tax, "tax")?),
+        notes_from_buyer: order.pii.notes.clone(),
+    })
+}
+
+/// `ship_to` with the spec's required fields (name, phone, address_line1, city_locality,
+/// state_province, postal_code, country_code); a missing one is a Permanent error naming
+/// the field, never its value.
+fn ship_to(order: &Order) -> Result<Address, ConnectorError> {
+    let pii = &order.pii;
+    let a = pii
+        .shipping_address
+        .as_ref()
+        .ok_or_else(|| ConnectorError::permanent("shipping address missing"))?;
+    let present = |v: Option<&String>| v.filter(|s| !s.trim().is_empty()).cloned();
+    let need = |v: Option<String>, field: &str| {
+        v.ok_or_else(|| {
+            ConnectorError::permanent(format!("shipping address lacks required {field}"))
+        })
+    };
+    Ok(Address {
+        name: Some(need(
+            present(a.name.as_ref()).or_else(|| present(pii.buyer_name.as_ref())),
+            "name",
+        )?),
+        phone: Some(need(
+            present(a.phone.as_ref()).or_else(|| present(pii.phone.as_ref())),
+            "phone",
+        )?),
+        email: present(pii.email.as_ref()),
+        company_name: present(a.company.as_ref()),
+        address_line1: Some(need(present(a.line1.as_ref()), "address_line1")?),
+        address_line2: present(a.line2.as_ref()),
+        city_locality: Some(need(present(a.city.as_ref()), "city_locality")?),
+        state_province: Some(need(present(a.region.as_ref()), "state_province")?),
+        postal_code: Some(need(present(a.postal_code.as_ref()), "postal_code")?),
+        country_code: Some(need(
+            present(a.country_code.as_ref()).map(|c| c.to_ascii_uppercase()),
+            "country_code",
+        )?),
+        // We do not know; "unknown" is the spec's default.
+        address_residential_indicator: Some("unknown".into()),
+    })
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// The error code a per-shipment `errors` string carries. ShipStation's strings are free text
+/// that may echo the address, so only a known code is ever kept.
+pub fn per_shipment_code(msg: &str) -> &'static str {
+    const KNOWN: [&str; 6] = [
+        "identifier_conflict",
+        "field_value_required",
+        "invalid_field_value",
+        "invalid_address",
+        "invalid_string_length",
+        "invalid_status",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|c| msg.contains(c))
+        .unwrap_or("unspecified")
+}
+
+/// Tracking → `Delivered` once `status_code` is `DE` with an `actual_delivery_date`.
+pub fn delivered(t: &TrackingInfo) -> Result<Option<Delivered>, ConnectorError> {
+    if t.status_code.as_deref() != Some("DE") {
+        return Ok(None);
+    }
+    let Some(at) = t.actual_delivery_date.as_deref() else {
+        return Ok(None);
+    };
+    let at = OffsetDateTime::parse(at, &Rfc3339)
+        .map_err(|_| ConnectorError::permanent("actual_delivery_date is not RFC 3339"))?;
+    Ok(Some(Delivered {
+        at: at.to_offset(time::UtcOffset::UTC),
+    }))
+}
+
+/// True when `s` is safe as one URL path segment (ids we put into paths).
+pub fn is_path_safe(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

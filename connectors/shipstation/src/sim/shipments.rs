@@ -1,0 +1,315 @@
+//! `/v2/shipments` routes: batch create, get by id / external id, full update, cancel.
+
+use super::SimState;
+use super::errors::{not_found, v2_error};
+use super::labels::{label_at, label_exists};
+use super::state::{Stored, parse_shipment_id, shipment_id};
+use crate::mapping::MAX_ID_LEN;
+use crate::wire::{Address, CreateShipmentsRequest, MonetaryValue, ShipmentBody, ShipmentItem};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A shipment as the API answers it (explicit fields: money must stay a `RawValue` number,
+/// which `#[serde(flatten)]` would not preserve).
+#[derive(Serialize)]
+pub struct View<'a> {
+    shipment_id: Option<String>,
+    external_shipment_id: Option<&'a str>,
+    external_order_id: Option<&'a str>,
+    shipment_number: Option<&'a str>,
+    shipment_status: &'static str,
+    warehouse_id: Option<&'a str>,
+    created_at: Option<String>,
+    modified_at: Option<String>,
+    ship_to: Option<&'a Address>,
+    items: &'a [ShipmentItem],
+    amount_paid: Option<&'a MonetaryValue>,
+    shipping_paid: Option<&'a MonetaryValue>,
+    tax_paid: Option<&'a MonetaryValue>,
+    notes_from_buyer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<String>>,
+}
+
+fn view<'a>(b: &'a ShipmentBody, stored: Option<(&Stored, OffsetDateTime)>) -> View<'a> {
+    let status = match stored {
+        None => "pending",
+        Some((s, _)) if s.cancelled => "cancelled",
+        Some((s, now)) if label_exists(s, now) => "label_purchased",
+        Some(_) => "pending",
+    };
+    View {
+        shipment_id: stored.map(|(s, _)| shipment_id(s.num)),
+        external_shipment_id: b.external_shipment_id.as_deref(),
+        external_order_id: b.external_order_id.as_deref(),
+        shipment_number: b.shipment_number.as_deref(),
+        shipment_status: status,
+        warehouse_id: b.warehouse_id.as_deref(),
+        created_at: stored.map(|(s, _)| rfc3339(s.created_at)),
+        modified_at: stored.map(|(s, _)| rfc3339(s.modified_at)),
+        ship_to: b.ship_to.as_ref(),
+        items: &b.items,
+        amount_paid: b.amount_paid.as_ref(),
+        shipping_paid: b.shipping_paid.as_ref(),
+        tax_paid: b.tax_paid.as_ref(),
+        notes_from_buyer: b.notes_from_buyer.as_deref(),
+        errors: None,
+    }
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Per-shipment validation of the spec's required fields. Messages start with the error
+/// code, the way clients can tell a conflict from a bad field.
+fn validate(b: &ShipmentBody) -> Vec<String> {
+    let mut errs = Vec::new();
+    let Some(to) = &b.ship_to else {
+        errs.push("field_value_required: ship_to is required".to_string());
+        return errs;
+    };
+    for (field, v) in [
+        ("name", &to.name),
+        ("phone", &to.phone),
+        ("address_line1", &to.address_line1),
+        ("city_locality", &to.city_locality),
+        ("state_province", &to.state_province),
+        ("postal_code", &to.postal_code),
+        ("country_code", &to.country_code),
+    ] {
+        if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            errs.push(format!("field_value_required: ship_to.{field} is required"));
+        }
+    }
+    errs
+}
+
+fn bad_body(s: &SimState) -> Response {
+    v2_error(
+        s,
+        StatusCode::BAD_REQUEST,
+        "validation",
+        "invalid_field_value",
+        "The request body could not be parsed.",
+    )
+}
+
+/// `POST /v2/shipments`.
+pub async fn create(State(s): State<Arc<SimState>>, raw: Bytes) -> Response {
+    let Ok(req) = serde_json::from_slice::<CreateShipmentsRequest>(&raw) else {
+        return bad_body(&s);
+    };
+    if req.shipments.is_empty() {
+        return v2_error(
+            &s,
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "request_body_required",
+            "shipments must contain at least one shipment",
+        );
+    }
+    let now = s.clock.now();
+    let mut store = s.store();
+    let mut nums: Vec<Result<u64, Vec<String>>> = Vec::with_capacity(req.shipments.len());
+    let mut bodies = Vec::with_capacity(req.shipments.len());
+    for mut b in req.shipments {
+        // The real API silently truncates; clients must keep their ids short.
+        if let Some(ext) = &mut b.external_shipment_id
+            && ext.chars().count() > MAX_ID_LEN
+        {
+            *ext = ext.chars().take(MAX_ID_LEN).collect();
+        }
+        let mut errs = validate(&b);
+        if let Some(ext) = &b.external_shipment_id
+            && store.by_external.contains_key(ext)
+        {
+            errs.push(
+                "identifier_conflict: a shipment with this external_shipment_id already exists"
+                    .to_string(),
+            );
+        }
+        if !errs.is_empty() {
+            nums.push(Err(errs));
+            bodies.push(b);
+            continue;
+        }
+        store.next += 1;
+        let num = store.next;
+        if let Some(ext) = &b.external_shipment_id {
+            store.by_external.insert(ext.clone(), num);
+        }
+        store.by_num.insert(
+            num,
+            Stored {
+                num,
+                body: b,
+                cancelled: false,
+                created_at: now,
+                modified_at: now,
+                updates: 0,
+            },
+        );
+        nums.push(Ok(num));
+        bodies.push(ShipmentBody::default());
+    }
+    let mut has_errors = false;
+    let shipments: Vec<View<'_>> = nums
+        .into_iter()
+        .zip(&bodies)
+        .map(|(r, b)| match r {
+            Ok(num) => match store.by_num.get(&num) {
+                Some(st) => view(&st.body, Some((st, now))),
+                None => view(b, None),
+            },
+            Err(errs) => {
+                has_errors = true;
+                View {
+                    errors: Some(errs),
+                    ..view(b, None)
+                }
+            }
+        })
+        .collect();
+    let bytes = match serde_json::to_vec(&CreateAnswer {
+        has_errors,
+        shipments,
+    }) {
+        Ok(b) => b,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    json_bytes(StatusCode::OK, bytes)
+}
+
+#[derive(Serialize)]
+struct CreateAnswer<'a> {
+    has_errors: bool,
+    shipments: Vec<View<'a>>,
+}
+
+fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    (status, [("content-type", "application/json")], bytes).into_response()
+}
+
+fn one(s: &SimState, num: Option<u64>) -> Response {
+    let now = s.clock.now();
+    let store = s.store();
+    match num.and_then(|n| store.by_num.get(&n)) {
+        Some(st) => match serde_json::to_vec(&view(&st.body, Some((st, now)))) {
+            Ok(b) => json_bytes(StatusCode::OK, b),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        None => not_found(s, "shipment"),
+    }
+}
+
+/// `GET /v2/shipments/{shipment_id}`.
+pub async fn get_by_id(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> Response {
+    one(&s, parse_shipment_id(&id))
+}
+
+/// `GET /v2/shipments/external_shipment_id/{external_shipment_id}`.
+pub async fn get_by_external_id(
+    State(s): State<Arc<SimState>>,
+    Path(ext): Path<String>,
+) -> Response {
+    let num = s.store().by_external.get(&ext).copied();
+    one(&s, num)
+}
+
+/// `PUT /v2/shipments/{shipment_id}`: a full update; `external_shipment_id` is immutable.
+pub async fn update(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    let Ok(mut b) = serde_json::from_slice::<ShipmentBody>(&raw) else {
+        return bad_body(&s);
+    };
+    let errs = validate(&b);
+    if let Some(first) = errs.first() {
+        return v2_error(
+            &s,
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "field_value_required",
+            first,
+        );
+    }
+    let now = s.clock.now();
+    {
+        let mut store = s.store();
+        let Some(st) = parse_shipment_id(&id).and_then(|n| store.by_num.get_mut(&n)) else {
+            drop(store);
+            return not_found(&s, "shipment");
+        };
+        if st.cancelled {
+            drop(store);
+            return v2_error(
+                &s,
+                StatusCode::BAD_REQUEST,
+                "business_rules",
+                "invalid_status",
+                "A cancelled shipment cannot be updated.",
+            );
+        }
+        if let Some(ext) = &b.external_shipment_id {
+            let ext: String = ext.chars().take(MAX_ID_LEN).collect();
+            if Some(&ext) != st.body.external_shipment_id.as_ref() {
+                drop(store);
+                return v2_error(
+                    &s,
+                    StatusCode::BAD_REQUEST,
+                    "validation",
+                    "identifiers_must_match",
+                    "external_shipment_id cannot be changed.",
+                );
+            }
+        }
+        b.external_shipment_id = st.body.external_shipment_id.take();
+        st.body = b;
+        st.updates += 1;
+        st.modified_at = now;
+    }
+    one(&s, parse_shipment_id(&id))
+}
+
+/// `PUT /v2/shipments/{shipment_id}/cancel` → 204; refused once a label exists.
+pub async fn cancel(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> Response {
+    let now = s.clock.now();
+    let mut store = s.store();
+    let Some(st) = parse_shipment_id(&id).and_then(|n| store.by_num.get_mut(&n)) else {
+        drop(store);
+        return not_found(&s, "shipment");
+    };
+    if !st.cancelled && now >= label_at(st) {
+        drop(store);
+        return v2_error(
+            &s,
+            StatusCode::BAD_REQUEST,
+            "business_rules",
+            "invalid_status",
+            "A shipment with a label cannot be cancelled; void the label first.",
+        );
+    }
+    st.cancelled = true;
+    st.modified_at = now;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /v2/shipments` (listing) is not simulated.
+pub async fn list_unsupported(State(s): State<Arc<SimState>>) -> Response {
+    v2_error(
+        &s,
+        StatusCode::BAD_REQUEST,
+        "validation",
+        "invalid_field_value",
+        "Listing shipments is not supported by this simulator.",
+    )
+}

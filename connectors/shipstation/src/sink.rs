@@ -1,0 +1,170 @@
+//! The [`Sink`] implementation: batch create with conflict recovery, update, delivery status.
+
+use crate::client::Client;
+use crate::errors::duplicate;
+use crate::mapping::{delivered, per_shipment_code, shipment_body};
+use crate::wire::{ShipmentBody, ShipmentResult};
+use async_trait::async_trait;
+use ordersync_sdk::{
+    ConnectorError, Delivered, DeliveryOutcome, DeliveryRequest, OutcomeKind, Sink, SinkCaps,
+    SinkRole,
+};
+
+/// Shipments per `POST /v2/shipments`.
+pub const BATCH_SIZE: usize = 100;
+
+pub struct ShipStationSink {
+    client: Client,
+    warehouse_id: Option<String>,
+}
+
+impl ShipStationSink {
+    pub(crate) fn new(client: Client, warehouse_id: Option<String>) -> Self {
+        Self {
+            client,
+            warehouse_id,
+        }
+    }
+
+    async fn update(
+        &self,
+        shipment_id: &str,
+        body: &ShipmentBody,
+    ) -> Result<DeliveryOutcome, ConnectorError> {
+        let s = self.client.update_shipment(shipment_id, body).await?;
+        Ok(DeliveryOutcome {
+            external_ref: s.shipment_id.unwrap_or_else(|| shipment_id.to_string()),
+            kind: OutcomeKind::Updated,
+        })
+    }
+
+    /// One shipment's line of a batch answer.
+    async fn settle(
+        &self,
+        object_key: &str,
+        r: ShipmentResult,
+    ) -> Result<DeliveryOutcome, ConnectorError> {
+        if let Some(code) = r.errors.first().map(|m| per_shipment_code(m)) {
+            if r.errors
+                .iter()
+                .any(|m| per_shipment_code(m) == "identifier_conflict")
+            {
+                // An earlier attempt created it and we lost the answer: adopt that object.
+                let existing = self.client.shipment_by_external_id(object_key).await?;
+                let id = existing.shipment_id.ok_or_else(|| {
+                    ConnectorError::permanent("shipment lookup answered without shipment_id")
+                })?;
+                return Ok(DeliveryOutcome {
+                    external_ref: id,
+                    kind: OutcomeKind::Unchanged,
+                });
+            }
+            return Err(ConnectorError::permanent(format!(
+                "shipstation rejected the shipment: {code}"
+            )));
+        }
+        let id = r
+            .shipment_id
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ConnectorError::permanent("created shipment has no shipment_id"))?;
+        Ok(DeliveryOutcome {
+            external_ref: id,
+            kind: OutcomeKind::Created,
+        })
+    }
+}
+
+#[async_trait]
+impl Sink for ShipStationSink {
+    fn kind(&self) -> &'static str {
+        crate::KIND
+    }
+
+    fn capabilities(&self) -> SinkCaps {
+        SinkCaps {
+            role: SinkRole::Fulfillment,
+            batch_size: BATCH_SIZE,
+            updates: true,
+            tracks_delivery: true,
+        }
+    }
+
+    async fn deliver(&self, req: DeliveryRequest<'_>) -> Result<DeliveryOutcome, ConnectorError> {
+        let mut out = self.deliver_batch(std::slice::from_ref(&req)).await;
+        out.pop()
+            .unwrap_or_else(|| Err(ConnectorError::permanent("no result for the delivery")))
+    }
+
+    async fn deliver_batch(
+        &self,
+        reqs: &[DeliveryRequest<'_>],
+    ) -> Vec<Result<DeliveryOutcome, ConnectorError>> {
+        let mut out: Vec<Option<Result<DeliveryOutcome, ConnectorError>>> =
+            (0..reqs.len()).map(|_| None).collect();
+        let mut creates: Vec<(usize, ShipmentBody)> = Vec::new();
+        for (i, r) in reqs.iter().enumerate() {
+            let body = match shipment_body(r.order, r.object_key, self.warehouse_id.as_deref()) {
+                Ok(b) => b,
+                Err(e) => {
+                    out[i] = Some(Err(e));
+                    continue;
+                }
+            };
+            match r.previous_ref {
+                Some(id) => out[i] = Some(self.update(id, &body).await),
+                None => creates.push((i, body)),
+            }
+        }
+        let mut creates = creates.into_iter().peekable();
+        while creates.peek().is_some() {
+            // Bodies move into the request: no copy of the batch is kept.
+            let (idx, bodies): (Vec<usize>, Vec<ShipmentBody>) =
+                creates.by_ref().take(BATCH_SIZE).unzip();
+            match self.client.create_shipments(bodies).await {
+                Ok(resp) if resp.shipments.len() == idx.len() => {
+                    for (i, r) in idx.into_iter().zip(resp.shipments) {
+                        out[i] = Some(self.settle(reqs[i].object_key, r).await);
+                    }
+                }
+                Ok(_) => {
+                    // Retrying is safe: created ones come back as identifier conflicts.
+                    for i in idx {
+                        out[i] = Some(Err(ConnectorError::retriable(
+                            "batch answer has a different number of shipments",
+                        )));
+                    }
+                }
+                Err(e) => {
+                    for i in idx {
+                        out[i] = Some(Err(duplicate(&e)));
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(ConnectorError::permanent("delivery not attempted"))))
+            .collect()
+    }
+
+    async fn delivery_status(
+        &self,
+        external_ref: &str,
+    ) -> Result<Option<Delivered>, ConnectorError> {
+        let labels = self.client.labels_of(external_ref).await?;
+        // A voided label never travels; the live one is the parcel's.
+        let Some(label) = labels
+            .labels
+            .iter()
+            .find(|l| l.status.as_deref() != Some("voided"))
+        else {
+            return Ok(None);
+        };
+        let tracking = match self.client.track(&label.label_id).await {
+            Ok(t) => t,
+            // A label without tracking events yet.
+            Err(ConnectorError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        delivered(&tracking)
+    }
+}
