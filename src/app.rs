@@ -31,14 +31,21 @@ pub enum KeyPolicy {
     DevFile,
 }
 
-pub fn load_master_key(policy: KeyPolicy, data_dir: &Path) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
+pub fn load_master_key(
+    policy: KeyPolicy,
+    data_dir: &Path,
+) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
     let b64 = match master_key_source() {
         MasterKeySource::Env(v) => v,
-        MasterKeySource::File(p) => std::fs::read_to_string(&p).with_context(|| format!("reading ORDERSYNC_MASTER_KEY_FILE {}", p.display()))?,
+        MasterKeySource::File(p) => std::fs::read_to_string(&p)
+            .with_context(|| format!("reading ORDERSYNC_MASTER_KEY_FILE {}", p.display()))?,
         MasterKeySource::Missing if policy == KeyPolicy::DevFile => dev_key(data_dir)?,
-        MasterKeySource::Missing => bail!("no master key: set ORDERSYNC_MASTER_KEY (base64 of 32 bytes) or ORDERSYNC_MASTER_KEY_FILE, or use --dev for a local development key"),
+        MasterKeySource::Missing => bail!(
+            "no master key: set ORDERSYNC_MASTER_KEY (base64 of 32 bytes) or ORDERSYNC_MASTER_KEY_FILE, or use --dev for a local development key"
+        ),
     };
-    let kek = LocalKek::from_base64(&b64).map_err(|e| anyhow::anyhow!("invalid master key: {e}"))?;
+    let kek =
+        LocalKek::from_base64(&b64).map_err(|e| anyhow::anyhow!("invalid master key: {e}"))?;
     Ok(Arc::new(kek))
 }
 
@@ -60,19 +67,35 @@ fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(content.as_bytes())?;
     Ok(())
 }
 
 impl App {
-    pub async fn open(cfg: Config, kek: Arc<dyn KeyEncryptionKey>, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
-        let keystore = Keystore::connect(&cfg.keystore_url()).await.context("opening the keystore")?;
+    pub async fn open(
+        cfg: Config,
+        kek: Arc<dyn KeyEncryptionKey>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<App> {
+        let keystore = Keystore::connect(&cfg.keystore_url())
+            .await
+            .context("opening the keystore")?;
         let crypto = Crypto::open(kek, keystore, clock.now()).await?;
-        let store = store::connect(&cfg.database_url).await.context("opening the database")?;
+        let store = store::connect(&cfg.database_url)
+            .await
+            .context("opening the database")?;
         store.migrate().await.context("applying migrations")?;
         let http = HttpClient::new(std::time::Duration::from_secs(30))?;
-        Ok(App { cfg, store, crypto: Arc::new(crypto), clock, http })
+        Ok(App {
+            cfg,
+            store,
+            crypto: Arc::new(crypto),
+            clock,
+            http,
+        })
     }
 
     pub fn engine(&self) -> Engine {

@@ -16,7 +16,10 @@ pub struct FileOffsetClock {
 
 impl FileOffsetClock {
     pub fn new(path: PathBuf) -> Self {
-        Self { path, cached: Mutex::new((0, None)) }
+        Self {
+            path,
+            cached: Mutex::new((0, None)),
+        }
     }
 
     fn offset_us(&self) -> i64 {
@@ -43,7 +46,10 @@ impl Clock for FileOffsetClock {
 /// Writes a manual clock's offset where [`FileOffsetClock`]s read it (atomically, by rename).
 pub fn publish_offset(clock: &ManualClock, path: &std::path::Path) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, (clock.offset().whole_microseconds() as i64).to_string())?;
+    std::fs::write(
+        &tmp,
+        (clock.offset().whole_microseconds() as i64).to_string(),
+    )?;
     std::fs::rename(tmp, path)
 }
 
@@ -61,7 +67,8 @@ mod tests {
 
     #[test]
     fn children_follow_the_published_offset() {
-        let dir = std::env::temp_dir().join(format!("ordersync-clock-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("ordersync-clock-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("clock");
         let parent = ManualClock::new();
@@ -69,6 +76,10 @@ mod tests {
         publish_offset(&parent, &path).unwrap();
         let child = FileOffsetClock::new(path);
         let d = child.now() - OffsetDateTime::now_utc();
-        assert!(d >= time::Duration::days(3) - time::Duration::seconds(1) && d < time::Duration::days(3) + time::Duration::seconds(1), "{d}");
+        assert!(
+            d >= time::Duration::days(3) - time::Duration::seconds(1)
+                && d < time::Duration::days(3) + time::Duration::seconds(1),
+            "{d}"
+        );
     }
 }

@@ -88,7 +88,12 @@ impl Default for EngineConfig {
 
 impl Default for RetentionDefaults {
     fn default() -> Self {
-        Self { days_after_delivery: 30, days_after_order: 90, min_days: 1, max_days: 90 }
+        Self {
+            days_after_delivery: 30,
+            days_after_order: 90,
+            min_days: 1,
+            max_days: 90,
+        }
     }
 }
 
@@ -97,8 +102,10 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut cfg = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("parsing config file {}", p.display()))?
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading config file {}", p.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("parsing config file {}", p.display()))?
             }
             None => Config::default(),
         };
@@ -139,11 +146,22 @@ impl Config {
     pub fn sqlite_dir(&self) -> Option<PathBuf> {
         let path = self.database_url.strip_prefix("sqlite://")?;
         let path = path.split('?').next().unwrap_or(path);
-        Some(Path::new(path).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")))
+        Some(
+            Path::new(path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+        )
     }
 
     pub fn worker_id(&self) -> String {
-        self.worker_id.clone().unwrap_or_else(|| format!("worker-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]))
+        self.worker_id.clone().unwrap_or_else(|| {
+            format!(
+                "worker-{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            )
+        })
     }
 }
 

@@ -76,9 +76,13 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> anyhow::Result<ExitCode> {
     }
     let (data_dir, temporary) = match &args.data_dir {
         Some(d) => (d.clone(), false),
-        None => (std::env::temp_dir().join(format!("ordersync-demo-{}", uuid::Uuid::new_v4().simple())), true),
+        None => (
+            std::env::temp_dir().join(format!("ordersync-demo-{}", uuid::Uuid::new_v4().simple())),
+            true,
+        ),
     };
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     let result = run_in(&args, &mut cfg, &data_dir).await;
     if temporary {
         let _ = std::fs::remove_dir_all(&data_dir);
@@ -86,12 +90,19 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> anyhow::Result<ExitCode> {
     result
 }
 
-async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+async fn run_in(
+    args: &DemoArgs,
+    cfg: &mut Config,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
     if std::env::var_os("ORDERSYNC_DATABASE_URL").is_none() {
         cfg.database_url = format!("sqlite://{}", data_dir.join("ordersync.db").display());
     }
     if std::env::var_os("ORDERSYNC_KEYSTORE_URL").is_none() {
-        cfg.keystore_url = Some(format!("sqlite://{}", data_dir.join("keystore.db").display()));
+        cfg.keystore_url = Some(format!(
+            "sqlite://{}",
+            data_dir.join("keystore.db").display()
+        ));
     }
     cfg.engine.poll_interval_secs = 1;
     cfg.engine.idle_ms = 20;
@@ -107,25 +118,41 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     // Simulators, with benchmark-friendly limits (the real ones would cap a 2-core benchmark).
     let mut servers: Vec<(&SimSpec, SimServer)> = Vec::new();
     for spec in SIMS {
-        servers.push((spec, crate::sim::start(spec.name, 0, true, clock.clone()).await?));
+        servers.push((
+            spec,
+            crate::sim::start(spec.name, 0, true, clock.clone()).await?,
+        ));
     }
     let http = reqwest::Client::new();
     if args.faults > 0.0 {
         for (_, s) in &servers {
-            http.post(format!("{}/_sim/faults", s.base_url)).json(&json!({ "rate": args.faults })).send().await?.error_for_status()?;
+            http.post(format!("{}/_sim/faults", s.base_url))
+                .json(&json!({ "rate": args.faults }))
+                .send()
+                .await?
+                .error_for_status()?;
         }
     }
 
     // The demo merchant, its connections and routes.
     let now = to_micros(clock.now());
     let merchant = uuid::Uuid::now_v7().to_string();
-    app.store.create_merchant(&merchant, "Demo merchant", &hash_token(&new_token()), now).await?;
+    app.store
+        .create_merchant(&merchant, "Demo merchant", &hash_token(&new_token()), now)
+        .await?;
     let mut sources = Vec::new();
     let mut sinks = Vec::new();
     for (spec, server) in &servers {
         let id = uuid::Uuid::now_v7().to_string();
-        let secrets: Secrets = spec.secrets.iter().map(|(k, v)| (k.to_string(), v.to_string().into())).collect();
-        let secrets_ct = app.crypto.seal_secrets(&merchant, &id, &secrets, clock.now()).await?;
+        let secrets: Secrets = spec
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string().into()))
+            .collect();
+        let secrets_ct = app
+            .crypto
+            .seal_secrets(&merchant, &id, &secrets, clock.now())
+            .await?;
         app.store
             .insert_connection(&ConnectionRow {
                 id: id.clone(),
@@ -142,11 +169,21 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
                 created_at: now,
             })
             .await?;
-        if spec.role == "source" { sources.push((spec.name, id)) } else { sinks.push((spec.name, id, server.base_url.clone())) }
+        if spec.role == "source" {
+            sources.push((spec.name, id))
+        } else {
+            sinks.push((spec.name, id, server.base_url.clone()))
+        }
     }
     for (_, src) in &sources {
         for (_, sink, _) in &sinks {
-            let r = RouteRow { id: uuid::Uuid::now_v7().to_string(), merchant_id: merchant.clone(), source_connection_id: src.clone(), sink_connection_id: sink.clone(), created_at: now };
+            let r = RouteRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                merchant_id: merchant.clone(),
+                source_connection_id: src.clone(),
+                sink_connection_id: sink.clone(),
+                created_at: now,
+            };
             app.store.insert_route(&r).await?;
         }
     }
@@ -154,9 +191,18 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     // Seed the marketplaces: N orders spread evenly.
     let n_sources = servers.iter().filter(|(s, _)| s.role == "source").count() as u64;
     let mut seeded = 0;
-    for (i, (spec, server)) in servers.iter().filter(|(s, _)| s.role == "source").enumerate() {
+    for (i, (spec, server)) in servers
+        .iter()
+        .filter(|(s, _)| s.role == "source")
+        .enumerate()
+    {
         let share = args.orders / n_sources + u64::from((i as u64) < args.orders % n_sources);
-        http.post(format!("{}/_sim/seed", server.base_url)).json(&json!({ "count": share, "seed": 42 + i })).send().await?.error_for_status().with_context(|| format!("seeding {}", spec.name))?;
+        http.post(format!("{}/_sim/seed", server.base_url))
+            .json(&json!({ "count": share, "seed": 42 + i }))
+            .send()
+            .await?
+            .error_for_status()
+            .with_context(|| format!("seeding {}", spec.name))?;
         seeded += share;
     }
     let expected_deliveries = seeded as i64 * sinks.len() as i64;
@@ -169,15 +215,27 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
         let (e, c) = (app.engine(), cancel.clone());
         (Some(tokio::spawn(async move { e.run(c).await })), None)
     } else {
-        (None, Some(start_children(args, cfg, data_dir, &clock_file)?))
+        (
+            None,
+            Some(start_children(args, cfg, data_dir, &clock_file)?),
+        )
     };
     let started = Instant::now();
     let deadline = Duration::from_secs(600);
     loop {
         let t = app.store.totals().await?;
-        progress.show("syncing", t.orders, seeded as i64, t.deliveries_done, expected_deliveries);
+        progress.show(
+            "syncing",
+            t.orders,
+            seeded as i64,
+            t.deliveries_done,
+            expected_deliveries,
+        );
         let settled = t.deliveries_pending + t.deliveries_in_flight == 0;
-        if t.orders >= seeded as i64 && settled && t.deliveries_done + t.deliveries_dead >= expected_deliveries {
+        if t.orders >= seeded as i64
+            && settled
+            && t.deliveries_done + t.deliveries_dead >= expected_deliveries
+        {
             break;
         }
         if started.elapsed() > deadline {
@@ -194,7 +252,13 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     let tracked_until = Instant::now() + Duration::from_secs(300);
     loop {
         let t = app.store.totals().await?;
-        progress.show("tracking", t.delivered_orders, t.orders, t.delivered_orders, t.orders);
+        progress.show(
+            "tracking",
+            t.delivered_orders,
+            t.orders,
+            t.delivered_orders,
+            t.orders,
+        );
         if t.delivered_orders >= t.orders || Instant::now() > tracked_until {
             break;
         }
@@ -205,7 +269,13 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     let purge_until = Instant::now() + Duration::from_secs(300);
     loop {
         let t = app.store.totals().await?;
-        progress.show("purging", t.pii_purged, t.delivered_orders, t.pii_purged, t.delivered_orders);
+        progress.show(
+            "purging",
+            t.pii_purged,
+            t.delivered_orders,
+            t.pii_purged,
+            t.delivered_orders,
+        );
         if t.pii_purged >= t.delivered_orders || Instant::now() > purge_until {
             break;
         }
@@ -230,10 +300,23 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     let mut deliveries = BTreeMap::new();
     let (mut duplicates, mut missing) = (0i64, 0i64);
     for (name, _, url) in &sinks {
-        let received: Value = http.get(format!("{url}/_sim/received")).send().await?.error_for_status()?.json().await?;
+        let received: Value = http
+            .get(format!("{url}/_sim/received"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
         let mut per_order: HashMap<String, i64> = HashMap::new();
-        for o in received["objects"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            let key = o["external_order_id"].as_str().map(str::to_string).unwrap_or_else(|| o["external_order_id"].to_string());
+        for o in received["objects"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let key = o["external_order_id"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| o["external_order_id"].to_string());
             *per_order.entry(key).or_default() += 1;
         }
         duplicates += per_order.values().map(|c| c - 1).sum::<i64>();
@@ -242,11 +325,20 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
     }
     let mut faults = 0;
     for (_, s) in &servers {
-        let st: Value = http.get(format!("{}/_sim/stats", s.base_url)).send().await?.json().await?;
+        let st: Value = http
+            .get(format!("{}/_sim/stats", s.base_url))
+            .send()
+            .await?
+            .json()
+            .await?;
         faults += st["faults_injected"].as_u64().unwrap_or(0);
     }
     let status = app.store.connection_status(Some(&merchant)).await?;
-    let ingested: BTreeMap<String, i64> = status.iter().filter(|c| c.role == "source").map(|c| (c.kind.clone(), c.orders)).collect();
+    let ingested: BTreeMap<String, i64> = status
+        .iter()
+        .filter(|c| c.role == "source")
+        .map(|c| (c.kind.clone(), c.orders))
+        .collect();
     let summary = json!({
         "orders_seeded": seeded,
         "orders_ingested": t.orders,
@@ -265,7 +357,11 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
         "orders_per_s": (seeded as f64 / elapsed.max(1e-9)).round(),
     });
     if !args.json {
-        println!("ordersync demo — {} on {}", SIMS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "), app.store.dialect());
+        println!(
+            "ordersync demo — {} on {}",
+            SIMS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+            app.store.dialect()
+        );
         println!("  orders seeded      {seeded}");
         println!("  orders ingested    {}", t.orders);
         for (k, v) in &deliveries {
@@ -275,17 +371,29 @@ async fn run_in(args: &DemoArgs, cfg: &mut Config, data_dir: &std::path::Path) -
         println!("  missing            {missing}");
         println!("  parcels delivered  {}", t.delivered_orders);
         println!("  PII purged         {}", t.pii_purged);
-        println!("  sync time          {elapsed:.2} s ({:.0} orders/s)", seeded as f64 / elapsed.max(1e-9));
+        println!(
+            "  sync time          {elapsed:.2} s ({:.0} orders/s)",
+            seeded as f64 / elapsed.max(1e-9)
+        );
         if args.data_dir.is_some() {
             println!("  data kept in       {}", data_dir.display());
         }
     }
     println!("{summary}");
-    Ok(if duplicates == 0 && missing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if duplicates == 0 && missing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Starts the worker children with the demo's database, keystore, key and clock.
-fn start_children(args: &DemoArgs, cfg: &Config, data_dir: &std::path::Path, clock_file: &std::path::Path) -> anyhow::Result<crate::demo_workers::Workers> {
+fn start_children(
+    args: &DemoArgs,
+    cfg: &Config,
+    data_dir: &std::path::Path,
+    clock_file: &std::path::Path,
+) -> anyhow::Result<crate::demo_workers::Workers> {
     let config_path = data_dir.join("demo-worker.toml");
     let worker_cfg = json!({
         "database_url": cfg.database_url,
@@ -300,14 +408,22 @@ fn start_children(args: &DemoArgs, cfg: &Config, data_dir: &std::path::Path, clo
     let toml_text = toml::to_string(&worker_cfg)?;
     std::fs::write(&config_path, toml_text)?;
     let mut env = vec![
-        ("ORDERSYNC_CLOCK_OFFSET_FILE".to_string(), clock_file.display().to_string()),
+        (
+            "ORDERSYNC_CLOCK_OFFSET_FILE".to_string(),
+            clock_file.display().to_string(),
+        ),
         // The children take their settings from the file above, not from the demo's environment.
         ("ORDERSYNC_DATABASE_URL".to_string(), String::new()),
         ("ORDERSYNC_KEYSTORE_URL".to_string(), String::new()),
         ("ORDERSYNC_LOG".to_string(), String::new()),
     ];
-    if std::env::var_os("ORDERSYNC_MASTER_KEY").is_none() && std::env::var_os("ORDERSYNC_MASTER_KEY_FILE").is_none() {
-        env.push(("ORDERSYNC_MASTER_KEY_FILE".to_string(), data_dir.join("master.key").display().to_string()));
+    if std::env::var_os("ORDERSYNC_MASTER_KEY").is_none()
+        && std::env::var_os("ORDERSYNC_MASTER_KEY_FILE").is_none()
+    {
+        env.push((
+            "ORDERSYNC_MASTER_KEY_FILE".to_string(),
+            data_dir.join("master.key").display().to_string(),
+        ));
     }
     crate::demo_workers::Workers::start(args.workers, &config_path, env, data_dir, args.kill_every)
 }
@@ -319,17 +435,28 @@ struct Progress {
 
 impl Progress {
     fn new(wanted: bool) -> Self {
-        Self { tty: wanted && std::io::stderr().is_terminal() }
+        Self {
+            tty: wanted && std::io::stderr().is_terminal(),
+        }
     }
 
     fn show(&self, phase: &str, a: i64, a_total: i64, b: i64, b_total: i64) {
         if !self.tty {
             return;
         }
-        let frac = if b_total > 0 { b as f64 / b_total as f64 } else { 1.0 };
+        let frac = if b_total > 0 {
+            b as f64 / b_total as f64
+        } else {
+            1.0
+        };
         let filled = (frac.clamp(0.0, 1.0) * 30.0) as usize;
         let mut e = std::io::stderr();
-        let _ = write!(e, "\r{phase:<9} [{}{}] {a}/{a_total} · {b}/{b_total}   ", "#".repeat(filled), ".".repeat(30 - filled));
+        let _ = write!(
+            e,
+            "\r{phase:<9} [{}{}] {a}/{a_total} · {b}/{b_total}   ",
+            "#".repeat(filled),
+            ".".repeat(30 - filled)
+        );
         let _ = e.flush();
     }
 

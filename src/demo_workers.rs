@@ -29,19 +29,39 @@ impl ChildSpec {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
         let log = std::fs::File::create(self.log_dir.join(format!("worker-{n}.log")))?;
         let mut cmd = Command::new(&self.exe);
-        cmd.arg("--config").arg(&self.config).arg("worker").env("ORDERSYNC_WORKER_ID", format!("demo-worker-{n}"));
+        cmd.arg("--config")
+            .arg(&self.config)
+            .arg("worker")
+            .env("ORDERSYNC_WORKER_ID", format!("demo-worker-{n}"));
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        Ok(cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log).kill_on_drop(true).spawn()?)
+        Ok(cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()?)
     }
 }
 
 impl Workers {
     /// Starts `n` workers. `config` is the TOML file they read, `env` their database and key
     /// settings; their logs go to `log_dir/worker-<n>.log`.
-    pub fn start(n: usize, config: &Path, env: Vec<(String, String)>, log_dir: &Path, kill_every: Option<f64>) -> anyhow::Result<Self> {
-        let spec = Arc::new(ChildSpec { exe: std::env::current_exe()?, config: config.to_path_buf(), env, log_dir: log_dir.to_path_buf(), next: AtomicU64::new(0) });
+    pub fn start(
+        n: usize,
+        config: &Path,
+        env: Vec<(String, String)>,
+        log_dir: &Path,
+        kill_every: Option<f64>,
+    ) -> anyhow::Result<Self> {
+        let spec = Arc::new(ChildSpec {
+            exe: std::env::current_exe()?,
+            config: config.to_path_buf(),
+            env,
+            log_dir: log_dir.to_path_buf(),
+            next: AtomicU64::new(0),
+        });
         let mut children = Vec::with_capacity(n);
         for _ in 0..n {
             children.push(spec.spawn()?);
@@ -71,7 +91,12 @@ impl Workers {
                 }
             })
         });
-        Ok(Self { children, spec, killed, chaos })
+        Ok(Self {
+            children,
+            spec,
+            killed,
+            chaos,
+        })
     }
 
     /// Stops the chaos task and every child.

@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "ordersync", version, about = "Marketplace order sync as a GDPR data processor")]
+#[command(
+    name = "ordersync",
+    version,
+    about = "Marketplace order sync as a GDPR data processor"
+)]
 struct Cli {
     /// TOML configuration file (environment variables override it).
     #[arg(long, global = true)]
@@ -72,9 +76,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let quiet_default = matches!(cli.command, Command::Demo(_)) && std::env::var_os("ORDERSYNC_LOG").is_none();
-    telemetry::init_logs(if quiet_default { "warn" } else { &cfg.log }, &cfg.log_format);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let quiet_default =
+        matches!(cli.command, Command::Demo(_)) && std::env::var_os("ORDERSYNC_LOG").is_none();
+    telemetry::init_logs(
+        if quiet_default { "warn" } else { &cfg.log },
+        &cfg.log_format,
+    );
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -106,7 +117,9 @@ fn shutdown_token() -> CancellationToken {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
         }
         #[cfg(not(unix))]
@@ -133,8 +146,14 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
             app.engine().run(cancel).await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { dev, allow_private_endpoints } => serve(cfg, dev, allow_private_endpoints, true).await,
-        Command::Api { dev, allow_private_endpoints } => serve(cfg, dev, allow_private_endpoints, false).await,
+        Command::Serve {
+            dev,
+            allow_private_endpoints,
+        } => serve(cfg, dev, allow_private_endpoints, true).await,
+        Command::Api {
+            dev,
+            allow_private_endpoints,
+        } => serve(cfg, dev, allow_private_endpoints, false).await,
         Command::Purge { dry_run } => {
             let app = open(cfg, KeyPolicy::Required).await?;
             let engine = app.engine();
@@ -154,7 +173,9 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Keys { action: KeysAction::Status } => {
+        Command::Keys {
+            action: KeysAction::Status,
+        } => {
             let app = open(cfg, KeyPolicy::Required).await?;
             for (kind, live, destroyed) in app.crypto.keystore().counts().await? {
                 println!("{kind:<8} live {live:>6}  destroyed {destroyed:>6}");
@@ -164,8 +185,17 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn serve(cfg: Config, dev: bool, allow_private: bool, with_worker: bool) -> anyhow::Result<ExitCode> {
-    let policy = if dev { KeyPolicy::DevFile } else { KeyPolicy::Required };
+async fn serve(
+    cfg: Config,
+    dev: bool,
+    allow_private: bool,
+    with_worker: bool,
+) -> anyhow::Result<ExitCode> {
+    let policy = if dev {
+        KeyPolicy::DevFile
+    } else {
+        KeyPolicy::Required
+    };
     let listen = cfg.listen.clone();
     let app = open(cfg, policy).await?;
     let cancel = shutdown_token();
@@ -176,10 +206,14 @@ async fn serve(cfg: Config, dev: bool, allow_private: bool, with_worker: bool) -
         tokio::spawn(async move { e.run(c).await })
     });
     let state = api::ApiState::new(&app, engine, allow_private);
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!(addr = %listener.local_addr()?, "API listening.");
     let c = cancel.clone();
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(async move { c.cancelled().await }).await?;
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(async move { c.cancelled().await })
+        .await?;
     if let Some(w) = worker {
         let _ = w.await;
     }

@@ -23,14 +23,27 @@ pub struct SimArgs {
 pub const NAMES: &[&str] = &["shopify", "shipstation"];
 
 /// Starts one simulator by name on `port` (0 = ephemeral).
-pub async fn start(name: &str, port: u16, relaxed: bool, clock: Arc<dyn Clock>) -> anyhow::Result<SimServer> {
+pub async fn start(
+    name: &str,
+    port: u16,
+    relaxed: bool,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<SimServer> {
     let router = match name {
         "shopify" => {
-            let opts = if relaxed { ordersync_shopify::sim::SimOptions::relaxed() } else { Default::default() };
+            let opts = if relaxed {
+                ordersync_shopify::sim::SimOptions::relaxed()
+            } else {
+                Default::default()
+            };
             ordersync_shopify::sim::router(opts, clock)
         }
         "shipstation" => {
-            let opts = if relaxed { ordersync_shipstation::sim::SimOptions::relaxed() } else { Default::default() };
+            let opts = if relaxed {
+                ordersync_shipstation::sim::SimOptions::relaxed()
+            } else {
+                Default::default()
+            };
             ordersync_shipstation::sim::router(opts, clock)
         }
         other => anyhow::bail!("unknown simulator {other:?} (have: {})", NAMES.join(", ")),

@@ -4,12 +4,10 @@
 use super::{ApiError, ApiState, ssrf};
 use crate::registry;
 use crate::store::{ConnectionRow, OrderQuery, RetentionRow, RouteRow};
+use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use base64::Engine as _;
 use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::{ConnectorDeps, Secrets};
@@ -17,6 +15,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The admin routes; their OpenAPI description is generated from the handlers below.
 pub fn routes() -> OpenApiRouter<ApiState> {
@@ -40,16 +40,28 @@ pub fn routes() -> OpenApiRouter<ApiState> {
 /// A fresh API token: 32 random bytes, URL-safe base64, prefixed for secret scanners.
 pub fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
-    format!("os_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "os_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// Tokens are stored hashed only.
 pub fn hash_token(t: &str) -> String {
-    Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(t.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// The authenticated merchant.
@@ -59,7 +71,11 @@ impl FromRequestParts<ApiState> for Merchant {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, s: &ApiState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
-        s.store.merchant_by_token(&hash_token(token)).await?.map(Merchant).ok_or_else(ApiError::unauthorized)
+        s.store
+            .merchant_by_token(&hash_token(token))
+            .await?
+            .map(Merchant)
+            .ok_or_else(ApiError::unauthorized)
     }
 }
 
@@ -70,9 +86,19 @@ impl FromRequestParts<ApiState> for Operator {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, s: &ApiState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
-        let expected = s.admin_token_hash.as_deref().ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", "operator API disabled: ORDERSYNC_ADMIN_TOKEN is not set"))?;
+        let expected = s.admin_token_hash.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "operator API disabled: ORDERSYNC_ADMIN_TOKEN is not set",
+            )
+        })?;
         // Comparing fixed-length hashes keeps the comparison independent of the token's content.
-        if hmac_eq(hash_token(token).as_bytes(), expected.as_bytes()) { Ok(Operator) } else { Err(ApiError::unauthorized()) }
+        if hmac_eq(hash_token(token).as_bytes(), expected.as_bytes()) {
+            Ok(Operator)
+        } else {
+            Err(ApiError::unauthorized())
+        }
     }
 }
 
@@ -91,16 +117,34 @@ struct NewMerchant {
 }
 
 #[utoipa::path(post, path = "/merchants", tag = "operator", request_body = NewMerchant, responses((status = 201, description = "merchant created; body {id, api_token} (the token is shown once)"), (status = 401, description = "not the operator")), security(("bearer" = [])))]
-async fn create_merchant(State(s): State<ApiState>, _op: Operator, Json(body): Json<NewMerchant>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_merchant(
+    State(s): State<ApiState>,
+    _op: Operator,
+    Json(body): Json<NewMerchant>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::unprocessable("name must be 1-200 characters"));
     }
     let id = uuid::Uuid::now_v7().to_string();
     let token = new_token();
-    s.store.create_merchant(&id, name, &hash_token(&token), now(&s)).await?;
-    s.store.audit(Some(&id), "operator", "merchant.created", Some(&id), None, now(&s)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "api_token": token }))))
+    s.store
+        .create_merchant(&id, name, &hash_token(&token), now(&s))
+        .await?;
+    s.store
+        .audit(
+            Some(&id),
+            "operator",
+            "merchant.created",
+            Some(&id),
+            None,
+            now(&s),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "api_token": token })),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -115,9 +159,15 @@ struct NewConnection {
 }
 
 fn check_urls(s: &ApiState, config: &Value) -> Result<(), ApiError> {
-    for key in ["api_base_url", "token_url", "identity_base_url", "store_url"] {
+    for key in [
+        "api_base_url",
+        "token_url",
+        "identity_base_url",
+        "store_url",
+    ] {
         if let Some(u) = config.get(key).and_then(Value::as_str) {
-            ssrf::check(u, s.allow_private_endpoints).map_err(|e| ApiError::unprocessable(format!("{key}: {e}")))?;
+            ssrf::check(u, s.allow_private_endpoints)
+                .map_err(|e| ApiError::unprocessable(format!("{key}: {e}")))?;
         }
     }
     Ok(())
@@ -125,7 +175,8 @@ fn check_urls(s: &ApiState, config: &Value) -> Result<(), ApiError> {
 
 /// Builds the connector once to validate config and secrets before anything is stored.
 fn validate(kind: &str, config: &Value, secrets: &Secrets) -> Result<&'static str, ApiError> {
-    let k = registry::lookup(kind).ok_or_else(|| ApiError::unprocessable(format!("unknown connection kind {kind:?}")))?;
+    let k = registry::lookup(kind)
+        .ok_or_else(|| ApiError::unprocessable(format!("unknown connection kind {kind:?}")))?;
     let deps = ConnectorDeps::standalone();
     let res = match k.factory {
         registry::Factory::Source(f) => f(config, secrets, &deps).map(|_| ()),
@@ -145,16 +196,36 @@ fn connection_json(c: &ConnectionRow) -> Value {
 }
 
 #[utoipa::path(post, path = "/connections", tag = "connections", request_body = NewConnection, responses((status = 201, description = "{id}; secrets are encrypted and never returned"), (status = 422, description = "unknown kind, invalid config or missing secret")), security(("bearer" = [])))]
-async fn create_connection(State(s): State<ApiState>, Merchant(m): Merchant, Json(body): Json<NewConnection>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let config = if body.config.is_null() { json!({}) } else { body.config };
+async fn create_connection(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Json(body): Json<NewConnection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let config = if body.config.is_null() {
+        json!({})
+    } else {
+        body.config
+    };
     if !config.is_object() {
         return Err(ApiError::unprocessable("config must be an object"));
     }
     check_urls(&s, &config)?;
-    let secrets: Secrets = body.secrets.into_iter().map(|(k, v)| (k, v.into())).collect();
+    let secrets: Secrets = body
+        .secrets
+        .into_iter()
+        .map(|(k, v)| (k, v.into()))
+        .collect();
     let role = validate(&body.kind, &config, &secrets)?;
     let id = uuid::Uuid::now_v7().to_string();
-    let secrets_ct = if secrets.is_empty() { None } else { Some(s.crypto.seal_secrets(&m, &id, &secrets, s.clock.now()).await?) };
+    let secrets_ct = if secrets.is_empty() {
+        None
+    } else {
+        Some(
+            s.crypto
+                .seal_secrets(&m, &id, &secrets, s.clock.now())
+                .await?,
+        )
+    };
     let row = ConnectionRow {
         id: id.clone(),
         merchant_id: m.clone(),
@@ -170,7 +241,16 @@ async fn create_connection(State(s): State<ApiState>, Merchant(m): Merchant, Jso
         created_at: now(&s),
     };
     s.store.insert_connection(&row).await?;
-    s.store.audit(Some(&m), "merchant", "connection.created", Some(&id), Some(&body.kind), now(&s)).await?;
+    s.store
+        .audit(
+            Some(&m),
+            "merchant",
+            "connection.created",
+            Some(&id),
+            Some(&body.kind),
+            now(&s),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -182,13 +262,22 @@ async fn owned_connection(s: &ApiState, m: &str, id: &str) -> Result<ConnectionR
 }
 
 #[utoipa::path(get, path = "/connections", tag = "connections", responses((status = 200, description = "{connections: [...]} without secrets")), security(("bearer" = [])))]
-async fn list_connections(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
+async fn list_connections(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+) -> Result<Json<Value>, ApiError> {
     let rows = s.store.list_connections(&m).await?;
-    Ok(Json(json!({ "connections": rows.iter().filter(|c| c.state != "deleted").map(connection_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "connections": rows.iter().filter(|c| c.state != "deleted").map(connection_json).collect::<Vec<_>>() }),
+    ))
 }
 
 #[utoipa::path(get, path = "/connections/{id}", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "the connection without secrets"), (status = 404, description = "no such connection for this merchant")), security(("bearer" = [])))]
-async fn get_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_connection(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(connection_json(&owned_connection(&s, &m, &id).await?)))
 }
 
@@ -203,7 +292,12 @@ struct PatchConnection {
 }
 
 #[utoipa::path(patch, path = "/connections/{id}", tag = "connections", params(("id" = String, Path, description = "object id")), request_body = PatchConnection, responses((status = 200, description = "updated connection"), (status = 404, description = "not found"), (status = 422, description = "invalid")), security(("bearer" = [])))]
-async fn patch_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>, Json(body): Json<PatchConnection>) -> Result<Json<Value>, ApiError> {
+async fn patch_connection(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+    Json(body): Json<PatchConnection>,
+) -> Result<Json<Value>, ApiError> {
     let mut c = owned_connection(&s, &m, &id).await?;
     if let Some(n) = body.name {
         c.name = n;
@@ -232,28 +326,59 @@ async fn patch_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path
     c.config = config.to_string();
     s.store.update_connection(&c).await?;
     if secrets_changed {
-        let sealed = s.crypto.seal_secrets(&m, &id, &secrets, s.clock.now()).await?;
+        let sealed = s
+            .crypto
+            .seal_secrets(&m, &id, &secrets, s.clock.now())
+            .await?;
         s.store.set_connection_secrets(&id, &sealed).await?;
     }
     s.engine.connectors.forget(&id);
-    s.store.audit(Some(&m), "merchant", "connection.updated", Some(&id), None, now(&s)).await?;
+    s.store
+        .audit(
+            Some(&m),
+            "merchant",
+            "connection.updated",
+            Some(&id),
+            None,
+            now(&s),
+        )
+        .await?;
     Ok(Json(connection_json(&owned_connection(&s, &m, &id).await?)))
 }
 
 #[utoipa::path(delete, path = "/connections/{id}", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 204, description = "deleted; its secrets are erased"), (status = 404, description = "not found")), security(("bearer" = [])))]
-async fn delete_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete_connection(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     owned_connection(&s, &m, &id).await?;
     s.store.delete_connection(&id).await?;
     s.engine.connectors.forget(&id);
-    s.store.audit(Some(&m), "merchant", "connection.deleted", Some(&id), None, now(&s)).await?;
+    s.store
+        .audit(
+            Some(&m),
+            "merchant",
+            "connection.deleted",
+            Some(&id),
+            None,
+            now(&s),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/connections/{id}/sync", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 202, description = "a pull is scheduled now"), (status = 404, description = "not found")), security(("bearer" = [])))]
-async fn sync_connection(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn sync_connection(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let c = owned_connection(&s, &m, &id).await?;
     if c.role != "source" {
-        return Err(ApiError::unprocessable("only source connections are pulled"));
+        return Err(ApiError::unprocessable(
+            "only source connections are pulled",
+        ));
     }
     s.store.schedule_pull(&id, now(&s)).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "scheduled": true }))))
@@ -267,14 +392,28 @@ struct NewRoute {
 }
 
 #[utoipa::path(post, path = "/routes", tag = "routes", request_body = NewRoute, responses((status = 201, description = "{id}"), (status = 404, description = "a connection does not exist"), (status = 422, description = "not source → sink")), security(("bearer" = [])))]
-async fn create_route(State(s): State<ApiState>, Merchant(m): Merchant, Json(body): Json<NewRoute>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_route(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Json(body): Json<NewRoute>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let src = owned_connection(&s, &m, &body.source_connection_id).await?;
     let sink = owned_connection(&s, &m, &body.sink_connection_id).await?;
     if src.role != "source" || sink.role != "sink" {
-        return Err(ApiError::unprocessable("a route goes from a source connection to a sink connection"));
+        return Err(ApiError::unprocessable(
+            "a route goes from a source connection to a sink connection",
+        ));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    s.store.insert_route(&RouteRow { id: id.clone(), merchant_id: m.clone(), source_connection_id: src.id, sink_connection_id: sink.id, created_at: now(&s) }).await?;
+    s.store
+        .insert_route(&RouteRow {
+            id: id.clone(),
+            merchant_id: m.clone(),
+            source_connection_id: src.id,
+            sink_connection_id: sink.id,
+            created_at: now(&s),
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -294,23 +433,57 @@ fn order_json(o: &crate::store::OrderSummary) -> Value {
 }
 
 #[utoipa::path(get, path = "/orders", tag = "orders", params(OrdersParams), responses((status = 200, description = "{orders, next_cursor}; no PII")), security(("bearer" = [])))]
-async fn list_orders(State(s): State<ApiState>, Merchant(m): Merchant, Query(p): Query<OrdersParams>) -> Result<Json<Value>, ApiError> {
+async fn list_orders(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Query(p): Query<OrdersParams>,
+) -> Result<Json<Value>, ApiError> {
     let limit = p.limit.unwrap_or(100).clamp(1, 500);
-    let rows = s.store.list_orders(&OrderQuery { merchant_id: m, connection_id: p.connection_id, status: p.status, after: p.cursor, limit }).await?;
-    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id.clone())).flatten();
-    Ok(Json(json!({ "orders": rows.iter().map(order_json).collect::<Vec<_>>(), "next_cursor": next })))
+    let rows = s
+        .store
+        .list_orders(&OrderQuery {
+            merchant_id: m,
+            connection_id: p.connection_id,
+            status: p.status,
+            after: p.cursor,
+            limit,
+        })
+        .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.clone()))
+        .flatten();
+    Ok(Json(
+        json!({ "orders": rows.iter().map(order_json).collect::<Vec<_>>(), "next_cursor": next }),
+    ))
 }
 
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "the order without PII"), (status = 404, description = "not found")), security(("bearer" = [])))]
-async fn get_order(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let o = s.store.get_order(&m, &id).await?.ok_or_else(ApiError::not_found)?;
+async fn get_order(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let o = s
+        .store
+        .get_order(&m, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Json(order_json(&o)))
 }
 
 #[utoipa::path(get, path = "/orders/{id}/deliveries", tag = "orders", params(("id" = String, Path, description = "object id")), responses((status = 200, description = "{deliveries}"), (status = 404, description = "not found")), security(("bearer" = [])))]
-async fn order_deliveries(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    s.store.get_order(&m, &id).await?.ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({ "deliveries": s.store.deliveries_of_order(&m, &id).await? })))
+async fn order_deliveries(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    s.store
+        .get_order(&m, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(
+        json!({ "deliveries": s.store.deliveries_of_order(&m, &id).await? }),
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -320,17 +493,45 @@ struct DeliveriesParams {
 }
 
 #[utoipa::path(get, path = "/deliveries", tag = "deliveries", params(DeliveriesParams), responses((status = 200, description = "{deliveries}")), security(("bearer" = [])))]
-async fn list_deliveries(State(s): State<ApiState>, Merchant(m): Merchant, Query(p): Query<DeliveriesParams>) -> Result<Json<Value>, ApiError> {
-    let rows = s.store.list_deliveries(&m, p.status.as_deref(), p.limit.unwrap_or(100).clamp(1, 1000)).await?;
+async fn list_deliveries(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Query(p): Query<DeliveriesParams>,
+) -> Result<Json<Value>, ApiError> {
+    let rows = s
+        .store
+        .list_deliveries(
+            &m,
+            p.status.as_deref(),
+            p.limit.unwrap_or(100).clamp(1, 1000),
+        )
+        .await?;
     Ok(Json(json!({ "deliveries": rows })))
 }
 
 #[utoipa::path(post, path = "/deliveries/{id}/replay", tag = "deliveries", params(("id" = String, Path, description = "object id")), responses((status = 202, description = "the dead delivery is pending again"), (status = 404, description = "no dead delivery with this id")), security(("bearer" = [])))]
-async fn replay_delivery(State(s): State<ApiState>, Merchant(m): Merchant, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn replay_delivery(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     if s.store.replay_delivery(&m, &id, now(&s)).await? == 0 {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no dead delivery with this id"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no dead delivery with this id",
+        ));
     }
-    s.store.audit(Some(&m), "merchant", "delivery.replayed", Some(&id), None, now(&s)).await?;
+    s.store
+        .audit(
+            Some(&m),
+            "merchant",
+            "delivery.replayed",
+            Some(&id),
+            None,
+            now(&s),
+        )
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": true }))))
 }
 
@@ -350,7 +551,10 @@ async fn status(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json
 }
 
 #[utoipa::path(get, path = "/retention", tag = "retention", responses((status = 200, description = "defaults, allowed range and the merchant's policies")), security(("bearer" = [])))]
-async fn get_retention(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
+async fn get_retention(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+) -> Result<Json<Value>, ApiError> {
     let policies = s.store.retention_policies(&m).await?;
     Ok(Json(json!({
         "default": { "days_after_delivery": s.retention.days_after_delivery, "days_after_order": s.retention.days_after_order },
@@ -367,26 +571,59 @@ struct RetentionBody {
 }
 
 #[utoipa::path(put, path = "/retention/{marketplace}", tag = "retention", params(("marketplace" = String, Path, description = "shopify, woocommerce, amazon or ebay")), request_body = RetentionBody, responses((status = 200, description = "stored"), (status = 422, description = "out of range; Amazon above 30 days")), security(("bearer" = [])))]
-async fn put_retention(State(s): State<ApiState>, Merchant(m): Merchant, Path(marketplace): Path<String>, Json(b): Json<RetentionBody>) -> Result<Json<Value>, ApiError> {
-    if registry::lookup(&marketplace).is_none_or(|k| k.role() != "source") && marketplace != "amazon" && marketplace != "ebay" && marketplace != "woocommerce" {
-        return Err(ApiError::unprocessable(format!("unknown marketplace {marketplace:?}")));
+async fn put_retention(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(marketplace): Path<String>,
+    Json(b): Json<RetentionBody>,
+) -> Result<Json<Value>, ApiError> {
+    if registry::lookup(&marketplace).is_none_or(|k| k.role() != "source")
+        && marketplace != "amazon"
+        && marketplace != "ebay"
+        && marketplace != "woocommerce"
+    {
+        return Err(ApiError::unprocessable(format!(
+            "unknown marketplace {marketplace:?}"
+        )));
     }
     let (lo, hi) = (s.retention.min_days, s.retention.max_days);
     if !(lo..=hi).contains(&b.days_after_delivery) {
-        return Err(ApiError::unprocessable(format!("days_after_delivery must be between {lo} and {hi}")));
+        return Err(ApiError::unprocessable(format!(
+            "days_after_delivery must be between {lo} and {hi}"
+        )));
     }
     // Amazon's Data Protection Policy: at most 30 days after delivery.
     if marketplace == "amazon" && b.days_after_delivery > 30 {
-        return Err(ApiError::unprocessable("Amazon allows keeping PII at most 30 days after delivery"));
+        return Err(ApiError::unprocessable(
+            "Amazon allows keeping PII at most 30 days after delivery",
+        ));
     }
     let dao = b.days_after_order.unwrap_or(s.retention.days_after_order);
     if !(lo..=hi.max(dao.min(365))).contains(&dao) || dao < b.days_after_delivery {
-        return Err(ApiError::unprocessable("days_after_order must be at least days_after_delivery and within the allowed range"));
+        return Err(ApiError::unprocessable(
+            "days_after_order must be at least days_after_delivery and within the allowed range",
+        ));
     }
-    let row = RetentionRow { merchant_id: m.clone(), marketplace: marketplace.clone(), days_after_delivery: b.days_after_delivery, days_after_order: dao };
+    let row = RetentionRow {
+        merchant_id: m.clone(),
+        marketplace: marketplace.clone(),
+        days_after_delivery: b.days_after_delivery,
+        days_after_order: dao,
+    };
     s.store.put_retention(&row, now(&s)).await?;
-    s.store.audit(Some(&m), "merchant", "retention.updated", Some(&marketplace), Some(&format!("{}/{}", b.days_after_delivery, dao)), now(&s)).await?;
-    Ok(Json(json!({ "marketplace": marketplace, "days_after_delivery": b.days_after_delivery, "days_after_order": dao })))
+    s.store
+        .audit(
+            Some(&m),
+            "merchant",
+            "retention.updated",
+            Some(&marketplace),
+            Some(&format!("{}/{}", b.days_after_delivery, dao)),
+            now(&s),
+        )
+        .await?;
+    Ok(Json(
+        json!({ "marketplace": marketplace, "days_after_delivery": b.days_after_delivery, "days_after_order": dao }),
+    ))
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit", responses((status = 200, description = "{audit}: the merchant's audit records, newest first")), security(("bearer" = [])))]

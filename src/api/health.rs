@@ -7,7 +7,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 pub fn routes() -> Router<ApiState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz() -> &'static str {
@@ -25,7 +28,12 @@ async fn metrics(State(s): State<ApiState>) -> String {
     if let Ok(t) = s.store.totals().await {
         metrics::gauge!("ordersync_orders").set(t.orders as f64);
         metrics::gauge!("ordersync_orders_pii_purged").set(t.pii_purged as f64);
-        for (status, n) in [("pending", t.deliveries_pending), ("in_flight", t.deliveries_in_flight), ("done", t.deliveries_done), ("dead", t.deliveries_dead)] {
+        for (status, n) in [
+            ("pending", t.deliveries_pending),
+            ("in_flight", t.deliveries_in_flight),
+            ("done", t.deliveries_done),
+            ("dead", t.deliveries_dead),
+        ] {
             metrics::gauge!("ordersync_deliveries", "status" => status).set(n as f64);
         }
     }

@@ -35,7 +35,10 @@ pub struct ApiState {
 
 impl ApiState {
     pub fn new(app: &App, engine: Engine, allow_private_endpoints: bool) -> Self {
-        let admin_token_hash = std::env::var("ORDERSYNC_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(|t| admin::hash_token(&t));
+        let admin_token_hash = std::env::var("ORDERSYNC_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(|t| admin::hash_token(&t));
         Self {
             store: app.store.clone(),
             crypto: app.crypto.clone(),
@@ -61,7 +64,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = api.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -69,19 +75,32 @@ pub fn router(state: ApiState) -> Router {
     use utoipa::OpenApi as _;
     // Make sure the recorder exists before the first request renders it.
     let _ = crate::telemetry::metrics();
-    let (admin, spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", admin::routes()).split_for_parts();
+    let (admin, spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", admin::routes())
+        .split_for_parts();
     let spec = std::sync::Arc::new(spec);
     Router::new()
         .merge(health::routes())
         .merge(webhooks::routes())
         .merge(admin)
-        .route("/openapi.json", axum::routing::get(move || { let s = spec.clone(); async move { axum::Json((*s).clone()) } }))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let s = spec.clone();
+                async move { axum::Json((*s).clone()) }
+            }),
+        )
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             axum::http::HeaderName::from_static("x-shopify-hmac-sha256"),
         ]))
         .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response_plain()))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal().into_response_plain()
+        }))
         .with_state(state)
 }

@@ -43,7 +43,13 @@ pub fn seal(key: &Key32, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let cipher = Aes256Gcm::new_from_slice(key.as_bytes()).expect("32-byte key");
     let nonce = Nonce::generate();
     let ct = cipher
-        .encrypt(&nonce, Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .expect("AES-GCM encryption of an in-memory buffer cannot fail");
     let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
     out.extend_from_slice(nonce.as_slice());
@@ -58,7 +64,13 @@ pub fn open(key: &Key32, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, 
     let cipher = Aes256Gcm::new_from_slice(key.as_bytes()).map_err(|_| OpenError)?;
     let nonce = Nonce::try_from(&blob[..NONCE_LEN]).map_err(|_| OpenError)?;
     cipher
-        .decrypt(&nonce, Payload { msg: &blob[NONCE_LEN..], aad })
+        .decrypt(
+            &nonce,
+            Payload {
+                msg: &blob[NONCE_LEN..],
+                aad,
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| OpenError)
 }
@@ -72,9 +84,20 @@ mod tests {
     fn round_trip_and_failures() {
         let k = Key32::generate();
         let blob = seal(&k, b"canary@customer.test", b"row-1");
-        assert_eq!(&open(&k, &blob, b"row-1").unwrap()[..], b"canary@customer.test");
-        assert_eq!(open(&k, &blob, b"row-2"), Err(OpenError), "moved to another row");
-        assert_eq!(open(&Key32::generate(), &blob, b"row-1"), Err(OpenError), "wrong key");
+        assert_eq!(
+            &open(&k, &blob, b"row-1").unwrap()[..],
+            b"canary@customer.test"
+        );
+        assert_eq!(
+            open(&k, &blob, b"row-2"),
+            Err(OpenError),
+            "moved to another row"
+        );
+        assert_eq!(
+            open(&Key32::generate(), &blob, b"row-1"),
+            Err(OpenError),
+            "wrong key"
+        );
         let mut tampered = blob.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;

@@ -24,8 +24,14 @@ pub enum MasterKeyError {
 
 impl LocalKek {
     pub fn from_base64(s: &str) -> Result<Self, MasterKeyError> {
-        let raw = Zeroizing::new(STANDARD.decode(s.trim()).map_err(|_| MasterKeyError::NotBase64)?);
-        Key32::from_slice(&raw).map(LocalKek).ok_or(MasterKeyError::WrongLength(raw.len()))
+        let raw = Zeroizing::new(
+            STANDARD
+                .decode(s.trim())
+                .map_err(|_| MasterKeyError::NotBase64)?,
+        );
+        Key32::from_slice(&raw)
+            .map(LocalKek)
+            .ok_or(MasterKeyError::WrongLength(raw.len()))
     }
 
     pub fn generate_base64() -> String {
@@ -51,7 +57,13 @@ mod tests {
     #[test]
     fn parses_and_rejects() {
         assert!(LocalKek::from_base64(&LocalKek::generate_base64()).is_ok());
-        assert!(matches!(LocalKek::from_base64("not-base64"), Err(MasterKeyError::NotBase64)));
-        assert!(matches!(LocalKek::from_base64("AAAA"), Err(MasterKeyError::WrongLength(3))));
+        assert!(matches!(
+            LocalKek::from_base64("not-base64"),
+            Err(MasterKeyError::NotBase64)
+        ));
+        assert!(matches!(
+            LocalKek::from_base64("AAAA"),
+            Err(MasterKeyError::WrongLength(3))
+        ));
     }
 }

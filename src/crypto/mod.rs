@@ -66,19 +66,42 @@ const CHECK_AAD: &[u8] = b"ordersync|kek-check|v1";
 impl Crypto {
     /// Opens the hierarchy and proves the master key is the one this keystore was created with
     /// (a check key wrapped under it); a different master key refuses to start, touching nothing.
-    pub async fn open(kek: Arc<dyn KeyEncryptionKey>, keystore: Keystore, now: OffsetDateTime) -> Result<Self, CryptoError> {
-        let c = Crypto { kek, keystore, cache: Mutex::new(HashMap::new()) };
+    pub async fn open(
+        kek: Arc<dyn KeyEncryptionKey>,
+        keystore: Keystore,
+        now: OffsetDateTime,
+    ) -> Result<Self, CryptoError> {
+        let c = Crypto {
+            kek,
+            keystore,
+            cache: Mutex::new(HashMap::new()),
+        };
         match c.keystore.get("-", "check", "").await? {
             Some(row) => {
-                let blob = STANDARD.decode(&row.wrapped).map_err(|_| CryptoError::Malformed)?;
-                c.kek.unwrap(&blob, CHECK_AAD).map_err(|_| CryptoError::WrongMasterKey)?;
+                let blob = STANDARD
+                    .decode(&row.wrapped)
+                    .map_err(|_| CryptoError::Malformed)?;
+                c.kek
+                    .unwrap(&blob, CHECK_AAD)
+                    .map_err(|_| CryptoError::WrongMasterKey)?;
             }
             None => {
                 let wrapped = STANDARD.encode(c.kek.wrap(&Key32::generate(), CHECK_AAD));
-                let row = KeyRow { key_id: new_key_id(), wrapped, destroyed_at: None };
-                let stored = c.keystore.insert_or_get(&row, "-", "check", "", micros(now)).await?;
-                let blob = STANDARD.decode(&stored.wrapped).map_err(|_| CryptoError::Malformed)?;
-                c.kek.unwrap(&blob, CHECK_AAD).map_err(|_| CryptoError::WrongMasterKey)?;
+                let row = KeyRow {
+                    key_id: new_key_id(),
+                    wrapped,
+                    destroyed_at: None,
+                };
+                let stored = c
+                    .keystore
+                    .insert_or_get(&row, "-", "check", "", micros(now))
+                    .await?;
+                let blob = STANDARD
+                    .decode(&stored.wrapped)
+                    .map_err(|_| CryptoError::Malformed)?;
+                c.kek
+                    .unwrap(&blob, CHECK_AAD)
+                    .map_err(|_| CryptoError::WrongMasterKey)?;
             }
         }
         Ok(c)
@@ -89,7 +112,11 @@ impl Crypto {
     }
 
     /// The tenant key of a merchant (created on first use), wrapped by the master key.
-    async fn tenant_key(&self, merchant: &str, now: OffsetDateTime) -> Result<(String, Key32), CryptoError> {
+    async fn tenant_key(
+        &self,
+        merchant: &str,
+        now: OffsetDateTime,
+    ) -> Result<(String, Key32), CryptoError> {
         if let Some(k) = self.cached(merchant, "tenant", "") {
             return Ok(k);
         }
@@ -98,20 +125,45 @@ impl Crypto {
             Some(r) => r,
             None => {
                 let id = new_key_id();
-                let wrapped = STANDARD.encode(self.kek.wrap(&Key32::generate(), aad(&id).as_bytes()));
-                self.keystore.insert_or_get(&KeyRow { key_id: id, wrapped, destroyed_at: None }, merchant, "tenant", "", micros(now)).await?
+                let wrapped =
+                    STANDARD.encode(self.kek.wrap(&Key32::generate(), aad(&id).as_bytes()));
+                self.keystore
+                    .insert_or_get(
+                        &KeyRow {
+                            key_id: id,
+                            wrapped,
+                            destroyed_at: None,
+                        },
+                        merchant,
+                        "tenant",
+                        "",
+                        micros(now),
+                    )
+                    .await?
             }
         };
         if row.destroyed_at.is_some() {
             return Err(CryptoError::Destroyed(row.key_id));
         }
-        let blob = STANDARD.decode(&row.wrapped).map_err(|_| CryptoError::Malformed)?;
-        let key = self.kek.unwrap(&blob, aad(&row.key_id).as_bytes()).map_err(|_| CryptoError::WrongMasterKey)?;
+        let blob = STANDARD
+            .decode(&row.wrapped)
+            .map_err(|_| CryptoError::Malformed)?;
+        let key = self
+            .kek
+            .unwrap(&blob, aad(&row.key_id).as_bytes())
+            .map_err(|_| CryptoError::WrongMasterKey)?;
         Ok(self.remember(merchant, "tenant", "", row.key_id, key))
     }
 
     /// A key below the tenant key (`epoch` per purge week, `index`, `secrets`).
-    async fn child_key(&self, merchant: &str, kind: &'static str, scope: &str, create: bool, now: OffsetDateTime) -> Result<(String, Key32), CryptoError> {
+    async fn child_key(
+        &self,
+        merchant: &str,
+        kind: &'static str,
+        scope: &str,
+        create: bool,
+        now: OffsetDateTime,
+    ) -> Result<(String, Key32), CryptoError> {
         if let Some(k) = self.cached(merchant, kind, scope) {
             return Ok(k);
         }
@@ -121,15 +173,33 @@ impl Crypto {
             Some(r) => r,
             None if create => {
                 let id = new_key_id();
-                let wrapped = STANDARD.encode(aead::seal(&tenant, Key32::generate().as_bytes(), aad(&id).as_bytes()));
-                self.keystore.insert_or_get(&KeyRow { key_id: id, wrapped, destroyed_at: None }, merchant, kind, scope, micros(now)).await?
+                let wrapped = STANDARD.encode(aead::seal(
+                    &tenant,
+                    Key32::generate().as_bytes(),
+                    aad(&id).as_bytes(),
+                ));
+                self.keystore
+                    .insert_or_get(
+                        &KeyRow {
+                            key_id: id,
+                            wrapped,
+                            destroyed_at: None,
+                        },
+                        merchant,
+                        kind,
+                        scope,
+                        micros(now),
+                    )
+                    .await?
             }
             None => return Err(CryptoError::Destroyed(format!("{kind}:{scope}"))),
         };
         if row.destroyed_at.is_some() {
             return Err(CryptoError::Destroyed(row.key_id));
         }
-        let blob = STANDARD.decode(&row.wrapped).map_err(|_| CryptoError::Malformed)?;
+        let blob = STANDARD
+            .decode(&row.wrapped)
+            .map_err(|_| CryptoError::Malformed)?;
         let raw = aead::open(&tenant, &blob, aad(&row.key_id).as_bytes())?;
         let key = Key32::from_slice(&raw).ok_or(CryptoError::Malformed)?;
         Ok(self.remember(merchant, kind, scope, row.key_id, key))
@@ -137,17 +207,33 @@ impl Crypto {
 
     fn cached(&self, merchant: &str, kind: &'static str, scope: &str) -> Option<(String, Key32)> {
         let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        c.get(&(merchant.to_string(), kind, scope.to_string())).cloned()
+        c.get(&(merchant.to_string(), kind, scope.to_string()))
+            .cloned()
     }
 
-    fn remember(&self, merchant: &str, kind: &'static str, scope: &str, id: String, key: Key32) -> (String, Key32) {
+    fn remember(
+        &self,
+        merchant: &str,
+        kind: &'static str,
+        scope: &str,
+        id: String,
+        key: Key32,
+    ) -> (String, Key32) {
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        c.insert((merchant.to_string(), kind, scope.to_string()), (id.clone(), key.clone()));
+        c.insert(
+            (merchant.to_string(), kind, scope.to_string()),
+            (id.clone(), key.clone()),
+        );
         (id, key)
     }
 
     /// Ensures the epoch key exists and returns its id (call once per page, then `seal_pii_with`).
-    pub async fn epoch_key(&self, merchant: &str, epoch: &str, now: OffsetDateTime) -> Result<EpochKey, CryptoError> {
+    pub async fn epoch_key(
+        &self,
+        merchant: &str,
+        epoch: &str,
+        now: OffsetDateTime,
+    ) -> Result<EpochKey, CryptoError> {
         let (id, key) = self.child_key(merchant, "epoch", epoch, true, now).await?;
         Ok(EpochKey { id, key })
     }
@@ -167,14 +253,27 @@ impl Crypto {
 
     /// Decrypts the PII of a row. `epoch` is the row's epoch column (the key is looked up by it
     /// and must match the key id in the envelope).
-    pub async fn open_pii(&self, row: PiiRow<'_>, epoch: &str, sealed: &SealedPii, now: OffsetDateTime) -> Result<Pii, CryptoError> {
+    pub async fn open_pii(
+        &self,
+        row: PiiRow<'_>,
+        epoch: &str,
+        sealed: &SealedPii,
+        now: OffsetDateTime,
+    ) -> Result<Pii, CryptoError> {
         let (key_id, body) = parse_envelope(&sealed.pii_ct, "pii")?;
-        let ek = self.child_key(row.merchant_id, "epoch", epoch, false, now).await?;
+        let ek = self
+            .child_key(row.merchant_id, "epoch", epoch, false, now)
+            .await?;
         if ek.0 != key_id {
             return Err(CryptoError::Open(OpenError));
         }
-        let wrapped = sealed.dek.strip_prefix("dek:v1:").ok_or(CryptoError::Malformed)?;
-        let wrapped = STANDARD.decode(wrapped).map_err(|_| CryptoError::Malformed)?;
+        let wrapped = sealed
+            .dek
+            .strip_prefix("dek:v1:")
+            .ok_or(CryptoError::Malformed)?;
+        let wrapped = STANDARD
+            .decode(wrapped)
+            .map_err(|_| CryptoError::Malformed)?;
         let dek_raw = aead::open(&ek.1, &wrapped, dek_aad(row).as_bytes())?;
         let dek = Key32::from_slice(&dek_raw).ok_or(CryptoError::Malformed)?;
         let plain = aead::open(&dek, &body, pii_aad(row, key_id).as_bytes())?;
@@ -182,26 +281,54 @@ impl Crypto {
     }
 
     /// Blind index of a normalised email: HMAC-SHA256 under the merchant's index key.
-    pub async fn blind_index(&self, merchant: &str, normalized_email: &str, now: OffsetDateTime) -> Result<String, CryptoError> {
+    pub async fn blind_index(
+        &self,
+        merchant: &str,
+        normalized_email: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, CryptoError> {
         let key = self.index_key(merchant, now).await?;
         Ok(key.index(normalized_email))
     }
 
-    pub async fn index_key(&self, merchant: &str, now: OffsetDateTime) -> Result<IndexKey, CryptoError> {
+    pub async fn index_key(
+        &self,
+        merchant: &str,
+        now: OffsetDateTime,
+    ) -> Result<IndexKey, CryptoError> {
         let (_, key) = self.child_key(merchant, "index", "", true, now).await?;
         Ok(IndexKey(key))
     }
 
     /// Encrypts a connection's secrets (write-only through the API).
-    pub async fn seal_secrets(&self, merchant: &str, connection_id: &str, secrets: &Secrets, now: OffsetDateTime) -> Result<String, CryptoError> {
+    pub async fn seal_secrets(
+        &self,
+        merchant: &str,
+        connection_id: &str,
+        secrets: &Secrets,
+        now: OffsetDateTime,
+    ) -> Result<String, CryptoError> {
         let (id, key) = self.child_key(merchant, "secrets", "", true, now).await?;
-        let plain: BTreeMap<&str, &str> = secrets.iter().map(|(k, v)| (k.as_str(), v.expose_secret())).collect();
-        let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(&plain).expect("secrets serialise"));
+        let plain: BTreeMap<&str, &str> = secrets
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.expose_secret()))
+            .collect();
+        let plaintext =
+            zeroize::Zeroizing::new(serde_json::to_vec(&plain).expect("secrets serialise"));
         let aad = format!("secrets|v1|{merchant}|{connection_id}|{id}");
-        Ok(format!("sec:v1:{id}:{}", STANDARD.encode(aead::seal(&key, &plaintext, aad.as_bytes()))))
+        Ok(format!(
+            "sec:v1:{id}:{}",
+            STANDARD.encode(aead::seal(&key, &plaintext, aad.as_bytes()))
+        ))
     }
 
-    pub async fn open_secrets(&self, merchant: &str, connection_id: &str, sealed: &str, now: OffsetDateTime) -> Result<Secrets, CryptoError> {
+    pub async fn open_secrets(
+        &self,
+        merchant: &str,
+        connection_id: &str,
+        sealed: &str,
+        now: OffsetDateTime,
+    ) -> Result<Secrets, CryptoError> {
         let (key_id, body) = parse_envelope(sealed, "sec")?;
         let (id, key) = self.child_key(merchant, "secrets", "", false, now).await?;
         if id != key_id {
@@ -209,14 +336,25 @@ impl Crypto {
         }
         let aad = format!("secrets|v1|{merchant}|{connection_id}|{id}");
         let plain = aead::open(&key, &body, aad.as_bytes())?;
-        let map: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|_| CryptoError::Malformed)?;
+        let map: BTreeMap<String, String> =
+            serde_json::from_slice(&plain).map_err(|_| CryptoError::Malformed)?;
         Ok(map.into_iter().map(|(k, v)| (k, v.into())).collect())
     }
 
     /// Destroys an epoch key (crypto-shredding); later opens of its rows fail with `Destroyed`.
-    pub async fn destroy_epoch(&self, merchant: &str, epoch: &str, now: OffsetDateTime) -> Result<bool, CryptoError> {
-        let Some(row) = self.keystore.get(merchant, "epoch", epoch).await? else { return Ok(false) };
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&(merchant.to_string(), "epoch", epoch.to_string()));
+    pub async fn destroy_epoch(
+        &self,
+        merchant: &str,
+        epoch: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, CryptoError> {
+        let Some(row) = self.keystore.get(merchant, "epoch", epoch).await? else {
+            return Ok(false);
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(merchant.to_string(), "epoch", epoch.to_string()));
         Ok(self.keystore.destroy(&row.key_id, micros(now)).await? > 0)
     }
 }
@@ -234,7 +372,8 @@ pub struct IndexKey(Key32);
 
 impl IndexKey {
     pub fn index(&self, normalized_email: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.as_bytes()).expect("any key length");
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.as_bytes()).expect("any key length");
         mac.update(normalized_email.as_bytes());
         STANDARD.encode(mac.finalize().into_bytes())
     }
@@ -247,22 +386,33 @@ pub fn epoch_of(t: OffsetDateTime) -> String {
 }
 
 fn pii_aad(row: PiiRow<'_>, key_id: &str) -> String {
-    format!("v1|{}|{}|{}|order_pii|{key_id}", row.merchant_id, row.marketplace, row.external_id)
+    format!(
+        "v1|{}|{}|{}|order_pii|{key_id}",
+        row.merchant_id, row.marketplace, row.external_id
+    )
 }
 
 fn dek_aad(row: PiiRow<'_>) -> String {
-    format!("dek|v1|{}|{}|{}", row.merchant_id, row.marketplace, row.external_id)
+    format!(
+        "dek|v1|{}|{}|{}",
+        row.merchant_id, row.marketplace, row.external_id
+    )
 }
 
 fn parse_envelope<'a>(s: &'a str, prefix: &str) -> Result<(&'a str, Vec<u8>), CryptoError> {
     let mut parts = s.splitn(4, ':');
-    let (Some(p), Some("v1"), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(p), Some("v1"), Some(id), Some(body)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(CryptoError::Malformed);
     };
     if p != prefix {
         return Err(CryptoError::Malformed);
     }
-    Ok((id, STANDARD.decode(body).map_err(|_| CryptoError::Malformed)?))
+    Ok((
+        id,
+        STANDARD.decode(body).map_err(|_| CryptoError::Malformed)?,
+    ))
 }
 
 fn new_key_id() -> String {

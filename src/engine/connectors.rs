@@ -5,7 +5,9 @@ use crate::crypto::Crypto;
 use crate::registry;
 use crate::store::{ConnectionRow, Store};
 use async_trait::async_trait;
-use ordersync_sdk::{Clock, ConnectorDeps, ConnectorError, SecretsPersister, Sink, Source, http::HttpClient};
+use ordersync_sdk::{
+    Clock, ConnectorDeps, ConnectorError, SecretsPersister, Sink, Source, http::HttpClient,
+};
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,18 +34,36 @@ fn fingerprint(c: &ConnectionRow) -> u64 {
 }
 
 impl ConnectorCache {
-    pub fn new(store: Arc<dyn Store>, crypto: Arc<Crypto>, clock: Arc<dyn Clock>, http: HttpClient) -> Self {
-        Self { store, crypto, clock, http, sources: Mutex::default(), sinks: Mutex::default() }
+    pub fn new(
+        store: Arc<dyn Store>,
+        crypto: Arc<Crypto>,
+        clock: Arc<dyn Clock>,
+        http: HttpClient,
+    ) -> Self {
+        Self {
+            store,
+            crypto,
+            clock,
+            http,
+            sources: Mutex::default(),
+            sinks: Mutex::default(),
+        }
     }
 
-    async fn inputs(&self, c: &ConnectionRow) -> Result<(serde_json::Value, ordersync_sdk::Secrets, ConnectorDeps), ConnectorError> {
-        let config: serde_json::Value = serde_json::from_str(&c.config).map_err(|_| ConnectorError::permanent("stored config is not JSON"))?;
+    async fn inputs(
+        &self,
+        c: &ConnectionRow,
+    ) -> Result<(serde_json::Value, ordersync_sdk::Secrets, ConnectorDeps), ConnectorError> {
+        let config: serde_json::Value = serde_json::from_str(&c.config)
+            .map_err(|_| ConnectorError::permanent("stored config is not JSON"))?;
         let secrets = match &c.secrets_ct {
             Some(ct) => self
                 .crypto
                 .open_secrets(&c.merchant_id, &c.id, ct, self.clock.now())
                 .await
-                .map_err(|e| ConnectorError::permanent(format!("cannot decrypt connection secrets: {e}")))?,
+                .map_err(|e| {
+                    ConnectorError::permanent(format!("cannot decrypt connection secrets: {e}"))
+                })?,
             None => Default::default(),
         };
         let deps = ConnectorDeps {
@@ -62,19 +82,31 @@ impl ConnectorCache {
 
     pub async fn source(&self, c: &ConnectionRow) -> Result<Arc<dyn Source>, ConnectorError> {
         let fp = fingerprint(c);
-        if let Some((v, s)) = self.sources.lock().unwrap_or_else(|e| e.into_inner()).get(&c.id)
+        if let Some((v, s)) = self
+            .sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&c.id)
             && *v == fp
         {
             return Ok(s.clone());
         }
         let (config, secrets, deps) = self.inputs(c).await?;
         let s = registry::build_source(&c.kind, &config, &secrets, &deps)?;
-        self.sources.lock().unwrap_or_else(|e| e.into_inner()).insert(c.id.clone(), (fp, s.clone()));
+        self.sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(c.id.clone(), (fp, s.clone()));
         Ok(s)
     }
 
     pub async fn sink(&self, sink_id: &str) -> Result<Arc<dyn Sink>, ConnectorError> {
-        if let Some((_, s)) = self.sinks.lock().unwrap_or_else(|e| e.into_inner()).get(sink_id) {
+        if let Some((_, s)) = self
+            .sinks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sink_id)
+        {
             return Ok(s.clone());
         }
         let c = self
@@ -85,14 +117,23 @@ impl ConnectorCache {
             .ok_or_else(|| ConnectorError::permanent("sink connection no longer exists"))?;
         let (config, secrets, deps) = self.inputs(&c).await?;
         let s = registry::build_sink(&c.kind, &config, &secrets, &deps)?;
-        self.sinks.lock().unwrap_or_else(|e| e.into_inner()).insert(c.id.clone(), (fingerprint(&c), s.clone()));
+        self.sinks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(c.id.clone(), (fingerprint(&c), s.clone()));
         Ok(s)
     }
 
     /// Drops cached instances of a connection (after PATCH or a secrets change).
     pub fn forget(&self, connection_id: &str) {
-        self.sources.lock().unwrap_or_else(|e| e.into_inner()).remove(connection_id);
-        self.sinks.lock().unwrap_or_else(|e| e.into_inner()).remove(connection_id);
+        self.sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(connection_id);
+        self.sinks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(connection_id);
     }
 }
 
@@ -110,13 +151,29 @@ impl SecretsPersister for PersistToConnection {
     async fn persist(&self, name: &str, value: &SecretString) -> Result<(), ConnectorError> {
         let fail = |_| ConnectorError::retriable("cannot persist rotated secret");
         let now = self.clock.now();
-        let c = self.store.get_connection(&self.connection_id).await.map_err(fail)?.ok_or_else(|| ConnectorError::permanent("connection deleted"))?;
+        let c = self
+            .store
+            .get_connection(&self.connection_id)
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| ConnectorError::permanent("connection deleted"))?;
         let mut secrets = match &c.secrets_ct {
-            Some(ct) => self.crypto.open_secrets(&self.merchant_id, &self.connection_id, ct, now).await.map_err(|_| ConnectorError::permanent("cannot decrypt connection secrets"))?,
+            Some(ct) => self
+                .crypto
+                .open_secrets(&self.merchant_id, &self.connection_id, ct, now)
+                .await
+                .map_err(|_| ConnectorError::permanent("cannot decrypt connection secrets"))?,
             None => Default::default(),
         };
         secrets.insert(name.to_string(), value.clone());
-        let sealed = self.crypto.seal_secrets(&self.merchant_id, &self.connection_id, &secrets, now).await.map_err(|_| ConnectorError::permanent("cannot encrypt connection secrets"))?;
-        self.store.set_connection_secrets(&self.connection_id, &sealed).await.map_err(fail)
+        let sealed = self
+            .crypto
+            .seal_secrets(&self.merchant_id, &self.connection_id, &secrets, now)
+            .await
+            .map_err(|_| ConnectorError::permanent("cannot encrypt connection secrets"))?;
+        self.store
+            .set_connection_secrets(&self.connection_id, &sealed)
+            .await
+            .map_err(fail)
     }
 }

@@ -25,7 +25,10 @@ impl Engine {
     pub async fn deliver_once(&self) -> anyhow::Result<Pass> {
         let now = self.now_us();
         let lease = self.cfg.lease_secs * 1_000_000;
-        let claimed = self.store.claim_deliveries(&self.worker_id, now, now + lease, self.cfg.delivery_batch).await?;
+        let claimed = self
+            .store
+            .claim_deliveries(&self.worker_id, now, now + lease, self.cfg.delivery_batch)
+            .await?;
         if claimed.is_empty() {
             return Ok(Pass::default());
         }
@@ -36,7 +39,13 @@ impl Engine {
             v.dedup();
             v
         };
-        let orders: HashMap<String, OrderRow> = self.store.orders_by_ids(&order_ids).await?.into_iter().map(|o| (o.id.clone(), o)).collect();
+        let orders: HashMap<String, OrderRow> = self
+            .store
+            .orders_by_ids(&order_ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
         let mut results = Vec::with_capacity(n);
         let mut decoded: HashMap<String, Arc<Order>> = HashMap::new();
         let mut by_sink: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
@@ -52,7 +61,14 @@ impl Engine {
                 Ok(o) => {
                     decoded.insert(claim.order_id.clone(), o.clone());
                     let key = object_key(&claim.order_id, &claim.sink_connection_id);
-                    by_sink.entry(claim.sink_connection_id.clone()).or_default().push(Prepared { claim, order: o, object_key: key });
+                    by_sink
+                        .entry(claim.sink_connection_id.clone())
+                        .or_default()
+                        .push(Prepared {
+                            claim,
+                            order: o,
+                            object_key: key,
+                        });
                 }
                 Err(e) => results.push(self.failure(&claim, &e)),
             }
@@ -75,21 +91,44 @@ impl Engine {
             }
         }
         let track_at = now + self.cfg.track_interval_secs * 1_000_000;
-        let futs: Vec<_> = jobs.into_iter().map(|(sink, tracks, items)| self.run_batch(sink, tracks, items, track_at)).collect();
-        let outcomes: Vec<Vec<DeliveryResult>> = futures::stream::iter(futs).buffer_unordered(CONCURRENT_BATCHES).collect().await;
+        let futs: Vec<_> = jobs
+            .into_iter()
+            .map(|(sink, tracks, items)| self.run_batch(sink, tracks, items, track_at))
+            .collect();
+        let outcomes: Vec<Vec<DeliveryResult>> = futures::stream::iter(futs)
+            .buffer_unordered(CONCURRENT_BATCHES)
+            .collect()
+            .await;
         results.extend(outcomes.into_iter().flatten());
-        self.store.complete_deliveries(&self.worker_id, self.now_us(), &results).await?;
+        self.store
+            .complete_deliveries(&self.worker_id, self.now_us(), &results)
+            .await?;
         Ok(Pass { work: n })
     }
 
     /// One sink call for a batch of deliveries; one result per delivery.
-    async fn run_batch(&self, sink: Arc<dyn Sink>, tracks: bool, items: Vec<Prepared>, track_at: i64) -> Vec<DeliveryResult> {
+    async fn run_batch(
+        &self,
+        sink: Arc<dyn Sink>,
+        tracks: bool,
+        items: Vec<Prepared>,
+        track_at: i64,
+    ) -> Vec<DeliveryResult> {
         let reqs: Vec<DeliveryRequest<'_>> = items
             .iter()
-            .map(|p| DeliveryRequest { order: &p.order, idempotency_key: &p.claim.idempotency_key, object_key: &p.object_key, previous_ref: p.claim.external_ref.as_deref() })
+            .map(|p| DeliveryRequest {
+                order: &p.order,
+                idempotency_key: &p.claim.idempotency_key,
+                object_key: &p.object_key,
+                previous_ref: p.claim.external_ref.as_deref(),
+            })
             .collect();
         let res = sink.deliver_batch(&reqs).await;
-        let missing = std::iter::repeat_with(|| Err(ConnectorError::permanent("sink returned fewer results than requests")));
+        let missing = std::iter::repeat_with(|| {
+            Err(ConnectorError::permanent(
+                "sink returned fewer results than requests",
+            ))
+        });
         items
             .iter()
             .zip(res.into_iter().chain(missing))
@@ -108,10 +147,18 @@ impl Engine {
 
     /// The order as stored plus its decrypted PII (purged orders go out without PII).
     async fn decode(&self, row: &OrderRow) -> Result<Order, ConnectorError> {
-        let mut order: Order = serde_json::from_str(&row.data).map_err(|_| ConnectorError::permanent("stored order is not valid"))?;
+        let mut order: Order = serde_json::from_str(&row.data)
+            .map_err(|_| ConnectorError::permanent("stored order is not valid"))?;
         if let (Some(ct), Some(dek), Some(epoch)) = (&row.pii_ct, &row.pii_dek, &row.pii_epoch) {
-            let pii_row = PiiRow { merchant_id: &row.merchant_id, marketplace: &row.marketplace, external_id: &row.external_id };
-            let sealed = SealedPii { pii_ct: ct.clone(), dek: dek.clone() };
+            let pii_row = PiiRow {
+                merchant_id: &row.merchant_id,
+                marketplace: &row.marketplace,
+                external_id: &row.external_id,
+            };
+            let sealed = SealedPii {
+                pii_ct: ct.clone(),
+                dek: dek.clone(),
+            };
             order.pii = self
                 .crypto
                 .open_pii(pii_row, epoch, &sealed, self.clock.now())
@@ -126,10 +173,17 @@ impl Engine {
         let permanent = matches!(e.class(), ErrorClass::Permanent | ErrorClass::NotFound);
         if permanent || claim.attempts >= self.cfg.max_attempts {
             tracing::warn!(delivery = %claim.id, class = e.class().as_str(), attempts = claim.attempts, "Delivery dead-lettered.");
-            DeliveryResult::Dead { id: claim.id.clone(), error }
+            DeliveryResult::Dead {
+                id: claim.id.clone(),
+                error,
+            }
         } else {
             let delay = retry_delay(claim.attempts, e.retry_after());
-            DeliveryResult::Retry { id: claim.id.clone(), next_attempt_at: self.now_us() + delay.as_micros() as i64, error }
+            DeliveryResult::Retry {
+                id: claim.id.clone(),
+                next_attempt_at: self.now_us() + delay.as_micros() as i64,
+                error,
+            }
         }
     }
 }

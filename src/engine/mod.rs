@@ -39,9 +39,30 @@ pub struct Pass {
 }
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, crypto: Arc<Crypto>, clock: Arc<dyn Clock>, http: HttpClient, cfg: EngineConfig, retention: RetentionDefaults, worker_id: String) -> Self {
-        let connectors = Arc::new(ConnectorCache::new(store.clone(), crypto.clone(), clock.clone(), http));
-        Self { store, crypto, clock, cfg, retention, worker_id, connectors }
+    pub fn new(
+        store: Arc<dyn Store>,
+        crypto: Arc<Crypto>,
+        clock: Arc<dyn Clock>,
+        http: HttpClient,
+        cfg: EngineConfig,
+        retention: RetentionDefaults,
+        worker_id: String,
+    ) -> Self {
+        let connectors = Arc::new(ConnectorCache::new(
+            store.clone(),
+            crypto.clone(),
+            clock.clone(),
+            http,
+        ));
+        Self {
+            store,
+            crypto,
+            clock,
+            cfg,
+            retention,
+            worker_id,
+            connectors,
+        }
     }
 
     pub fn now_us(&self) -> i64 {
@@ -53,7 +74,12 @@ impl Engine {
     pub async fn run(&self, cancel: CancellationToken) {
         let tracker = tokio_util::task::TaskTracker::new();
         let idle = Duration::from_millis(self.cfg.idle_ms);
-        let spawn_loop = |name: &'static str, f: fn(Engine) -> futures::future::BoxFuture<'static, anyhow::Result<Pass>>, every: Duration| {
+        let spawn_loop = |name: &'static str,
+                          f: fn(
+            Engine,
+        )
+            -> futures::future::BoxFuture<'static, anyhow::Result<Pass>>,
+                          every: Duration| {
             let me = self.clone();
             let cancel = cancel.clone();
             tracker.spawn(async move {
@@ -79,10 +105,26 @@ impl Engine {
                 }
             });
         };
-        spawn_loop("pull", |e| Box::pin(async move { e.pull_once().await }), idle);
-        spawn_loop("deliver", |e| Box::pin(async move { e.deliver_once().await }), idle);
-        spawn_loop("track", |e| Box::pin(async move { e.track_once().await }), idle);
-        spawn_loop("purge", |e| Box::pin(async move { e.purge_once().await }), Duration::from_secs(self.cfg.purge_interval_secs));
+        spawn_loop(
+            "pull",
+            |e| Box::pin(async move { e.pull_once().await }),
+            idle,
+        );
+        spawn_loop(
+            "deliver",
+            |e| Box::pin(async move { e.deliver_once().await }),
+            idle,
+        );
+        spawn_loop(
+            "track",
+            |e| Box::pin(async move { e.track_once().await }),
+            idle,
+        );
+        spawn_loop(
+            "purge",
+            |e| Box::pin(async move { e.purge_once().await }),
+            Duration::from_secs(self.cfg.purge_interval_secs),
+        );
         tracker.close();
         tracker.wait().await;
     }
@@ -92,19 +134,29 @@ impl Engine {
         let ids = self.store.purge_due(self.now_us(), 1000).await?;
         if !ids.is_empty() {
             metrics::counter!("ordersync_pii_purged_total").increment(ids.len() as u64);
-            tracing::info!(orders = ids.len(), "Purged PII of orders past their retention window.");
+            tracing::info!(
+                orders = ids.len(),
+                "Purged PII of orders past their retention window."
+            );
         }
         Ok(Pass { work: ids.len() })
     }
 
     /// Days to keep PII after delivery / after the order for a merchant's marketplace.
-    pub async fn retention_for(&self, merchant: &str, marketplace: &str) -> anyhow::Result<(i64, i64)> {
+    pub async fn retention_for(
+        &self,
+        merchant: &str,
+        marketplace: &str,
+    ) -> anyhow::Result<(i64, i64)> {
         let policies = self.store.retention_policies(merchant).await?;
         Ok(policies
             .iter()
             .find(|p| p.marketplace == marketplace)
             .map(|p| (p.days_after_delivery, p.days_after_order))
-            .unwrap_or((self.retention.days_after_delivery, self.retention.days_after_order)))
+            .unwrap_or((
+                self.retention.days_after_delivery,
+                self.retention.days_after_order,
+            )))
     }
 }
 
@@ -113,7 +165,9 @@ pub fn retry_delay(attempts: i64, retry_after: Option<Duration>) -> Duration {
     let exp = attempts.clamp(1, 12) as u32;
     let base = Duration::from_millis(500) * 2u32.pow(exp - 1);
     let jitter = Duration::from_millis(rand::random::<u64>() % 250);
-    (base + jitter).min(Duration::from_secs(3600)).max(retry_after.unwrap_or_default())
+    (base + jitter)
+        .min(Duration::from_secs(3600))
+        .max(retry_after.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -17,7 +17,10 @@ impl Engine {
     pub async fn pull_once(&self) -> anyhow::Result<Pass> {
         let now = self.now_us();
         let lease = self.cfg.lease_secs * 1_000_000;
-        let claimed = self.store.claim_due_sources(&self.worker_id, now, now + lease, 4).await?;
+        let claimed = self
+            .store
+            .claim_due_sources(&self.worker_id, now, now + lease, 4)
+            .await?;
         let mut pages = 0;
         for c in &claimed {
             pages += self.pull_connection(c).await?;
@@ -49,7 +52,11 @@ impl Engine {
             if cursor.page_token.is_none() && since.is_some_and(|s| s + caps.overlap >= until) {
                 break; // nothing new can have settled yet
             }
-            let req = PullCursor { since, until, page_token: cursor.page_token.clone() };
+            let req = PullCursor {
+                since,
+                until,
+                page_token: cursor.page_token.clone(),
+            };
             let page = match source.pull(&req).await {
                 Ok(p) => p,
                 Err(e) => {
@@ -58,15 +65,29 @@ impl Engine {
                 }
             };
             let next = match &page.next_page_token {
-                Some(tok) => CursorRow { watermark: cursor.watermark, window_until: Some(to_micros(until)), page_token: Some(tok.clone()) },
-                None => CursorRow { watermark: Some(to_micros(until)), window_until: None, page_token: None },
+                Some(tok) => CursorRow {
+                    watermark: cursor.watermark,
+                    window_until: Some(to_micros(until)),
+                    page_token: Some(tok.clone()),
+                },
+                None => CursorRow {
+                    watermark: Some(to_micros(until)),
+                    window_until: None,
+                    page_token: None,
+                },
             };
             let window_done = page.next_page_token.is_none();
             self.ingest_page(c, &sinks, page, next.clone()).await?;
             cursor = next;
             pages += 1;
             if pages % 20 == 0 {
-                self.store.renew_source_lease(&c.id, &self.worker_id, self.now_us() + self.cfg.lease_secs * 1_000_000).await?;
+                self.store
+                    .renew_source_lease(
+                        &c.id,
+                        &self.worker_id,
+                        self.now_us() + self.cfg.lease_secs * 1_000_000,
+                    )
+                    .await?;
             }
             // After a finished window, start the next one only if time has moved on enough.
             if window_done && self.clock.now() - caps.settle - until < Duration::seconds(1) {
@@ -79,11 +100,22 @@ impl Engine {
         Ok(pages)
     }
 
-    async fn finish(&self, c: &ConnectionRow, err: Option<ConnectorError>, pages: usize, unfinished: bool) -> anyhow::Result<()> {
+    async fn finish(
+        &self,
+        c: &ConnectionRow,
+        err: Option<ConnectorError>,
+        pages: usize,
+        unfinished: bool,
+    ) -> anyhow::Result<()> {
         let now = self.now_us();
         let poll = self.cfg.poll_interval_secs as i64 * 1_000_000;
         let next = if unfinished { now } else { now + poll };
-        let mut f = PullFinish { next_pull_at: next, last_pull_at: None, last_error: None, state: None };
+        let mut f = PullFinish {
+            next_pull_at: next,
+            last_pull_at: None,
+            last_error: None,
+            state: None,
+        };
         match &err {
             None => f.last_pull_at = Some(now),
             Some(e) => {

@@ -3,9 +3,9 @@
 
 use super::{Engine, Pass};
 use crate::store::{TrackingItem, TrackingResult};
-use ordersync_sdk::{ConnectorError, Delivered};
 use futures::StreamExt;
 use ordersync_sdk::clock::to_micros;
+use ordersync_sdk::{ConnectorError, Delivered};
 use std::collections::HashMap;
 
 const CONCURRENT_CHECKS: usize = 16;
@@ -13,21 +13,36 @@ const CONCURRENT_CHECKS: usize = 16;
 impl Engine {
     pub async fn track_once(&self) -> anyhow::Result<Pass> {
         let now = self.now_us();
-        let items = self.store.claim_tracking(now, now + self.cfg.lease_secs * 1_000_000, 500).await?;
+        let items = self
+            .store
+            .claim_tracking(now, now + self.cfg.lease_secs * 1_000_000, 500)
+            .await?;
         if items.is_empty() {
             return Ok(Pass::default());
         }
         let ids: Vec<String> = items.iter().map(|i| i.order_id.clone()).collect();
-        let marketplace: HashMap<String, String> = self.store.orders_by_ids(&ids).await?.into_iter().map(|o| (o.id, o.marketplace)).collect();
+        let marketplace: HashMap<String, String> = self
+            .store
+            .orders_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.marketplace))
+            .collect();
         let next = now + self.cfg.track_interval_secs * 1_000_000;
         let futs: Vec<_> = items.iter().map(|it| self.check(it)).collect();
-        let checks: Vec<_> = futures::stream::iter(futs).buffer_unordered(CONCURRENT_CHECKS).collect().await;
+        let checks: Vec<_> = futures::stream::iter(futs)
+            .buffer_unordered(CONCURRENT_CHECKS)
+            .collect()
+            .await;
         let mut results = Vec::with_capacity(checks.len());
         let mut retention: HashMap<(String, String), i64> = HashMap::new();
         for (it, res) in checks {
             match res {
                 Ok(Some(d)) => {
-                    let mp = marketplace.get(&it.order_id).map(String::as_str).unwrap_or("");
+                    let mp = marketplace
+                        .get(&it.order_id)
+                        .map(String::as_str)
+                        .unwrap_or("");
                     let key = (it.merchant_id.clone(), mp.to_string());
                     let days = match retention.get(&key) {
                         Some(d) => *d,
@@ -38,12 +53,23 @@ impl Engine {
                         }
                     };
                     let at = to_micros(d.at);
-                    results.push(TrackingResult::Delivered { id: it.id.clone(), order_id: it.order_id.clone(), at, purge_after: at + days * 86_400_000_000 });
+                    results.push(TrackingResult::Delivered {
+                        id: it.id.clone(),
+                        order_id: it.order_id.clone(),
+                        at,
+                        purge_after: at + days * 86_400_000_000,
+                    });
                 }
-                Ok(None) => results.push(TrackingResult::Pending { id: it.id.clone(), next_track_at: Some(next) }),
+                Ok(None) => results.push(TrackingResult::Pending {
+                    id: it.id.clone(),
+                    next_track_at: Some(next),
+                }),
                 Err(e) => {
                     tracing::debug!(delivery = %it.id, class = e.class().as_str(), "Delivery status check failed.");
-                    results.push(TrackingResult::Pending { id: it.id.clone(), next_track_at: Some(next) });
+                    results.push(TrackingResult::Pending {
+                        id: it.id.clone(),
+                        next_track_at: Some(next),
+                    });
                 }
             }
         }
@@ -51,8 +77,13 @@ impl Engine {
         Ok(Pass { work: items.len() })
     }
 
-    async fn check<'a>(&self, it: &'a TrackingItem) -> (&'a TrackingItem, Result<Option<Delivered>, ConnectorError>) {
-        let Some(r) = &it.external_ref else { return (it, Ok(None)) };
+    async fn check<'a>(
+        &self,
+        it: &'a TrackingItem,
+    ) -> (&'a TrackingItem, Result<Option<Delivered>, ConnectorError>) {
+        let Some(r) = &it.external_ref else {
+            return (it, Ok(None));
+        };
         match self.connectors.sink(&it.sink_connection_id).await {
             Ok(sink) => (it, sink.delivery_status(r).await),
             Err(e) => (it, Err(e)),

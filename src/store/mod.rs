@@ -2,9 +2,9 @@
 //! generated from the shared SQL in `sql.rs`; no SQL anywhere else in the service.
 //! Timestamps are microseconds since the Unix epoch (UTC); ids are UUIDv7 text.
 
+pub mod postgres;
 mod rows;
 mod sql;
-pub mod postgres;
 pub mod sqlite;
 
 pub use rows::*;
@@ -21,7 +21,13 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
 
     // merchants and tokens
-    async fn create_merchant(&self, id: &str, name: &str, token_hash: &str, now: i64) -> StoreResult<()>;
+    async fn create_merchant(
+        &self,
+        id: &str,
+        name: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<()>;
     async fn merchant_by_token(&self, token_hash: &str) -> StoreResult<Option<String>>;
 
     // connections and routes
@@ -36,24 +42,55 @@ pub trait Store: Send + Sync + 'static {
     async fn sinks_for_source(&self, source_id: &str) -> StoreResult<Vec<String>>;
 
     // pull scheduling
-    async fn claim_due_sources(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ConnectionRow>>;
-    async fn renew_source_lease(&self, id: &str, owner: &str, lease_until: i64) -> StoreResult<bool>;
+    async fn claim_due_sources(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ConnectionRow>>;
+    async fn renew_source_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        lease_until: i64,
+    ) -> StoreResult<bool>;
     async fn finish_pull(&self, id: &str, owner: &str, f: &PullFinish) -> StoreResult<()>;
     async fn get_cursor(&self, connection_id: &str) -> StoreResult<Option<CursorRow>>;
 
     // ingest
-    async fn existing_orders(&self, connection_id: &str, external_ids: &[String]) -> StoreResult<Vec<ExistingOrder>>;
+    async fn existing_orders(
+        &self,
+        connection_id: &str,
+        external_ids: &[String],
+    ) -> StoreResult<Vec<ExistingOrder>>;
     /// Orders upsert + deliveries enqueue + cursor advance, in one transaction.
     async fn commit_page(&self, p: &PageCommit) -> StoreResult<()>;
 
     // deliveries
-    async fn claim_deliveries(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>>;
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
     async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>>;
-    async fn complete_deliveries(&self, owner: &str, now: i64, results: &[DeliveryResult]) -> StoreResult<()>;
+    async fn complete_deliveries(
+        &self,
+        owner: &str,
+        now: i64,
+        results: &[DeliveryResult],
+    ) -> StoreResult<()>;
     async fn replay_delivery(&self, merchant_id: &str, id: &str, now: i64) -> StoreResult<u64>;
 
     // delivery tracking and retention
-    async fn claim_tracking(&self, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<TrackingItem>>;
+    async fn claim_tracking(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<TrackingItem>>;
     async fn record_tracking(&self, now: i64, results: &[TrackingResult]) -> StoreResult<()>;
     async fn retention_policies(&self, merchant_id: &str) -> StoreResult<Vec<RetentionRow>>;
     async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<()>;
@@ -65,13 +102,39 @@ pub trait Store: Send + Sync + 'static {
     // read side
     async fn list_orders(&self, q: &OrderQuery) -> StoreResult<Vec<OrderSummary>>;
     async fn get_order(&self, merchant_id: &str, id: &str) -> StoreResult<Option<OrderSummary>>;
-    async fn deliveries_of_order(&self, merchant_id: &str, order_id: &str) -> StoreResult<Vec<DeliveryRow>>;
-    async fn list_deliveries(&self, merchant_id: &str, status: Option<&str>, limit: i64) -> StoreResult<Vec<DeliveryRow>>;
-    async fn connection_status(&self, merchant_id: Option<&str>) -> StoreResult<Vec<ConnectionStatus>>;
+    async fn deliveries_of_order(
+        &self,
+        merchant_id: &str,
+        order_id: &str,
+    ) -> StoreResult<Vec<DeliveryRow>>;
+    async fn list_deliveries(
+        &self,
+        merchant_id: &str,
+        status: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRow>>;
+    async fn connection_status(
+        &self,
+        merchant_id: Option<&str>,
+    ) -> StoreResult<Vec<ConnectionStatus>>;
     async fn totals(&self) -> StoreResult<Totals>;
-    async fn audit(&self, merchant_id: Option<&str>, actor: &str, action: &str, subject: Option<&str>, detail: Option<&str>, now: i64) -> StoreResult<()>;
+    async fn audit(
+        &self,
+        merchant_id: Option<&str>,
+        actor: &str,
+        action: &str,
+        subject: Option<&str>,
+        detail: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
     async fn list_audit(&self, merchant_id: &str, limit: i64) -> StoreResult<Vec<AuditRow>>;
-    async fn record_webhook(&self, dedupe_key: &str, connection_id: &str, topic: &str, now: i64) -> StoreResult<bool>;
+    async fn record_webhook(
+        &self,
+        dedupe_key: &str,
+        connection_id: &str,
+        topic: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
 }
 
 /// Opens the store for a URL: `postgres://…` or `sqlite://…` (created if missing).

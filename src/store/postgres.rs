@@ -13,9 +13,18 @@ impl PgStore {
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
         Ok(Self { pool })
     }
 }
 
-impl_store!(PgStore, sqlx::Postgres, " FOR UPDATE SKIP LOCKED", "postgres");
+impl_store!(
+    PgStore,
+    sqlx::Postgres,
+    " FOR UPDATE SKIP LOCKED",
+    "postgres"
+);

@@ -126,9 +126,21 @@ pub struct OrderRow {
 
 #[derive(Debug, Clone)]
 pub enum DeliveryResult {
-    Done { id: String, external_ref: String, version: i64, next_track_at: Option<i64> },
-    Retry { id: String, next_attempt_at: i64, error: String },
-    Dead { id: String, error: String },
+    Done {
+        id: String,
+        external_ref: String,
+        version: i64,
+        next_track_at: Option<i64>,
+    },
+    Retry {
+        id: String,
+        next_attempt_at: i64,
+        error: String,
+    },
+    Dead {
+        id: String,
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -142,8 +154,16 @@ pub struct TrackingItem {
 
 #[derive(Debug, Clone)]
 pub enum TrackingResult {
-    Delivered { id: String, order_id: String, at: i64, purge_after: i64 },
-    Pending { id: String, next_track_at: Option<i64> },
+    Delivered {
+        id: String,
+        order_id: String,
+        at: i64,
+        purge_after: i64,
+    },
+    Pending {
+        id: String,
+        next_track_at: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -18,39 +18,103 @@ async fn spawn() -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, api::router(state)).await.unwrap() });
-    Api { base, http: reqwest::Client::new(), _t: t }
+    Api {
+        base,
+        http: reqwest::Client::new(),
+        _t: t,
+    }
 }
 
 impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        let mut rb = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
         let r = rb.send().await.unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn merchant(&self, name: &str) -> (String, String) {
-        let (st, b) = self.call(reqwest::Method::POST, "/api/v1/merchants", "operator-secret", Some(json!({ "name": name }))).await;
+        let (st, b) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/merchants",
+                "operator-secret",
+                Some(json!({ "name": name })),
+            )
+            .await;
         assert_eq!(st, 201, "{b}");
-        (b["id"].as_str().unwrap().to_string(), b["api_token"].as_str().unwrap().to_string())
+        (
+            b["id"].as_str().unwrap().to_string(),
+            b["api_token"].as_str().unwrap().to_string(),
+        )
     }
 }
 
 #[tokio::test]
 async fn health_and_operator_auth() {
     let a = spawn().await;
-    assert_eq!(a.http.get(format!("{}/healthz", a.base)).send().await.unwrap().status(), 200);
-    assert_eq!(a.http.get(format!("{}/readyz", a.base)).send().await.unwrap().status(), 200);
-    let metrics = a.http.get(format!("{}/metrics", a.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        a.http
+            .get(format!("{}/healthz", a.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        a.http
+            .get(format!("{}/readyz", a.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = a
+        .http
+        .get(format!("{}/metrics", a.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("ordersync_orders"), "{metrics}");
-    let (st, b) = a.call(reqwest::Method::POST, "/api/v1/merchants", "wrong", Some(json!({ "name": "x" }))).await;
+    let (st, b) = a
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/merchants",
+            "wrong",
+            Some(json!({ "name": "x" })),
+        )
+        .await;
     assert_eq!(st, 401);
     assert_eq!(b["error"]["code"], "unauthorized");
-    let (st, _) = a.call(reqwest::Method::GET, "/api/v1/connections", "os_not_a_token", None).await;
+    let (st, _) = a
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/connections",
+            "os_not_a_token",
+            None,
+        )
+        .await;
     assert_eq!(st, 401);
 }
 
@@ -64,36 +128,105 @@ async fn secrets_are_write_only_and_tenants_are_isolated() {
         "config": { "shop_domain": "canary-shop.myshopify.com", "api_base_url": "http://127.0.0.1:9" },
         "secrets": { "access_token": "shpat_canary_secret_value" }
     });
-    let (st, created) = a.call(reqwest::Method::POST, "/api/v1/connections", &tok_a, Some(body)).await;
+    let (st, created) = a
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/connections",
+            &tok_a,
+            Some(body),
+        )
+        .await;
     assert_eq!(st, 201, "{created}");
     let id = created["id"].as_str().unwrap();
-    let (st, got) = a.call(reqwest::Method::GET, &format!("/api/v1/connections/{id}"), &tok_a, None).await;
+    let (st, got) = a
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/connections/{id}"),
+            &tok_a,
+            None,
+        )
+        .await;
     assert_eq!(st, 200);
     assert_eq!(got["has_secrets"], true);
-    assert!(!got.to_string().contains("shpat_canary_secret_value"), "secrets must be write-only");
-    let (st, _) = a.call(reqwest::Method::GET, &format!("/api/v1/connections/{id}"), &tok_b, None).await;
+    assert!(
+        !got.to_string().contains("shpat_canary_secret_value"),
+        "secrets must be write-only"
+    );
+    let (st, _) = a
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/connections/{id}"),
+            &tok_b,
+            None,
+        )
+        .await;
     assert_eq!(st, 404, "another merchant's connection is invisible");
-    let (st, _) = a.call(reqwest::Method::DELETE, &format!("/api/v1/connections/{id}"), &tok_b, None).await;
+    let (st, _) = a
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/connections/{id}"),
+            &tok_b,
+            None,
+        )
+        .await;
     assert_eq!(st, 404);
-    let (st, list) = a.call(reqwest::Method::GET, "/api/v1/connections", &tok_b, None).await;
-    assert_eq!((st, list["connections"].as_array().unwrap().len()), (200, 0));
+    let (st, list) = a
+        .call(reqwest::Method::GET, "/api/v1/connections", &tok_b, None)
+        .await;
+    assert_eq!(
+        (st, list["connections"].as_array().unwrap().len()),
+        (200, 0)
+    );
 }
 
 #[tokio::test]
 async fn bad_input_gets_clear_errors() {
     let a = spawn().await;
     let (_, tok) = a.merchant("A").await;
-    let (st, b) = a.call(reqwest::Method::POST, "/api/v1/connections", &tok, Some(json!({ "kind": "nosuch" }))).await;
+    let (st, b) = a
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/connections",
+            &tok,
+            Some(json!({ "kind": "nosuch" })),
+        )
+        .await;
     assert_eq!(st, 422, "{b}");
     let (st, b) = a.call(reqwest::Method::POST, "/api/v1/connections", &tok, Some(json!({ "kind": "shopify", "config": { "shop_domain": "not a domain" }, "secrets": { "access_token": "x" } }))).await;
     assert_eq!(st, 422, "{b}");
-    let (st, b) = a.call(reqwest::Method::PUT, "/api/v1/retention/shopify", &tok, Some(json!({ "days_after_delivery": 400 }))).await;
+    let (st, b) = a
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/retention/shopify",
+            &tok,
+            Some(json!({ "days_after_delivery": 400 })),
+        )
+        .await;
     assert_eq!(st, 422, "{b}");
-    let (st, b) = a.call(reqwest::Method::PUT, "/api/v1/retention/amazon", &tok, Some(json!({ "days_after_delivery": 45 }))).await;
-    assert_eq!(st, 422, "{b}: Amazon caps retention at 30 days after delivery");
-    let (st, b) = a.call(reqwest::Method::PUT, "/api/v1/retention/shopify", &tok, Some(json!({ "days_after_delivery": 14, "days_after_order": 60 }))).await;
+    let (st, b) = a
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/retention/amazon",
+            &tok,
+            Some(json!({ "days_after_delivery": 45 })),
+        )
+        .await;
+    assert_eq!(
+        st, 422,
+        "{b}: Amazon caps retention at 30 days after delivery"
+    );
+    let (st, b) = a
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/retention/shopify",
+            &tok,
+            Some(json!({ "days_after_delivery": 14, "days_after_order": 60 })),
+        )
+        .await;
     assert_eq!(st, 200, "{b}");
-    let (_, r) = a.call(reqwest::Method::GET, "/api/v1/retention", &tok, None).await;
+    let (_, r) = a
+        .call(reqwest::Method::GET, "/api/v1/retention", &tok, None)
+        .await;
     assert_eq!(r["policies"][0]["days_after_delivery"], 14);
 }
 
@@ -107,38 +240,83 @@ fn serve_refuses_bad_master_keys() {
             .arg("serve")
             .env("ORDERSYNC_MASTER_KEY", key)
             .env("ORDERSYNC_LISTEN", "127.0.0.1:0")
-            .env("ORDERSYNC_DATABASE_URL", format!("sqlite://{}", dir.join("o.db").display()))
-            .env("ORDERSYNC_KEYSTORE_URL", format!("sqlite://{}", dir.join("k.db").display()))
+            .env(
+                "ORDERSYNC_DATABASE_URL",
+                format!("sqlite://{}", dir.join("o.db").display()),
+            )
+            .env(
+                "ORDERSYNC_KEYSTORE_URL",
+                format!("sqlite://{}", dir.join("k.db").display()),
+            )
             .output()
             .unwrap()
     };
     let out = run("not-base64");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("master key") && !err.contains("panicked"), "{err}");
-    assert!(!dir.join("o.db").exists() && !dir.join("k.db").exists(), "nothing created");
+    assert!(
+        err.contains("master key") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("o.db").exists() && !dir.join("k.db").exists(),
+        "nothing created"
+    );
 
     // a keystore made with one key refuses another
     let first = ordersync::crypto::kek::LocalKek::generate_base64();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let ks = ordersync::crypto::keystore::Keystore::connect(&format!("sqlite://{}", dir.join("k.db").display())).await.unwrap();
-        let kek = std::sync::Arc::new(ordersync::crypto::kek::LocalKek::from_base64(&first).unwrap());
-        ordersync::crypto::Crypto::open(kek, ks, time::OffsetDateTime::now_utc()).await.unwrap();
+        let ks = ordersync::crypto::keystore::Keystore::connect(&format!(
+            "sqlite://{}",
+            dir.join("k.db").display()
+        ))
+        .await
+        .unwrap();
+        let kek =
+            std::sync::Arc::new(ordersync::crypto::kek::LocalKek::from_base64(&first).unwrap());
+        ordersync::crypto::Crypto::open(kek, ks, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
     });
     let out = run(&ordersync::crypto::kek::LocalKek::generate_base64());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("does not match") && !err.contains("panicked"), "{err}");
-    assert!(!dir.join("o.db").exists(), "the orders database is not touched");
+    assert!(
+        err.contains("does not match") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("o.db").exists(),
+        "the orders database is not touched"
+    );
 }
 
 #[tokio::test]
 async fn openapi_document_is_generated_from_the_handlers() {
     let a = spawn().await;
-    let spec: Value = a.http.get(format!("{}/openapi.json", a.base)).send().await.unwrap().json().await.unwrap();
-    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
-    for path in ["/api/v1/merchants", "/api/v1/connections", "/api/v1/connections/{id}", "/api/v1/orders", "/api/v1/status", "/api/v1/retention/{marketplace}"] {
+    let spec: Value = a
+        .http
+        .get(format!("{}/openapi.json", a.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
+    for path in [
+        "/api/v1/merchants",
+        "/api/v1/connections",
+        "/api/v1/connections/{id}",
+        "/api/v1/orders",
+        "/api/v1/status",
+        "/api/v1/retention/{marketplace}",
+    ] {
         assert!(spec["paths"].get(path).is_some(), "missing {path}");
     }
     assert!(spec["paths"]["/api/v1/connections"]["post"]["requestBody"].is_object());

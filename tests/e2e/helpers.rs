@@ -24,7 +24,9 @@ pub fn backends() -> Vec<Backend> {
 }
 
 fn pg_admin_url() -> Option<String> {
-    std::env::var("ORDERSYNC_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("ORDERSYNC_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 pub struct TestApp {
@@ -44,8 +46,13 @@ async fn fresh_pg_database() -> String {
     use sqlx::Connection;
     let admin = pg_admin_url().expect("postgres configured");
     let name = format!("ordersync_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to ORDERSYNC_TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create test database");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to ORDERSYNC_TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
     let mut url = url::Url::parse(&admin).expect("postgres URL");
     url.set_path(&name);
     url.to_string()
@@ -58,10 +65,15 @@ impl TestApp {
             Backend::Sqlite => format!("sqlite://{}", dir.join("ordersync.db").display()),
             Backend::Postgres => fresh_pg_database().await,
         };
-        let mut cfg = Config { database_url, keystore_url: Some(format!("sqlite://{}", dir.join("keystore.db").display())), ..Config::default() };
+        let mut cfg = Config {
+            database_url,
+            keystore_url: Some(format!("sqlite://{}", dir.join("keystore.db").display())),
+            ..Config::default()
+        };
         cfg.engine.idle_ms = 10;
         cfg.engine.poll_interval_secs = 1;
         cfg.engine.track_interval_secs = 3600;
+        cfg.engine.purge_interval_secs = 1;
         let clock = Arc::new(ManualClock::new());
         let kek = Arc::new(LocalKek::from_base64(&LocalKek::generate_base64()).unwrap());
         let app = App::open(cfg, kek, clock.clone()).await.expect("open app");
@@ -95,7 +107,11 @@ pub fn grep_dir(dir: &std::path::Path, needle: &str) -> Vec<PathBuf> {
     let mut hits = vec![];
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
-        if p.is_file() && std::fs::read(&p).map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())).unwrap_or(false) {
+        if p.is_file()
+            && std::fs::read(&p)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+        {
             hits.push(p);
         }
     }
@@ -125,7 +141,9 @@ pub fn capture_logs() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,sqlx=warn,hyper=warn,reqwest=warn"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,sqlx=warn,hyper=warn,reqwest=warn",
+            ))
             .with_writer(|| LogWriter)
             .with_ansi(false)
             .try_init();
@@ -135,28 +153,69 @@ pub fn capture_logs() {
 /// Creates a merchant and one connection per `(kind, role, config, secrets)`, with routes from
 /// every source to every sink, through the store and crypto the service uses.
 /// `(kind, role, config, secrets)` of one connection to provision.
-pub type ConnSpec<'a> = (&'a str, &'a str, serde_json::Value, &'a [(&'a str, &'a str)]);
+pub type ConnSpec<'a> = (
+    &'a str,
+    &'a str,
+    serde_json::Value,
+    &'a [(&'a str, &'a str)],
+);
 
 pub async fn provision(t: &TestApp, conns: &[ConnSpec<'_>]) -> (String, Vec<String>) {
     use ordersync::store::{ConnectionRow, RouteRow};
     let now = t.now_us();
     let m = uuid::Uuid::now_v7().to_string();
-    t.app.store.create_merchant(&m, "Test merchant", &format!("hash-{m}"), now).await.unwrap();
+    t.app
+        .store
+        .create_merchant(&m, "Test merchant", &format!("hash-{m}"), now)
+        .await
+        .unwrap();
     let mut ids = vec![];
     for (kind, role, config, secrets) in conns {
         let id = uuid::Uuid::now_v7().to_string();
-        let s: ordersync_sdk::Secrets = secrets.iter().map(|(k, v)| (k.to_string(), v.to_string().into())).collect();
-        let ct = t.app.crypto.seal_secrets(&m, &id, &s, ordersync_sdk::Clock::now(&*t.clock)).await.unwrap();
-        t.app.store.insert_connection(&ConnectionRow {
-            id: id.clone(), merchant_id: m.clone(), kind: kind.to_string(), role: role.to_string(), name: kind.to_string(),
-            config: config.to_string(), secrets_ct: Some(ct), state: "active".into(), next_pull_at: now, last_pull_at: None, last_error: None, created_at: now,
-        }).await.unwrap();
+        let s: ordersync_sdk::Secrets = secrets
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string().into()))
+            .collect();
+        let ct = t
+            .app
+            .crypto
+            .seal_secrets(&m, &id, &s, ordersync_sdk::Clock::now(&*t.clock))
+            .await
+            .unwrap();
+        t.app
+            .store
+            .insert_connection(&ConnectionRow {
+                id: id.clone(),
+                merchant_id: m.clone(),
+                kind: kind.to_string(),
+                role: role.to_string(),
+                name: kind.to_string(),
+                config: config.to_string(),
+                secrets_ct: Some(ct),
+                state: "active".into(),
+                next_pull_at: now,
+                last_pull_at: None,
+                last_error: None,
+                created_at: now,
+            })
+            .await
+            .unwrap();
         ids.push(id);
     }
     for (i, (_, r1, _, _)) in conns.iter().enumerate() {
         for (j, (_, r2, _, _)) in conns.iter().enumerate() {
             if *r1 == "source" && *r2 == "sink" {
-                t.app.store.insert_route(&RouteRow { id: uuid::Uuid::now_v7().to_string(), merchant_id: m.clone(), source_connection_id: ids[i].clone(), sink_connection_id: ids[j].clone(), created_at: now }).await.unwrap();
+                t.app
+                    .store
+                    .insert_route(&RouteRow {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        merchant_id: m.clone(),
+                        source_connection_id: ids[i].clone(),
+                        sink_connection_id: ids[j].clone(),
+                        created_at: now,
+                    })
+                    .await
+                    .unwrap();
             }
         }
     }

@@ -2,7 +2,9 @@
 //! Shopify, PII encrypted at rest, forwarded to ShipStation exactly once, updated, delivered,
 //! and purged when its window ends — on every backend, with no canary in logs or files.
 
-use crate::helpers::{TestApp, backends, capture_logs, captured_logs, eventually, grep_dir, provision};
+use crate::helpers::{
+    TestApp, backends, capture_logs, captured_logs, eventually, grep_dir, provision,
+};
 use ordersync_conformance::{sim_get, sim_post};
 use ordersync_sdk::Clock;
 use serde_json::json;
@@ -14,7 +16,14 @@ async fn received_by_order(base: &str) -> HashMap<String, (u64, u64)> {
     let r = sim_get(base, "/_sim/received").await;
     let mut m = HashMap::new();
     for o in r["objects"].as_array().unwrap() {
-        let e = m.entry(o["external_order_id"].as_str().unwrap_or_default().to_string()).or_insert((0, 0));
+        let e = m
+            .entry(
+                o["external_order_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+            .or_insert((0, 0));
         e.0 += 1;
         e.1 += o["updates"].as_u64().unwrap_or(0);
     }
@@ -27,45 +36,123 @@ async fn order_life_end_to_end() {
     for b in backends() {
         let t = TestApp::new(b).await;
         let clock: Arc<dyn Clock> = t.clock.clone();
-        let shop = ordersync_shopify::sim::spawn(Default::default(), clock.clone()).await.unwrap();
-        let ss = ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock.clone()).await.unwrap();
-        provision(&t, &[
-            ("shopify", "source", json!({ "shop_domain": "e2e.myshopify.com", "api_base_url": shop.base_url }), &[("access_token", "shpat_e2e")]),
-            ("shipstation", "sink", json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }), &[("api_key", "e2e-key")]),
-        ]).await;
-        sim_post(&shop.base_url, "/_sim/seed", json!({ "count": 400, "seed": 9 })).await;
+        let shop = ordersync_shopify::sim::spawn(Default::default(), clock.clone())
+            .await
+            .unwrap();
+        let ss = ordersync_shipstation::sim::spawn(
+            ordersync_shipstation::sim::SimOptions::relaxed(),
+            clock.clone(),
+        )
+        .await
+        .unwrap();
+        provision(
+            &t,
+            &[
+                (
+                    "shopify",
+                    "source",
+                    json!({ "shop_domain": "e2e.myshopify.com", "api_base_url": shop.base_url }),
+                    &[("access_token", "shpat_e2e")],
+                ),
+                (
+                    "shipstation",
+                    "sink",
+                    json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
+                    &[("api_key", "e2e-key")],
+                ),
+            ],
+        )
+        .await;
+        sim_post(
+            &shop.base_url,
+            "/_sim/seed",
+            json!({ "count": 400, "seed": 9 }),
+        )
+        .await;
 
         let engine = t.app.engine();
         let cancel = CancellationToken::new();
-        let worker = { let (e, c) = (engine.clone(), cancel.clone()); tokio::spawn(async move { e.run(c).await }) };
+        let worker = {
+            let (e, c) = (engine.clone(), cancel.clone());
+            tokio::spawn(async move { e.run(c).await })
+        };
         let store = t.app.store.clone();
-        assert!(eventually(120, || async { store.totals().await.unwrap().deliveries_done == 400 }).await, "{b:?}: all 400 delivered");
+        assert!(
+            eventually(120, || async {
+                store.totals().await.unwrap().deliveries_done == 400
+            })
+            .await,
+            "{b:?}: all 400 delivered"
+        );
         let got = received_by_order(&ss.base_url).await;
         assert_eq!(got.len(), 400, "{b:?}: every order reached ShipStation");
-        assert!(got.values().all(|(n, _)| *n == 1), "{b:?}: no order became two shipments");
+        assert!(
+            got.values().all(|(n, _)| *n == 1),
+            "{b:?}: no order became two shipments"
+        );
 
         // 15 orders change at Shopify: each is re-delivered as an update of the same shipment.
         sim_post(&shop.base_url, "/_sim/update", json!({ "count": 15 })).await;
         t.clock.advance(time::Duration::seconds(90));
         let ss_url = ss.base_url.clone();
-        assert!(eventually(60, || { let u = ss_url.clone(); async move { received_by_order(&u).await.values().filter(|(_, up)| *up > 0).count() == 15 } }).await, "{b:?}: updates re-delivered");
+        assert!(
+            eventually(60, || {
+                let u = ss_url.clone();
+                async move {
+                    received_by_order(&u)
+                        .await
+                        .values()
+                        .filter(|(_, up)| *up > 0)
+                        .count()
+                        == 15
+                }
+            })
+            .await,
+            "{b:?}: updates re-delivered"
+        );
         let got = received_by_order(&ss.base_url).await;
         assert_eq!(got.len(), 400, "{b:?}");
-        assert!(got.values().all(|(n, _)| *n == 1), "{b:?}: updates keep one shipment per order");
-        assert_eq!(store.totals().await.unwrap().orders, 400, "{b:?}: re-reads dedupe");
+        assert!(
+            got.values().all(|(n, _)| *n == 1),
+            "{b:?}: updates keep one shipment per order"
+        );
+        assert_eq!(
+            store.totals().await.unwrap().orders,
+            400,
+            "{b:?}: re-reads dedupe"
+        );
 
         // Parcels arrive, then the retention window closes.
         t.clock.advance(time::Duration::days(5));
-        assert!(eventually(60, || async { store.totals().await.unwrap().delivered_orders == 400 }).await, "{b:?}: delivery dates tracked");
-        assert_eq!(store.totals().await.unwrap().pii_purged, 0, "{b:?}: nothing purged inside the window");
+        assert!(
+            eventually(60, || async {
+                store.totals().await.unwrap().delivered_orders == 400
+            })
+            .await,
+            "{b:?}: delivery dates tracked"
+        );
+        assert_eq!(
+            store.totals().await.unwrap().pii_purged,
+            0,
+            "{b:?}: nothing purged inside the window"
+        );
         t.clock.advance(time::Duration::days(35));
-        assert!(eventually(60, || async { store.totals().await.unwrap().pii_purged == 400 }).await, "{b:?}: PII purged after the window");
+        assert!(
+            eventually(60, || async {
+                store.totals().await.unwrap().pii_purged == 400
+            })
+            .await,
+            "{b:?}: PII purged after the window"
+        );
         cancel.cancel();
         worker.await.unwrap();
 
         let leaks = grep_dir(&t.dir, "@customer.test");
         assert!(leaks.is_empty(), "{b:?}: plaintext PII in {leaks:?}");
-        assert!(grep_dir(&t.dir, "Canary").is_empty(), "{b:?}: plaintext names at rest");
+        assert!(
+            grep_dir(&t.dir, "Canary").is_empty(),
+            "{b:?}: plaintext names at rest"
+        );
     }
     let logs = captured_logs();
     assert!(logs.contains("HTTP request"), "logs were captured");
@@ -76,26 +163,71 @@ async fn order_life_end_to_end() {
 async fn faults_never_lose_or_duplicate_orders() {
     let t = TestApp::new(crate::helpers::Backend::Sqlite).await;
     let clock: Arc<dyn Clock> = t.clock.clone();
-    let shop = ordersync_shopify::sim::spawn(Default::default(), clock.clone()).await.unwrap();
-    let ss = ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock.clone()).await.unwrap();
-    provision(&t, &[
-        ("shopify", "source", json!({ "shop_domain": "faults.myshopify.com", "api_base_url": shop.base_url }), &[("access_token", "shpat_faults")]),
-        ("shipstation", "sink", json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }), &[("api_key", "k")]),
-    ]).await;
-    sim_post(&shop.base_url, "/_sim/seed", json!({ "count": 300, "seed": 11 })).await;
+    let shop = ordersync_shopify::sim::spawn(Default::default(), clock.clone())
+        .await
+        .unwrap();
+    let ss = ordersync_shipstation::sim::spawn(
+        ordersync_shipstation::sim::SimOptions::relaxed(),
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    provision(
+        &t,
+        &[
+            (
+                "shopify",
+                "source",
+                json!({ "shop_domain": "faults.myshopify.com", "api_base_url": shop.base_url }),
+                &[("access_token", "shpat_faults")],
+            ),
+            (
+                "shipstation",
+                "sink",
+                json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
+                &[("api_key", "k")],
+            ),
+        ],
+    )
+    .await;
+    sim_post(
+        &shop.base_url,
+        "/_sim/seed",
+        json!({ "count": 300, "seed": 11 }),
+    )
+    .await;
     for s in [&shop.base_url, &ss.base_url] {
-        sim_post(s, "/_sim/faults", json!({ "rate": 0.2, "kinds": ["429", "500", "malformed"] })).await;
+        sim_post(
+            s,
+            "/_sim/faults",
+            json!({ "rate": 0.2, "kinds": ["429", "500", "malformed"] }),
+        )
+        .await;
     }
     let engine = t.app.engine();
     let cancel = CancellationToken::new();
-    let worker = { let (e, c) = (engine.clone(), cancel.clone()); tokio::spawn(async move { e.run(c).await }) };
+    let worker = {
+        let (e, c) = (engine.clone(), cancel.clone());
+        tokio::spawn(async move { e.run(c).await })
+    };
     let ss_url = ss.base_url.clone();
-    let done = eventually(180, || { let u = ss_url.clone(); async move { received_by_order(&u).await.len() == 300 } }).await;
+    let done = eventually(180, || {
+        let u = ss_url.clone();
+        async move { received_by_order(&u).await.len() == 300 }
+    })
+    .await;
     cancel.cancel();
     worker.await.unwrap();
     let got = received_by_order(&ss.base_url).await;
-    assert!(done, "all 300 orders arrived despite faults (got {})", got.len());
-    assert!(got.values().all(|(n, _)| *n == 1), "faults never create a second shipment");
+    assert!(
+        done,
+        "all 300 orders arrived despite faults (got {})",
+        got.len()
+    );
+    assert!(
+        got.values().all(|(n, _)| *n == 1),
+        "faults never create a second shipment"
+    );
     let stats = sim_get(&shop.base_url, "/_sim/stats").await;
     assert!(stats["faults_injected"].as_u64().unwrap() > 0);
 }

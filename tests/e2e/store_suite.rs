@@ -30,23 +30,75 @@ fn order(i: usize, merchant: &str, conn: &str, version: i64, now: i64) -> OrderU
 async fn setup(t: &TestApp) -> (String, String, String) {
     let s = &t.app.store;
     let now = t.now_us();
-    s.create_merchant("m1", "Merchant", "tokenhash", now).await.unwrap();
+    s.create_merchant("m1", "Merchant", "tokenhash", now)
+        .await
+        .unwrap();
     for (id, role) in [("src", "source"), ("dst", "sink")] {
         s.insert_connection(&ConnectionRow {
-            id: id.into(), merchant_id: "m1".into(), kind: "shopify".into(), role: role.into(), name: id.into(),
-            config: "{}".into(), secrets_ct: None, state: "active".into(), next_pull_at: 0, last_pull_at: None, last_error: None, created_at: now,
-        }).await.unwrap();
+            id: id.into(),
+            merchant_id: "m1".into(),
+            kind: "shopify".into(),
+            role: role.into(),
+            name: id.into(),
+            config: "{}".into(),
+            secrets_ct: None,
+            state: "active".into(),
+            next_pull_at: 0,
+            last_pull_at: None,
+            last_error: None,
+            created_at: now,
+        })
+        .await
+        .unwrap();
     }
-    s.insert_route(&RouteRow { id: "r1".into(), merchant_id: "m1".into(), source_connection_id: "src".into(), sink_connection_id: "dst".into(), created_at: now }).await.unwrap();
+    s.insert_route(&RouteRow {
+        id: "r1".into(),
+        merchant_id: "m1".into(),
+        source_connection_id: "src".into(),
+        sink_connection_id: "dst".into(),
+        created_at: now,
+    })
+    .await
+    .unwrap();
     ("m1".into(), "src".into(), "dst".into())
 }
 
-fn page(m: &str, c: &str, sink: &str, range: std::ops::Range<usize>, version: i64, now: i64) -> PageCommit {
-    let orders: Vec<_> = range.clone().map(|i| order(i, m, c, version, now)).collect();
-    let deliveries = orders.iter().map(|o| DeliveryEnqueue {
-        id: uuid::Uuid::now_v7().to_string(), order_id: o.id.clone(), merchant_id: m.into(), sink_connection_id: sink.into(), version, idempotency_key: format!("{}-{version}", o.id),
-    }).collect();
-    PageCommit { connection_id: c.into(), now, orders, deliveries, cursor: CursorRow { watermark: Some(now), window_until: None, page_token: None }, rejected: 0, rejected_reason: None }
+fn page(
+    m: &str,
+    c: &str,
+    sink: &str,
+    range: std::ops::Range<usize>,
+    version: i64,
+    now: i64,
+) -> PageCommit {
+    let orders: Vec<_> = range
+        .clone()
+        .map(|i| order(i, m, c, version, now))
+        .collect();
+    let deliveries = orders
+        .iter()
+        .map(|o| DeliveryEnqueue {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_id: o.id.clone(),
+            merchant_id: m.into(),
+            sink_connection_id: sink.into(),
+            version,
+            idempotency_key: format!("{}-{version}", o.id),
+        })
+        .collect();
+    PageCommit {
+        connection_id: c.into(),
+        now,
+        orders,
+        deliveries,
+        cursor: CursorRow {
+            watermark: Some(now),
+            window_until: None,
+            page_token: None,
+        },
+        rejected: 0,
+        rejected_reason: None,
+    }
 }
 
 #[tokio::test]
@@ -56,16 +108,41 @@ async fn page_commit_is_one_unit_and_upserts() {
         let s = &t.app.store;
         let (m, c, sink) = setup(&t).await;
         let now = t.now_us();
-        assert_eq!(s.merchant_by_token("tokenhash").await.unwrap().as_deref(), Some("m1"), "{b:?}");
-        s.commit_page(&page(&m, &c, &sink, 0..300, 1, now)).await.unwrap();
+        assert_eq!(
+            s.merchant_by_token("tokenhash").await.unwrap().as_deref(),
+            Some("m1"),
+            "{b:?}"
+        );
+        s.commit_page(&page(&m, &c, &sink, 0..300, 1, now))
+            .await
+            .unwrap();
         assert_eq!(s.totals().await.unwrap().orders, 300, "{b:?}");
         assert_eq!(s.totals().await.unwrap().deliveries_pending, 300, "{b:?}");
-        assert_eq!(s.get_cursor(&c).await.unwrap().unwrap().watermark, Some(now), "{b:?}");
+        assert_eq!(
+            s.get_cursor(&c).await.unwrap().unwrap().watermark,
+            Some(now),
+            "{b:?}"
+        );
         // re-commit a newer version of 10 of them: no new rows, versions move, deliveries re-armed
-        s.commit_page(&page(&m, &c, &sink, 0..10, 2, now + 1)).await.unwrap();
-        let ex = s.existing_orders(&c, &["ext-3".to_string(), "ext-200".to_string(), "nope".to_string()]).await.unwrap();
+        s.commit_page(&page(&m, &c, &sink, 0..10, 2, now + 1))
+            .await
+            .unwrap();
+        let ex = s
+            .existing_orders(
+                &c,
+                &[
+                    "ext-3".to_string(),
+                    "ext-200".to_string(),
+                    "nope".to_string(),
+                ],
+            )
+            .await
+            .unwrap();
         assert_eq!(ex.len(), 2, "{b:?}");
-        let v: std::collections::HashMap<_, _> = ex.iter().map(|e| (e.external_id.clone(), e.version)).collect();
+        let v: std::collections::HashMap<_, _> = ex
+            .iter()
+            .map(|e| (e.external_id.clone(), e.version))
+            .collect();
         assert_eq!((v["ext-3"], v["ext-200"]), (2, 1), "{b:?}");
         assert_eq!(s.totals().await.unwrap().orders, 300, "{b:?}");
     }
@@ -78,20 +155,53 @@ async fn delivery_claims_are_disjoint_leased_and_version_checked() {
         let s = &t.app.store;
         let (m, c, sink) = setup(&t).await;
         let now = t.now_us();
-        s.commit_page(&page(&m, &c, &sink, 0..100, 1, now)).await.unwrap();
-        let a = s.claim_deliveries("w1", now, now + 60_000_000, 60).await.unwrap();
-        let b2 = s.claim_deliveries("w2", now, now + 60_000_000, 60).await.unwrap();
+        s.commit_page(&page(&m, &c, &sink, 0..100, 1, now))
+            .await
+            .unwrap();
+        let a = s
+            .claim_deliveries("w1", now, now + 60_000_000, 60)
+            .await
+            .unwrap();
+        let b2 = s
+            .claim_deliveries("w2", now, now + 60_000_000, 60)
+            .await
+            .unwrap();
         assert_eq!((a.len(), b2.len()), (60, 40), "{b:?}");
         let ids: std::collections::HashSet<_> = a.iter().chain(&b2).map(|d| d.id.clone()).collect();
         assert_eq!(ids.len(), 100, "{b:?}: claims overlap");
-        assert!(s.claim_deliveries("w3", now, now + 60_000_000, 10).await.unwrap().is_empty(), "{b:?}");
+        assert!(
+            s.claim_deliveries("w3", now, now + 60_000_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}"
+        );
 
         // the order changes while w1's batch is in flight: its completion must re-arm, not finish
-        s.commit_page(&page(&m, &c, &sink, 0..1, 2, now)).await.unwrap();
-        let results: Vec<_> = a.iter().map(|d| DeliveryResult::Done { id: d.id.clone(), external_ref: format!("ref-{}", d.id), version: d.version, next_track_at: Some(now + 1) }).collect();
+        s.commit_page(&page(&m, &c, &sink, 0..1, 2, now))
+            .await
+            .unwrap();
+        let results: Vec<_> = a
+            .iter()
+            .map(|d| DeliveryResult::Done {
+                id: d.id.clone(),
+                external_ref: format!("ref-{}", d.id),
+                version: d.version,
+                next_track_at: Some(now + 1),
+            })
+            .collect();
         s.complete_deliveries("w1", now, &results).await.unwrap();
         // a stale owner cannot complete someone else's claim
-        s.complete_deliveries("w1", now, &[DeliveryResult::Dead { id: b2[0].id.clone(), error: "x".into() }]).await.unwrap();
+        s.complete_deliveries(
+            "w1",
+            now,
+            &[DeliveryResult::Dead {
+                id: b2[0].id.clone(),
+                error: "x".into(),
+            }],
+        )
+        .await
+        .unwrap();
         let t1 = s.totals().await.unwrap();
         assert_eq!(t1.deliveries_done, 59, "{b:?}");
         assert_eq!(t1.deliveries_pending, 1, "{b:?}: changed order re-armed");
@@ -99,13 +209,36 @@ async fn delivery_claims_are_disjoint_leased_and_version_checked() {
 
         // w2 dies: after its lease expires the work is claimable again
         let later = now + 61_000_000;
-        let again = s.claim_deliveries("w3", later, later + 60_000_000, 100).await.unwrap();
+        let again = s
+            .claim_deliveries("w3", later, later + 60_000_000, 100)
+            .await
+            .unwrap();
         assert_eq!(again.len(), 41, "{b:?}");
         assert!(again.iter().all(|d| d.attempts >= 1), "{b:?}");
-        let fails: Vec<_> = again.iter().map(|d| DeliveryResult::Retry { id: d.id.clone(), next_attempt_at: later + 10_000_000, error: "retriable".into() }).collect();
+        let fails: Vec<_> = again
+            .iter()
+            .map(|d| DeliveryResult::Retry {
+                id: d.id.clone(),
+                next_attempt_at: later + 10_000_000,
+                error: "retriable".into(),
+            })
+            .collect();
         s.complete_deliveries("w3", later, &fails).await.unwrap();
-        assert!(s.claim_deliveries("w3", later, later + 1, 100).await.unwrap().is_empty(), "{b:?}: backoff respected");
-        assert_eq!(s.claim_deliveries("w3", later + 10_000_000, later + 20_000_000, 100).await.unwrap().len(), 41, "{b:?}");
+        assert!(
+            s.claim_deliveries("w3", later, later + 1, 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}: backoff respected"
+        );
+        assert_eq!(
+            s.claim_deliveries("w3", later + 10_000_000, later + 20_000_000, 100)
+                .await
+                .unwrap()
+                .len(),
+            41,
+            "{b:?}"
+        );
     }
 }
 
@@ -116,31 +249,93 @@ async fn tracking_then_purge_keeps_non_pii_and_waits_for_pending_deliveries() {
         let s = &t.app.store;
         let (m, c, sink) = setup(&t).await;
         let now = t.now_us();
-        s.commit_page(&page(&m, &c, &sink, 0..20, 1, now)).await.unwrap();
-        let claimed = s.claim_deliveries("w", now, now + 1_000_000, 10).await.unwrap();
-        let res: Vec<_> = claimed.iter().map(|d| DeliveryResult::Done { id: d.id.clone(), external_ref: "r".into(), version: 1, next_track_at: Some(now) }).collect();
+        s.commit_page(&page(&m, &c, &sink, 0..20, 1, now))
+            .await
+            .unwrap();
+        let claimed = s
+            .claim_deliveries("w", now, now + 1_000_000, 10)
+            .await
+            .unwrap();
+        let res: Vec<_> = claimed
+            .iter()
+            .map(|d| DeliveryResult::Done {
+                id: d.id.clone(),
+                external_ref: "r".into(),
+                version: 1,
+                next_track_at: Some(now),
+            })
+            .collect();
         s.complete_deliveries("w", now, &res).await.unwrap();
         let items = s.claim_tracking(now, now + 1_000_000, 100).await.unwrap();
         assert_eq!(items.len(), 10, "{b:?}");
         let day = 86_400_000_000i64;
-        let tr: Vec<_> = items.iter().map(|i| TrackingResult::Delivered { id: i.id.clone(), order_id: i.order_id.clone(), at: now + day, purge_after: now + 31 * day }).collect();
+        let tr: Vec<_> = items
+            .iter()
+            .map(|i| TrackingResult::Delivered {
+                id: i.id.clone(),
+                order_id: i.order_id.clone(),
+                at: now + day,
+                purge_after: now + 31 * day,
+            })
+            .collect();
         s.record_tracking(now, &tr).await.unwrap();
         assert_eq!(s.totals().await.unwrap().delivered_orders, 10, "{b:?}");
-        assert!(s.claim_tracking(now + 2 * day, now + 3 * day, 100).await.unwrap().is_empty(), "{b:?}: tracked ones are done");
-        assert_eq!(s.purge_due(now + 30 * day, 100).await.unwrap().len(), 0, "{b:?}: too early");
+        assert!(
+            s.claim_tracking(now + 2 * day, now + 3 * day, 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}: tracked ones are done"
+        );
+        assert_eq!(
+            s.purge_due(now + 30 * day, 100).await.unwrap().len(),
+            0,
+            "{b:?}: too early"
+        );
         // 10 delivered orders are due; the other 10 still have pending deliveries and fallback dates
-        assert_eq!(s.count_purge_due(now + 32 * day).await.unwrap(), 10, "{b:?}");
+        assert_eq!(
+            s.count_purge_due(now + 32 * day).await.unwrap(),
+            10,
+            "{b:?}"
+        );
         let purged = s.purge_due(now + 32 * day, 100).await.unwrap();
         assert_eq!(purged.len(), 10, "{b:?}");
-        let ex = s.existing_orders(&c, &(0..20).map(|i| format!("ext-{i}")).collect::<Vec<_>>()).await.unwrap();
-        let gone = ex.iter().filter(|e| e.pii_purged_at.is_some()).collect::<Vec<_>>();
+        let ex = s
+            .existing_orders(&c, &(0..20).map(|i| format!("ext-{i}")).collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let gone = ex
+            .iter()
+            .filter(|e| e.pii_purged_at.is_some())
+            .collect::<Vec<_>>();
         assert_eq!(gone.len(), 10, "{b:?}");
-        assert!(gone.iter().all(|e| e.pii_ct.is_none() && e.pii_dek.is_none()), "{b:?}");
+        assert!(
+            gone.iter()
+                .all(|e| e.pii_ct.is_none() && e.pii_dek.is_none()),
+            "{b:?}"
+        );
         // a refetch of a purged order must not bring its PII back
-        s.commit_page(&page(&m, &c, &sink, 0..20, 2, now)).await.unwrap();
-        let ex = s.existing_orders(&c, &(0..20).map(|i| format!("ext-{i}")).collect::<Vec<_>>()).await.unwrap();
-        assert!(ex.iter().filter(|e| e.pii_purged_at.is_some()).all(|e| e.pii_ct.is_none()), "{b:?}");
-        assert!(s.list_audit(&m, 10).await.unwrap().iter().any(|a| a.action == "pii.purged"), "{b:?}");
+        s.commit_page(&page(&m, &c, &sink, 0..20, 2, now))
+            .await
+            .unwrap();
+        let ex = s
+            .existing_orders(&c, &(0..20).map(|i| format!("ext-{i}")).collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert!(
+            ex.iter()
+                .filter(|e| e.pii_purged_at.is_some())
+                .all(|e| e.pii_ct.is_none()),
+            "{b:?}"
+        );
+        assert!(
+            s.list_audit(&m, 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|a| a.action == "pii.purged"),
+            "{b:?}"
+        );
     }
 }
 
@@ -151,21 +346,68 @@ async fn source_leases_are_exclusive_until_released() {
         let s = &t.app.store;
         let (_, c, _) = setup(&t).await;
         let now = t.now_us();
-        let got = s.claim_due_sources("w1", now, now + 60_000_000, 10).await.unwrap();
-        assert_eq!(got.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![c.as_str()], "{b:?}");
-        assert!(s.claim_due_sources("w2", now, now + 60_000_000, 10).await.unwrap().is_empty(), "{b:?}");
-        s.finish_pull(&c, "w1", &PullFinish { next_pull_at: now + 5, last_pull_at: Some(now), ..Default::default() }).await.unwrap();
-        assert!(s.claim_due_sources("w2", now, now + 60_000_000, 10).await.unwrap().is_empty(), "{b:?}: not due yet");
-        assert_eq!(s.claim_due_sources("w2", now + 5, now + 60_000_000, 10).await.unwrap().len(), 1, "{b:?}");
+        let got = s
+            .claim_due_sources("w1", now, now + 60_000_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            got.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            vec![c.as_str()],
+            "{b:?}"
+        );
+        assert!(
+            s.claim_due_sources("w2", now, now + 60_000_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}"
+        );
+        s.finish_pull(
+            &c,
+            "w1",
+            &PullFinish {
+                next_pull_at: now + 5,
+                last_pull_at: Some(now),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            s.claim_due_sources("w2", now, now + 60_000_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}: not due yet"
+        );
+        assert_eq!(
+            s.claim_due_sources("w2", now + 5, now + 60_000_000, 10)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{b:?}"
+        );
         // an expired lease is taken over
-        assert_eq!(s.claim_due_sources("w3", now + 61_000_000, now + 120_000_000, 10).await.unwrap().len(), 1, "{b:?}");
+        assert_eq!(
+            s.claim_due_sources("w3", now + 61_000_000, now + 120_000_000, 10)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{b:?}"
+        );
     }
 }
 
 #[test]
 fn both_dialects_have_the_same_migrations() {
     let list = |d: &str| {
-        let mut v: Vec<_> = std::fs::read_dir(format!("{}/migrations/{d}", env!("CARGO_MANIFEST_DIR"))).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut v: Vec<_> =
+            std::fs::read_dir(format!("{}/migrations/{d}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
         v.sort();
         v
     };

@@ -1,6 +1,8 @@
 //! Canonical sample orders for sink checks: balanced money and canary PII.
 
-use ordersync_sdk::{Address, Decimal, FulfillmentStatus, LineItem, Order, OrderStatus, Pii, Totals};
+use ordersync_sdk::{
+    Address, Decimal, FulfillmentStatus, LineItem, Order, OrderStatus, Pii, Totals,
+};
 use time::OffsetDateTime;
 
 pub fn sample_order(i: u64) -> Order {
@@ -9,7 +11,9 @@ pub fn sample_order(i: u64) -> Order {
     let subtotal = unit * Decimal::from(qty);
     let tax = (subtotal * Decimal::new(8, 2)).round_dp(2);
     let shipping = Decimal::new(499, 2);
-    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let mut o = Order {
         marketplace: "conformance".into(),
         external_id: format!("{}", 9_000_000_000_000_000_000u64 + i),
@@ -29,7 +33,14 @@ pub fn sample_order(i: u64) -> Order {
             tax_rate: Some(Decimal::new(8, 2)),
         }],
         tax_lines: vec![],
-        totals: Totals { subtotal, shipping, discounts: Decimal::ZERO, tax, rounding: Decimal::ZERO, total: subtotal + shipping + tax },
+        totals: Totals {
+            subtotal,
+            shipping,
+            discounts: Decimal::ZERO,
+            tax,
+            rounding: Decimal::ZERO,
+            total: subtotal + shipping + tax,
+        },
         fulfillment_status: FulfillmentStatus::Unfulfilled,
         shipping_method: Some("Standard".into()),
         pii: Pii {

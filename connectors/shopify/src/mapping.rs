@@ -1,0 +1,573 @@
+//! Pure mapping of Shopify orders (GraphQL node and REST/webhook shape) to the canonical
+//! [`Order`]. No I/O. A payload that cannot become a balanced order yields a PII-free reason,
+//! which the caller turns into a `Page.rejected` entry.
+
+use ordersync_sdk::{
+    Address, Decimal, FulfillmentStatus, LineItem, Order, OrderStatus, Pii, TaxLine, Totals, money,
+};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub const MARKETPLACE: &str = "shopify";
+
+/// Why an order could not be mapped (never contains PII).
+pub type Reason = String;
+
+// ---------- GraphQL shapes (camelCase) ----------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GqlOrder {
+    pub id: Option<String>,
+    pub legacy_resource_id: Option<String>,
+    pub name: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    pub closed: Option<bool>,
+    pub display_fulfillment_status: Option<String>,
+    pub currency_code: Option<String>,
+    pub line_items: Option<Nodes<GqlLine>>,
+    pub shipping_line: Option<Titled>,
+    pub total_shipping_price_set: Option<MoneyBag>,
+    pub total_discounts_set: Option<MoneyBag>,
+    pub total_tax_set: Option<MoneyBag>,
+    pub total_price_set: Option<MoneyBag>,
+    pub tax_lines: Vec<GqlTaxLine>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub customer: Option<GqlCustomer>,
+    pub shipping_address: Option<GqlAddress>,
+    pub billing_address: Option<GqlAddress>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Nodes<T> {
+    #[serde(default = "Vec::new")]
+    pub nodes: Vec<T>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Titled {
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoneyBag {
+    pub shop_money: MoneyV2,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoneyV2 {
+    pub amount: String,
+    pub currency_code: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GqlLine {
+    pub id: Option<String>,
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub quantity: Option<i64>,
+    pub original_unit_price_set: Option<MoneyBag>,
+    pub discount_allocations: Vec<GqlDiscountAllocation>,
+    pub tax_lines: Vec<GqlTaxLine>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlDiscountAllocation {
+    pub allocated_amount_set: MoneyBag,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlTaxLine {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub rate: Option<serde_json::Number>,
+    pub price_set: MoneyBag,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GqlCustomer {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GqlAddress {
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub province_code: Option<String>,
+    pub province: Option<String>,
+    pub zip: Option<String>,
+    pub country_code_v2: Option<String>,
+    pub phone: Option<String>,
+}
+
+// ---------- REST / webhook shapes (snake_case) ----------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RestOrder {
+    pub id: Option<serde_json::Number>,
+    pub name: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub fulfillment_status: Option<String>,
+    pub currency: Option<String>,
+    pub line_items: Vec<RestLine>,
+    pub shipping_lines: Vec<Titled>,
+    pub total_shipping_price_set: Option<RestMoneySet>,
+    pub total_discounts: Option<String>,
+    pub total_tax: Option<String>,
+    pub total_price: Option<String>,
+    pub tax_lines: Vec<RestTaxLine>,
+    pub email: Option<String>,
+    pub contact_email: Option<String>,
+    pub phone: Option<String>,
+    pub customer: Option<RestCustomer>,
+    pub shipping_address: Option<RestAddress>,
+    pub billing_address: Option<RestAddress>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RestMoneySet {
+    pub shop_money: RestMoney,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RestMoney {
+    pub amount: String,
+    pub currency_code: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RestLine {
+    pub id: Option<serde_json::Number>,
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub quantity: Option<i64>,
+    pub price: Option<String>,
+    pub discount_allocations: Vec<RestDiscountAllocation>,
+    pub tax_lines: Vec<RestTaxLine>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RestDiscountAllocation {
+    pub amount: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RestTaxLine {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub rate: Option<serde_json::Number>,
+    pub price: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RestCustomer {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RestAddress {
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub province_code: Option<String>,
+    pub province: Option<String>,
+    pub zip: Option<String>,
+    pub country_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+// ---------- helpers ----------
+
+/// `gid://shopify/Order/820982911946154508` → `820982911946154508` (ids stay strings).
+pub fn strip_gid(gid: &str) -> &str {
+    gid.rsplit('/').next().unwrap_or(gid)
+}
+
+fn time_field(v: Option<&str>, what: &str) -> Result<OffsetDateTime, Reason> {
+    let s = v.ok_or_else(|| format!("missing {what}"))?;
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map(|t| t.to_offset(time::UtcOffset::UTC))
+        .map_err(|_| format!("unparseable {what}"))
+}
+
+fn amount(s: &str, what: &str) -> Result<Decimal, Reason> {
+    money::parse(s).ok_or_else(|| format!("unparseable amount in {what}"))
+}
+
+/// Money of the shop currency; any other currency is a mismatch, not something to convert.
+fn shop_money(bag: Option<&MoneyBag>, currency: &str, what: &str) -> Result<Decimal, Reason> {
+    match bag {
+        None => Ok(Decimal::ZERO),
+        Some(b) => {
+            if b.shop_money.currency_code != currency {
+                return Err(format!("currency mismatch in {what}"));
+            }
+            amount(&b.shop_money.amount, what)
+        }
+    }
+}
+
+fn opt_amount(s: Option<&str>, what: &str) -> Result<Decimal, Reason> {
+    s.map_or(Ok(Decimal::ZERO), |s| amount(s, what))
+}
+
+fn rate(n: Option<&serde_json::Number>) -> Option<Decimal> {
+    // The number's own text ("0.06"), never through f64.
+    n.and_then(|n| money::parse(&n.to_string()))
+}
+
+fn quantity(q: Option<i64>, line: &str) -> Result<u32, Reason> {
+    match q {
+        None => Err(format!("line {line} has no quantity")),
+        Some(q) if q < 0 => Err(format!("line {line} has a negative quantity")),
+        Some(q) => u32::try_from(q).map_err(|_| format!("line {line} quantity out of range")),
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let n = [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!n.is_empty()).then_some(n)
+}
+
+/// GraphQL `DisplayFulfillmentStatus`; unknown values become `Unknown`, never an error.
+pub fn gql_fulfillment(s: Option<&str>) -> FulfillmentStatus {
+    match s {
+        Some("FULFILLED") => FulfillmentStatus::Fulfilled,
+        Some("PARTIALLY_FULFILLED") => FulfillmentStatus::Partial,
+        Some(
+            "UNFULFILLED"
+            | "OPEN"
+            | "PENDING_FULFILLMENT"
+            | "IN_PROGRESS"
+            | "ON_HOLD"
+            | "SCHEDULED"
+            | "REQUEST_DECLINED"
+            | "RESTOCKED",
+        ) => FulfillmentStatus::Unfulfilled,
+        _ => FulfillmentStatus::Unknown,
+    }
+}
+
+/// REST `fulfillment_status` (`null` means nothing shipped yet).
+pub fn rest_fulfillment(s: Option<&str>) -> FulfillmentStatus {
+    match s {
+        None | Some("unfulfilled" | "restocked") => FulfillmentStatus::Unfulfilled,
+        Some("partial") => FulfillmentStatus::Partial,
+        Some("fulfilled") => FulfillmentStatus::Fulfilled,
+        Some(_) => FulfillmentStatus::Unknown,
+    }
+}
+
+fn status(cancelled: bool, closed: bool) -> OrderStatus {
+    if cancelled {
+        OrderStatus::Cancelled
+    } else if closed {
+        OrderStatus::Closed
+    } else {
+        OrderStatus::Open
+    }
+}
+
+/// Sums the lines' gross (before discounts): Shopify's `subtotalPriceSet` is *after*
+/// discounts, while the canonical subtotal is before them.
+fn subtotal(lines: &[LineItem]) -> Decimal {
+    lines.iter().map(LineItem::gross).sum()
+}
+
+// ---------- GraphQL → Order ----------
+
+/// The id a GraphQL node is known by (for `Page.rejected`), without mapping the rest.
+pub fn gql_external_id(node: &serde_json::Value) -> String {
+    node.get("legacyResourceId")
+        .and_then(|v| v.as_str())
+        .or_else(|| node.get("id").and_then(|v| v.as_str()).map(strip_gid))
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// Maps one `orders` edge node; the error is a PII-free reason.
+pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
+    let o = GqlOrder::deserialize(node).map_err(|_| "unexpected order shape".to_string())?;
+    let external_id = o
+        .legacy_resource_id
+        .clone()
+        .or_else(|| o.id.as_deref().map(|g| strip_gid(g).to_string()))
+        .ok_or("missing id")?;
+    let currency = o.currency_code.clone().ok_or("missing currencyCode")?;
+    let mut lines = Vec::new();
+    for l in o.line_items.as_ref().map_or(&[][..], |n| &n.nodes[..]) {
+        let lid = l.id.as_deref().map(strip_gid).unwrap_or("").to_string();
+        let mut discount = Decimal::ZERO;
+        for d in &l.discount_allocations {
+            discount += shop_money(Some(&d.allocated_amount_set), &currency, "line discount")?;
+        }
+        let mut tax = Decimal::ZERO;
+        for t in &l.tax_lines {
+            tax += shop_money(Some(&t.price_set), &currency, "line tax")?;
+        }
+        lines.push(LineItem {
+            quantity: quantity(l.quantity, &lid)?,
+            unit_price: shop_money(l.original_unit_price_set.as_ref(), &currency, "unit price")?,
+            sku: non_empty(l.sku.clone()),
+            title: l.title.clone().unwrap_or_default(),
+            discount,
+            tax,
+            tax_rate: (l.tax_lines.len() == 1)
+                .then(|| rate(l.tax_lines[0].rate.as_ref()))
+                .flatten(),
+            external_line_id: lid,
+        });
+    }
+    let mut tax_lines = Vec::with_capacity(o.tax_lines.len());
+    for t in &o.tax_lines {
+        tax_lines.push(TaxLine {
+            title: t.title.clone().unwrap_or_default(),
+            rate: rate(t.rate.as_ref()),
+            amount: shop_money(Some(&t.price_set), &currency, "tax line")?,
+        });
+    }
+    let totals = Totals {
+        subtotal: subtotal(&lines),
+        shipping: shop_money(o.total_shipping_price_set.as_ref(), &currency, "shipping")?,
+        discounts: shop_money(o.total_discounts_set.as_ref(), &currency, "discounts")?,
+        tax: shop_money(o.total_tax_set.as_ref(), &currency, "tax")?,
+        rounding: Decimal::ZERO,
+        total: shop_money(
+            Some(o.total_price_set.as_ref().ok_or("missing totalPriceSet")?),
+            &currency,
+            "total",
+        )?,
+    };
+    let buyer_name = o
+        .customer
+        .as_ref()
+        .and_then(|c| full_name(c.first_name.as_deref(), c.last_name.as_deref()))
+        .or_else(|| o.shipping_address.as_ref().and_then(|a| a.name.clone()));
+    let mut order = Order {
+        marketplace: MARKETPLACE.into(),
+        order_number: o.name.clone().unwrap_or_else(|| external_id.clone()),
+        status: status(o.cancelled_at.is_some(), o.closed.unwrap_or(false)),
+        created_at: time_field(o.created_at.as_deref(), "createdAt")?,
+        updated_at: time_field(o.updated_at.as_deref(), "updatedAt")?,
+        currency,
+        lines,
+        tax_lines,
+        totals,
+        fulfillment_status: gql_fulfillment(o.display_fulfillment_status.as_deref()),
+        shipping_method: o.shipping_line.and_then(|s| s.title),
+        pii: Pii {
+            buyer_name,
+            email: non_empty(o.email),
+            phone: non_empty(o.phone),
+            shipping_address: o.shipping_address.map(gql_address),
+            billing_address: o.billing_address.map(gql_address),
+            notes: non_empty(o.note),
+        },
+        external_id,
+    };
+    order.balance().map_err(|e| format!("totals: {e}"))?;
+    Ok(order)
+}
+
+fn gql_address(a: GqlAddress) -> Address {
+    Address {
+        name: a
+            .name
+            .or_else(|| full_name(a.first_name.as_deref(), a.last_name.as_deref())),
+        company: non_empty(a.company),
+        line1: non_empty(a.address1),
+        line2: non_empty(a.address2),
+        city: a.city,
+        region: a.province_code.or(a.province),
+        postal_code: a.zip,
+        country_code: a.country_code_v2,
+        phone: non_empty(a.phone),
+    }
+}
+
+// ---------- REST / webhook → Order ----------
+
+/// Maps a REST order object (an `orders.json` element or a webhook body).
+pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
+    let o = RestOrder::deserialize(v).map_err(|_| "unexpected order shape".to_string())?;
+    let external_id = o.id.as_ref().ok_or("missing id")?.to_string();
+    let currency = o.currency.clone().ok_or("missing currency")?;
+    let mut lines = Vec::with_capacity(o.line_items.len());
+    for l in &o.line_items {
+        let lid = l.id.as_ref().map(ToString::to_string).unwrap_or_default();
+        let mut discount = Decimal::ZERO;
+        for d in &l.discount_allocations {
+            discount += amount(&d.amount, "line discount")?;
+        }
+        let mut tax = Decimal::ZERO;
+        for t in &l.tax_lines {
+            tax += amount(&t.price, "line tax")?;
+        }
+        lines.push(LineItem {
+            quantity: quantity(l.quantity, &lid)?,
+            unit_price: amount(
+                l.price.as_deref().ok_or("line without price")?,
+                "unit price",
+            )?,
+            sku: non_empty(l.sku.clone()),
+            title: l.title.clone().unwrap_or_default(),
+            discount,
+            tax,
+            tax_rate: (l.tax_lines.len() == 1)
+                .then(|| rate(l.tax_lines[0].rate.as_ref()))
+                .flatten(),
+            external_line_id: lid,
+        });
+    }
+    let mut tax_lines = Vec::with_capacity(o.tax_lines.len());
+    for t in &o.tax_lines {
+        tax_lines.push(TaxLine {
+            title: t.title.clone().unwrap_or_default(),
+            rate: rate(t.rate.as_ref()),
+            amount: amount(&t.price, "tax line")?,
+        });
+    }
+    let shipping = match &o.total_shipping_price_set {
+        Some(s) if s.shop_money.currency_code != currency => {
+            return Err("currency mismatch in shipping".into());
+        }
+        Some(s) => amount(&s.shop_money.amount, "shipping")?,
+        None => Decimal::ZERO,
+    };
+    let totals = Totals {
+        subtotal: subtotal(&lines),
+        shipping,
+        discounts: opt_amount(o.total_discounts.as_deref(), "discounts")?,
+        tax: opt_amount(o.total_tax.as_deref(), "tax")?,
+        rounding: Decimal::ZERO,
+        total: amount(
+            o.total_price.as_deref().ok_or("missing total_price")?,
+            "total",
+        )?,
+    };
+    let customer = o.customer.unwrap_or_default();
+    let buyer_name = full_name(
+        customer.first_name.as_deref(),
+        customer.last_name.as_deref(),
+    )
+    .or_else(|| o.shipping_address.as_ref().and_then(|a| a.name.clone()));
+    let mut order = Order {
+        marketplace: MARKETPLACE.into(),
+        order_number: o.name.clone().unwrap_or_else(|| external_id.clone()),
+        status: status(o.cancelled_at.is_some(), o.closed_at.is_some()),
+        created_at: time_field(o.created_at.as_deref(), "created_at")?,
+        updated_at: time_field(o.updated_at.as_deref(), "updated_at")?,
+        currency,
+        lines,
+        tax_lines,
+        totals,
+        fulfillment_status: rest_fulfillment(o.fulfillment_status.as_deref()),
+        shipping_method: o.shipping_lines.into_iter().find_map(|s| s.title),
+        pii: Pii {
+            buyer_name,
+            email: non_empty(o.email)
+                .or(non_empty(o.contact_email))
+                .or(non_empty(customer.email)),
+            phone: non_empty(o.phone).or(non_empty(customer.phone)),
+            shipping_address: o.shipping_address.map(rest_address),
+            billing_address: o.billing_address.map(rest_address),
+            notes: non_empty(o.note),
+        },
+        external_id,
+    };
+    order.balance().map_err(|e| format!("totals: {e}"))?;
+    Ok(order)
+}
+
+fn rest_address(a: RestAddress) -> Address {
+    Address {
+        name: non_empty(a.name)
+            .or_else(|| full_name(a.first_name.as_deref(), a.last_name.as_deref())),
+        company: non_empty(a.company),
+        line1: non_empty(a.address1),
+        line2: non_empty(a.address2),
+        city: a.city,
+        region: a.province_code.or(a.province),
+        postal_code: a.zip,
+        country_code: a.country_code,
+        phone: non_empty(a.phone),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gid_and_enums() {
+        assert_eq!(
+            strip_gid("gid://shopify/Order/820982911946154508"),
+            "820982911946154508"
+        );
+        assert_eq!(strip_gid("123"), "123");
+        assert_eq!(
+            gql_fulfillment(Some("SOMETHING_NEW")),
+            FulfillmentStatus::Unknown
+        );
+        assert_eq!(rest_fulfillment(Some("weird")), FulfillmentStatus::Unknown);
+        assert_eq!(rest_fulfillment(None), FulfillmentStatus::Unfulfilled);
+    }
+
+    #[test]
+    fn bad_nodes_give_reasons_not_panics() {
+        for v in [
+            serde_json::json!(null),
+            serde_json::json!([1, 2]),
+            serde_json::json!({"legacyResourceId": "1"}),
+            serde_json::json!({"legacyResourceId": 5}),
+        ] {
+            assert!(order_from_graphql(&v).is_err());
+        }
+    }
+}

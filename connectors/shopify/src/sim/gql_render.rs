@@ -1,0 +1,315 @@
+//! The GraphQL `Order` node as typed, borrowing `Serialize` structs: the benchmark path
+//! (20,000 orders/s) cannot afford a `serde_json::Value` tree per order.
+
+use super::search::utc;
+use super::store::{Fulfillment, SimLine, SimOrder, TAX_RATE_BP};
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+const CURRENCY: &str = "USD";
+
+/// Cents written as Shopify's decimal string ("12.50") without an intermediate `String`.
+#[derive(Clone, Copy)]
+pub struct Amount(pub i64);
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", a / 100, a % 100)
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// `gid://shopify/{kind}/{id}`.
+struct Gid(&'static str, u64);
+
+impl Serialize for Gid {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("gid://shopify/{}/{}", self.0, self.1))
+    }
+}
+
+/// A u64 rendered as a JSON string (ids beyond 2^53).
+struct IdStr(u64);
+
+impl Serialize for IdStr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+struct OrderName(u64);
+
+impl Serialize for OrderName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("#{}", self.0))
+    }
+}
+
+/// The tax rate as an exact JSON number (0.0825).
+struct Rate;
+
+impl Serialize for Rate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // 825 basis points of a percent = 0.0825; f64 is fine for a rate literal on the wire,
+        // and the connector reads the number's text, never the f64.
+        s.serialize_f64(TAX_RATE_BP as f64 / 10_000.0)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Money {
+    amount: Amount,
+    currency_code: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bag {
+    shop_money: Money,
+}
+
+/// Only `shopMoney`: the connector does not select `presentmentMoney`, and a GraphQL server
+/// returns only what was selected.
+fn bag(cents: i64) -> Bag {
+    Bag {
+        shop_money: Money {
+            amount: Amount(cents),
+            currency_code: CURRENCY,
+        },
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaxLine {
+    title: &'static str,
+    rate: Rate,
+    rate_percentage: f64,
+    price_set: Bag,
+}
+
+fn tax_line(cents: i64) -> [TaxLine; 1] {
+    [TaxLine {
+        title: "State Tax",
+        rate: Rate,
+        rate_percentage: 8.25,
+        price_set: bag(cents),
+    }]
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Allocation {
+    allocated_amount_set: Bag,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Line<'a> {
+    id: Gid,
+    sku: &'a str,
+    title: &'a str,
+    name: &'a str,
+    quantity: u32,
+    original_unit_price_set: Bag,
+    discount_allocations: Vec<Allocation>,
+    tax_lines: [TaxLine; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LinePage<'a> {
+    nodes: Vec<Line<'a>>,
+    page_info: LinePageInfo,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LinePageInfo {
+    has_next_page: bool,
+    end_cursor: Option<()>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Customer<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Address<'a> {
+    name: Name<'a>,
+    first_name: &'a str,
+    last_name: &'a str,
+    company: Option<()>,
+    address1: &'a str,
+    address2: Option<()>,
+    city: &'a str,
+    province: &'static str,
+    province_code: &'a str,
+    zip: &'a str,
+    country: &'static str,
+    country_code_v2: &'a str,
+    phone: &'a str,
+}
+
+struct Name<'a>(&'a str, &'a str);
+
+impl Serialize for Name<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{} {}", self.0, self.1))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ShippingLine {
+    title: &'static str,
+    original_price_set: Bag,
+}
+
+/// A fixed superset of the fields the connector selects.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlNode<'a> {
+    id: Gid,
+    legacy_resource_id: IdStr,
+    name: OrderName,
+    created_at: String,
+    processed_at: String,
+    updated_at: String,
+    cancelled_at: Option<String>,
+    closed: bool,
+    closed_at: Option<String>,
+    display_fulfillment_status: &'static str,
+    display_financial_status: &'static str,
+    currency_code: &'static str,
+    email: &'a str,
+    phone: &'a str,
+    note: Option<&'a str>,
+    customer: Customer<'a>,
+    shipping_address: Address<'a>,
+    billing_address: Address<'a>,
+    line_items: LinePage<'a>,
+    shipping_line: ShippingLine,
+    total_shipping_price_set: Bag,
+    total_discounts_set: Bag,
+    total_tax_set: Bag,
+    /// After discounts, as Shopify defines it.
+    subtotal_price_set: Bag,
+    total_price_set: Bag,
+    tax_lines: [TaxLine; 1],
+}
+
+fn address(o: &SimOrder) -> Address<'_> {
+    let b = &o.buyer;
+    Address {
+        name: Name(&b.first_name, &b.last_name),
+        first_name: &b.first_name,
+        last_name: &b.last_name,
+        company: None,
+        address1: &b.address1,
+        address2: None,
+        city: &b.city,
+        province: "California",
+        province_code: &b.province_code,
+        zip: &b.zip,
+        country: "United States",
+        country_code_v2: &b.country_code,
+        phone: &b.phone,
+    }
+}
+
+fn line(l: &SimLine) -> Line<'_> {
+    Line {
+        id: Gid("LineItem", l.id),
+        sku: &l.sku,
+        title: l.title,
+        name: l.title,
+        quantity: l.quantity,
+        original_unit_price_set: bag(l.unit_cents),
+        discount_allocations: if l.discount_cents > 0 {
+            vec![Allocation {
+                allocated_amount_set: bag(l.discount_cents),
+            }]
+        } else {
+            vec![]
+        },
+        tax_lines: tax_line(l.tax_cents),
+    }
+}
+
+pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
+    let b = &o.buyer;
+    GqlNode {
+        id: Gid("Order", o.id),
+        legacy_resource_id: IdStr(o.id),
+        name: OrderName(o.number),
+        created_at: utc(o.created),
+        processed_at: utc(o.created),
+        updated_at: utc(o.updated),
+        cancelled_at: o.cancelled.map(utc),
+        closed: o.closed.is_some(),
+        closed_at: o.closed.map(utc),
+        display_fulfillment_status: match o.fulfillment {
+            Fulfillment::Unfulfilled => "UNFULFILLED",
+            Fulfillment::Partial => "PARTIALLY_FULFILLED",
+            Fulfillment::Fulfilled => "FULFILLED",
+        },
+        display_financial_status: if o.cancelled.is_some() {
+            "VOIDED"
+        } else {
+            "PAID"
+        },
+        currency_code: CURRENCY,
+        email: &b.email,
+        phone: &b.phone,
+        note: o.note.as_deref(),
+        customer: Customer {
+            first_name: &b.first_name,
+            last_name: &b.last_name,
+        },
+        shipping_address: address(o),
+        billing_address: address(o),
+        line_items: LinePage {
+            nodes: o.lines.iter().map(line).collect(),
+            page_info: LinePageInfo {
+                has_next_page: false,
+                end_cursor: None,
+            },
+        },
+        shipping_line: ShippingLine {
+            title: o.shipping_title,
+            original_price_set: bag(o.shipping_cents),
+        },
+        total_shipping_price_set: bag(o.shipping_cents),
+        total_discounts_set: bag(o.discounts()),
+        total_tax_set: bag(o.tax()),
+        subtotal_price_set: bag(o.subtotal_gross() - o.discounts()),
+        total_price_set: bag(o.total()),
+        tax_lines: tax_line(o.tax()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_and_rate() {
+        assert_eq!(Amount(0).to_string(), "0.00");
+        assert_eq!(Amount(1234).to_string(), "12.34");
+        assert_eq!(Amount(-5).to_string(), "-0.05");
+        assert_eq!(serde_json::to_string(&Rate).unwrap(), "0.0825");
+    }
+}

@@ -1,0 +1,153 @@
+//! A stateful simulator of the Shopify Admin API (feature `sim`), faithful to
+//! `shared/api-specs/shopify` and the research notes: GraphQL `orders`/`order` with cost-bucket
+//! throttling (`THROTTLED` on HTTP 200, or 429 if configured), the legacy REST order surface
+//! with its traps (`status` defaults to `open`, `page_info` refuses filters, call-limit bucket
+//! 40 leaking 2/s), and the OAuth token endpoint with 1-hour tokens and rotating refresh tokens.
+//!
+//! Every shop domain is served from one base URL; buckets are kept per `Host` header. The
+//! GraphQL endpoint is not a GraphQL parser: it detects the root field (`orders(` or `order(`)
+//! and reads arguments from the `orders(...)` argument list, resolving `$variables` (literal
+//! numbers, booleans and enum values are read too; string arguments must come as variables).
+//!
+//! Cost formula (documented, not Shopify's exact one): `orders(first: n)` requests `2 + 2n`
+//! points and is charged `2 + 2·returned` (the difference is refunded, as Shopify does);
+//! `order(id:)` costs 2.
+
+mod auth;
+mod bucket;
+mod control;
+mod faults;
+mod gql_render;
+mod graphql;
+mod render;
+mod rest;
+mod search;
+mod store;
+
+pub use gql_render::{GqlNode, graphql_node};
+pub use render::rest_order;
+pub use store::{FIRST_ID, SimOrder};
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use ordersync_sdk::Clock;
+use ordersync_sdk::sim::{SimCore, SimServer, set_faults_handler};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+/// Limits and credentials of a simulated shop.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// GraphQL cost bucket size in points (Shopify Standard: 2000; older docs say 1000).
+    pub bucket_size: f64,
+    /// GraphQL points restored per second (Standard: 100).
+    pub restore_rate: f64,
+    /// Answer a throttled GraphQL query with HTTP 429 instead of Shopify's usual HTTP 200.
+    pub throttle_status_429: bool,
+    /// REST leaky bucket size in calls (Standard: 40).
+    pub rest_bucket_size: f64,
+    /// REST calls leaked per second (Standard: 2).
+    pub rest_leak_rate: f64,
+    /// If set, only these static access tokens are accepted (otherwise any `shpat_…`).
+    pub accepted_static_tokens: Option<Vec<String>>,
+    /// Lifetime of OAuth-issued access tokens in sim-clock seconds (Shopify: 3600).
+    pub token_ttl_secs: i64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            bucket_size: 2000.0,
+            restore_rate: 100.0,
+            throttle_status_429: false,
+            rest_bucket_size: 40.0,
+            rest_leak_rate: 2.0,
+            accepted_static_tokens: None,
+            token_ttl_secs: 3600,
+        }
+    }
+}
+
+impl SimOptions {
+    /// Limits high enough that a local benchmark of 20,000 orders/s is never throttled.
+    pub fn relaxed() -> Self {
+        Self {
+            bucket_size: 1e12,
+            restore_rate: 1e12,
+            rest_bucket_size: 1e9,
+            rest_leak_rate: 1e9,
+            ..Self::default()
+        }
+    }
+}
+
+/// Shared state of one simulator.
+pub struct SimState {
+    pub opts: SimOptions,
+    pub clock: Arc<dyn Clock>,
+    pub core: SimCore,
+    store: Mutex<store::Store>,
+    auth: Mutex<auth::AuthState>,
+    cost_buckets: Mutex<HashMap<String, bucket::CostBucket>>,
+    call_buckets: Mutex<HashMap<String, bucket::CallBucket>>,
+}
+
+impl AsRef<SimCore> for SimState {
+    fn as_ref(&self) -> &SimCore {
+        &self.core
+    }
+}
+
+impl SimState {
+    fn now_dt(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Sim-clock unix seconds.
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+}
+
+/// The shop a request is for: buckets are per shop, and every shop shares this base URL.
+fn shop_key(h: &HeaderMap) -> String {
+    h.get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("shop")
+        .to_string()
+}
+
+pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
+    let state = Arc::new(SimState {
+        opts,
+        clock,
+        core: SimCore::default(),
+        store: Mutex::new(store::Store::default()),
+        auth: Mutex::new(auth::AuthState::default()),
+        cost_buckets: Mutex::new(HashMap::new()),
+        call_buckets: Mutex::new(HashMap::new()),
+    });
+    Router::new()
+        .route("/admin/api/{version}/graphql.json", post(graphql::handle))
+        .route("/admin/api/{version}/orders.json", get(rest::orders))
+        .route(
+            "/admin/api/{version}/orders/{file}",
+            get(rest::order_or_count),
+        )
+        .route("/admin/api/{version}/shop.json", get(rest::shop))
+        .route("/admin/oauth/access_scopes.json", get(rest::access_scopes))
+        .route("/admin/oauth/access_token", post(auth::access_token))
+        .route("/_sim/seed", post(control::seed))
+        .route("/_sim/update", post(control::update))
+        .route("/_sim/expire_tokens", post(control::expire_tokens))
+        .route("/_sim/faults", post(set_faults_handler::<SimState>))
+        .route("/_sim/stats", get(control::stats))
+        .with_state(state)
+}
+
+/// Serves the simulator on an ephemeral loopback port.
+pub async fn spawn(opts: SimOptions, clock: Arc<dyn Clock>) -> std::io::Result<SimServer> {
+    SimServer::serve(router(opts, clock)).await
+}

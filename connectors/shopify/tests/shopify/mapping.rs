@@ -1,0 +1,196 @@
+//! Pure mapping against the copied fixtures and hand-made edge cases.
+
+use ordersync_sdk::{Decimal, FulfillmentStatus, OrderStatus};
+use ordersync_shopify::mapping::{order_from_graphql, order_from_rest};
+use serde_json::{Value, json};
+use std::str::FromStr;
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+#[test]
+fn rest_single_order_fixture_maps_money_status_and_pii() {
+    let v = fixture("GET_order_450789469.response.json");
+    let o = order_from_rest(&v["order"]).unwrap();
+    assert_eq!(o.external_id, "450789469");
+    assert_eq!(o.order_number, "#1001");
+    assert_eq!(o.status, OrderStatus::Open);
+    assert_eq!(o.fulfillment_status, FulfillmentStatus::Unfulfilled);
+    assert_eq!(o.currency, "USD");
+    assert_eq!(o.lines.len(), 3);
+    assert_eq!(o.lines[0].unit_price, d("199.00"));
+    assert_eq!(o.lines[0].discount, d("3.34"));
+    assert_eq!(o.lines[0].tax, d("3.98"));
+    assert_eq!(o.lines[0].tax_rate, Some(d("0.06")));
+    assert_eq!(o.lines[0].sku.as_deref(), Some("IPOD2008GREEN"));
+    assert_eq!(o.totals.subtotal, d("597.00"));
+    assert_eq!(o.totals.discounts, d("10.00"));
+    assert_eq!(o.totals.tax, d("11.94"));
+    assert_eq!(o.totals.total, d("598.94"));
+    assert_eq!(o.totals.rounding, Decimal::ZERO);
+    assert_eq!(o.shipping_method.as_deref(), Some("Free Shipping"));
+    // -05:00 in the payload, UTC in the model.
+    assert_eq!(o.created_at.unix_timestamp(), 1_199_980_800);
+    assert_eq!(o.pii.email.as_deref(), Some("bob.norman@mail.example.com"));
+    assert_eq!(o.pii.buyer_name.as_deref(), Some("Bob Norman"));
+    let ship = o.pii.shipping_address.as_ref().unwrap();
+    assert_eq!(ship.line1.as_deref(), Some("Chestnut Street 92"));
+    assert_eq!(ship.region.as_deref(), Some("KY"));
+    let dbg = format!("{o:?}");
+    for pii in ["Bob", "Norman", "bob.norman", "Chestnut", "+557734881234"] {
+        assert!(!dbg.contains(pii), "{pii} leaked into Debug");
+    }
+}
+
+#[test]
+fn rest_list_fixture_maps_every_order() {
+    let v = fixture("GET_orders_status_any.response.json");
+    let orders = v["orders"].as_array().unwrap();
+    assert!(!orders.is_empty());
+    for o in orders {
+        let m = order_from_rest(o).unwrap();
+        assert_eq!(m.marketplace, "shopify");
+        assert_eq!(m.totals.rounding, Decimal::ZERO);
+    }
+}
+
+#[test]
+fn ids_above_2_pow_53_stay_exact() {
+    let mut v = fixture("GET_order_450789469.response.json")["order"].clone();
+    // Spliced in as raw JSON text so no f64 is involved anywhere.
+    let text = serde_json::to_string(&v).unwrap().replacen(
+        "\"id\":450789469",
+        "\"id\":820982911946154509",
+        1,
+    );
+    v = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        order_from_rest(&v).unwrap().external_id,
+        "820982911946154509"
+    );
+    let mut g = gql_node();
+    g["legacyResourceId"] = json!("820982911946154509");
+    assert_eq!(
+        order_from_graphql(&g).unwrap().external_id,
+        "820982911946154509"
+    );
+    g.as_object_mut().unwrap().remove("legacyResourceId");
+    g["id"] = json!("gid://shopify/Order/820982911946154511");
+    assert_eq!(
+        order_from_graphql(&g).unwrap().external_id,
+        "820982911946154511"
+    );
+}
+
+fn money(a: &str) -> Value {
+    json!({ "shopMoney": { "amount": a, "currencyCode": "EUR" } })
+}
+
+fn gql_node() -> Value {
+    json!({
+        "id": "gid://shopify/Order/5", "legacyResourceId": "5", "name": "#1005",
+        "createdAt": "2026-11-01T10:00:00Z", "updatedAt": "2026-11-02T10:00:00Z",
+        "cancelledAt": null, "closed": false, "displayFulfillmentStatus": "PARTIALLY_FULFILLED",
+        "currencyCode": "EUR", "email": "canary.x@customer.test", "phone": null, "note": "Canary note",
+        "customer": { "firstName": "CanaryAda", "lastName": "CanaryWren" },
+        "shippingAddress": { "address1": "1 Canary Street", "city": "Canaryville", "countryCodeV2": "DE" },
+        "billingAddress": null,
+        "lineItems": { "nodes": [{
+            "id": "gid://shopify/LineItem/9", "sku": "", "title": "Mug", "quantity": 2,
+            "originalUnitPriceSet": money("10.00"),
+            "discountAllocations": [{ "allocatedAmountSet": money("1.00") }],
+            "taxLines": [{ "title": "VAT", "rate": 0.19, "priceSet": money("3.61") }],
+        }] },
+        "shippingLine": { "title": "DHL" },
+        "totalShippingPriceSet": money("4.90"), "totalDiscountsSet": money("1.00"),
+        "totalTaxSet": money("3.61"), "subtotalPriceSet": money("19.00"), "totalPriceSet": money("27.51"),
+        "taxLines": [{ "title": "VAT", "rate": 0.19, "priceSet": money("3.61") }],
+    })
+}
+
+#[test]
+fn graphql_node_maps() {
+    let o = order_from_graphql(&gql_node()).unwrap();
+    assert_eq!(o.external_id, "5");
+    assert_eq!(o.fulfillment_status, FulfillmentStatus::Partial);
+    assert_eq!(o.lines[0].external_line_id, "9");
+    assert_eq!(o.lines[0].sku, None, "empty sku is absent");
+    assert_eq!(
+        o.totals.subtotal,
+        d("20.00"),
+        "canonical subtotal is before discounts"
+    );
+    assert_eq!(o.totals.total, d("27.51"));
+    assert_eq!(o.shipping_method.as_deref(), Some("DHL"));
+    assert_eq!(o.pii.buyer_name.as_deref(), Some("CanaryAda CanaryWren"));
+    assert_eq!(o.pii.notes.as_deref(), Some("Canary note"));
+    assert!(!format!("{o:?}").contains("Canary"));
+}
+
+#[test]
+fn statuses_and_unknown_enums() {
+    let mut n = gql_node();
+    n["closed"] = json!(true);
+    assert_eq!(order_from_graphql(&n).unwrap().status, OrderStatus::Closed);
+    n["cancelledAt"] = json!("2026-11-02T10:00:00Z");
+    assert_eq!(
+        order_from_graphql(&n).unwrap().status,
+        OrderStatus::Cancelled
+    );
+    n["displayFulfillmentStatus"] = json!("TELEPORTED");
+    assert_eq!(
+        order_from_graphql(&n).unwrap().fulfillment_status,
+        FulfillmentStatus::Unknown
+    );
+    let mut r = fixture("GET_order_450789469.response.json")["order"].clone();
+    r["fulfillment_status"] = json!("teleported");
+    r["closed_at"] = json!("2008-01-10T12:00:00-05:00");
+    let o = order_from_rest(&r).unwrap();
+    assert_eq!(o.fulfillment_status, FulfillmentStatus::Unknown);
+    assert_eq!(o.status, OrderStatus::Closed);
+}
+
+#[test]
+fn bad_payloads_are_reasons_without_pii() {
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "negative quantity",
+            Box::new(|n| n["lineItems"]["nodes"][0]["quantity"] = json!(-1)),
+        ),
+        (
+            "currency mismatch",
+            Box::new(|n| n["totalTaxSet"]["shopMoney"]["currencyCode"] = json!("USD")),
+        ),
+        ("totals", Box::new(|n| n["totalPriceSet"] = money("99.00"))),
+        (
+            "unparseable amount",
+            Box::new(|n| n["totalPriceSet"] = money("12,50")),
+        ),
+        (
+            "unparseable updatedAt",
+            Box::new(|n| n["updatedAt"] = json!("yesterday")),
+        ),
+        (
+            "unexpected order shape",
+            Box::new(|n| n["lineItems"] = json!("canary.x@customer.test")),
+        ),
+        (
+            "missing currencyCode",
+            Box::new(|n| n["currencyCode"] = Value::Null),
+        ),
+    ];
+    for (want, mutate) in cases {
+        let mut n = gql_node();
+        mutate(&mut n);
+        let reason = order_from_graphql(&n).unwrap_err();
+        assert!(reason.contains(want), "{want}: got {reason}");
+        assert!(!reason.contains("Canary") && !reason.contains("customer.test"));
+    }
+}
