@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub max_attempts: i64,
     /// Seconds between delivery-status checks of a shipped order.
     pub track_interval_secs: i64,
+    /// Seconds before a failed delivery-status check is tried again.
+    pub track_retry_secs: i64,
     /// Seconds between purge sweeps.
     pub purge_interval_secs: u64,
     /// Seconds a claimed lease lasts without renewal.
@@ -79,6 +81,7 @@ impl Default for EngineConfig {
             delivery_batch: 500,
             max_attempts: 12,
             track_interval_secs: 6 * 3600,
+            track_retry_secs: 60,
             purge_interval_secs: 3600,
             lease_secs: 120,
             idle_ms: 500,

@@ -107,6 +107,7 @@ async fn run_in(
     cfg.engine.poll_interval_secs = 1;
     cfg.engine.idle_ms = 20;
     cfg.engine.track_interval_secs = 3600;
+    cfg.engine.track_retry_secs = 1;
     cfg.engine.purge_interval_secs = 1;
     // Short leases so work of a SIGKILLed worker comes back within seconds.
     cfg.engine.lease_secs = 5;
@@ -401,7 +402,7 @@ fn start_children(
         "log": "warn",
         "engine": {
             "poll_interval_secs": cfg.engine.poll_interval_secs, "idle_ms": cfg.engine.idle_ms,
-            "track_interval_secs": cfg.engine.track_interval_secs, "purge_interval_secs": cfg.engine.purge_interval_secs,
+            "track_interval_secs": cfg.engine.track_interval_secs, "track_retry_secs": cfg.engine.track_retry_secs, "purge_interval_secs": cfg.engine.purge_interval_secs,
             "lease_secs": cfg.engine.lease_secs, "delivery_batch": cfg.engine.delivery_batch, "max_attempts": cfg.engine.max_attempts,
         },
     });

@@ -29,6 +29,7 @@ impl Engine {
             .map(|o| (o.id, o.marketplace))
             .collect();
         let next = now + self.cfg.track_interval_secs * 1_000_000;
+        let retry = now + self.cfg.track_retry_secs * 1_000_000;
         let futs: Vec<_> = items.iter().map(|it| self.check(it)).collect();
         let checks: Vec<_> = futures::stream::iter(futs)
             .buffer_unordered(CONCURRENT_CHECKS)
