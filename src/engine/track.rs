@@ -69,7 +69,7 @@ impl Engine {
                     tracing::debug!(delivery = %it.id, class = e.class().as_str(), "Delivery status check failed.");
                     results.push(TrackingResult::Pending {
                         id: it.id.clone(),
-                        next_track_at: Some(next),
+                        next_track_at: Some(retry),
                     });
                 }
             }
