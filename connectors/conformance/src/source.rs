@@ -18,6 +18,9 @@ pub struct SourceInstance {
     pub source: Arc<dyn Source>,
     /// The same connector built with credentials the simulator rejects.
     pub bad_auth: Arc<dyn Source>,
+    /// The connector built with refreshable credentials (OAuth refresh token), if the platform
+    /// issues expiring tokens; checked against `POST /_sim/expire_tokens`.
+    pub refreshing: Option<Arc<dyn Source>>,
 }
 
 pub struct SourceHarness {
@@ -69,6 +72,7 @@ pub async fn source_suite(h: &SourceHarness) {
     rate_limits_are_absorbed(h).await;
     malformed_bodies_are_permanent_errors(h).await;
     bad_credentials_are_auth_errors(h).await;
+    expired_tokens_are_refreshed(h).await;
 }
 
 async fn pagination_to_the_end(h: &SourceHarness) {
@@ -275,6 +279,29 @@ async fn bad_credentials_are_auth_errors(h: &SourceHarness) {
         err.class(),
         ErrorClass::Auth,
         "{}: rejected credentials → Auth",
+        h.name
+    );
+}
+
+async fn expired_tokens_are_refreshed(h: &SourceHarness) {
+    let i = (h.make)().await;
+    let Some(src) = &i.refreshing else { return };
+    sim_post(
+        &i.sim.base_url,
+        "/_sim/seed",
+        json!({ "count": 5, "seed": 6 }),
+    )
+    .await;
+    let until = window_end(&**src, &i.clock);
+    let (first, _) = read_window(&**src, None, until).await;
+    assert_eq!(first.len(), 5, "{}: pull with a refreshed token", h.name);
+    // The platform revokes every access token (expiry): the connector refreshes and goes on.
+    sim_post(&i.sim.base_url, "/_sim/expire_tokens", json!({})).await;
+    let (again, _) = read_window(&**src, None, until).await;
+    assert_eq!(
+        again.len(),
+        5,
+        "{}: an expired token is refreshed, not surfaced",
         h.name
     );
 }
