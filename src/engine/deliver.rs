@@ -23,6 +23,7 @@ struct Prepared {
 
 impl Engine {
     pub async fn deliver_once(&self) -> anyhow::Result<Pass> {
+        let started = std::time::Instant::now();
         let now = self.now_us();
         let lease = self.cfg.lease_secs * 1_000_000;
         let claimed = self
@@ -33,6 +34,7 @@ impl Engine {
             return Ok(Pass::default());
         }
         let n = claimed.len();
+        let claim_ms = started.elapsed().as_millis() as u64;
         let order_ids: Vec<String> = {
             let mut v: Vec<String> = claimed.iter().map(|c| c.order_id.clone()).collect();
             v.sort();
@@ -73,6 +75,7 @@ impl Engine {
                 Err(e) => results.push(self.failure(&claim, &e)),
             }
         }
+        let decoded_ms = started.elapsed().as_millis() as u64;
         let mut jobs = Vec::new();
         for (sink_id, items) in by_sink {
             let sink = match self.connectors.sink(&sink_id).await {
@@ -100,9 +103,18 @@ impl Engine {
             .collect()
             .await;
         results.extend(outcomes.into_iter().flatten());
+        let sent_ms = started.elapsed().as_millis() as u64;
         self.store
             .complete_deliveries(&self.worker_id, self.now_us(), &results)
             .await?;
+        tracing::debug!(
+            deliveries = n,
+            claim_ms,
+            decoded_ms,
+            sent_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            "Delivery batch done."
+        );
         Ok(Pass { work: n })
     }
 

@@ -58,6 +58,7 @@ impl Engine {
         page: Page,
         cursor: CursorRow,
     ) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
         let now = self.clock.now();
         let now_us = to_micros(now);
         // The last copy of an order within a page wins.
@@ -73,6 +74,7 @@ impl Engine {
             .into_iter()
             .map(|e| (e.external_id.clone(), e))
             .collect();
+        let lookup_ms = started.elapsed().as_millis() as u64;
         let index_key = self.crypto.index_key(&c.merchant_id, now).await?;
         let mut epochs: HashMap<String, EpochKey> = HashMap::new();
         let mut retention: HashMap<String, (i64, i64)> = HashMap::new();
@@ -188,7 +190,9 @@ impl Engine {
             tracing::warn!(connection = %c.id, rejected = page.rejected.len(), "Orders could not be mapped and are held for review.");
         }
         let n = commit.orders.len();
+        let prepared_ms = started.elapsed().as_millis() as u64;
         self.store.commit_page(&commit).await?;
+        tracing::debug!(connection = %c.id, orders = n, lookup_ms, prepared_ms, total_ms = started.elapsed().as_millis() as u64, "Page ingested.");
         metrics::counter!("ordersync_orders_ingested_total", "kind" => c.kind.clone())
             .increment(n as u64);
         Ok(())

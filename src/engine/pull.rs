@@ -7,7 +7,7 @@
 use super::{Engine, Pass};
 use crate::store::{ConnectionRow, CursorRow, PullFinish};
 use ordersync_sdk::clock::{from_micros, to_micros};
-use ordersync_sdk::{ConnectorError, ErrorClass, PullCursor};
+use ordersync_sdk::{ConnectorError, ErrorClass, Page, PullCursor};
 use time::Duration;
 
 /// Pages read per claim before yielding the connection back (fairness between stores).
@@ -42,6 +42,11 @@ impl Engine {
         let mut cursor = self.store.get_cursor(&c.id).await?.unwrap_or_default();
         let mut pages = 0;
         let mut last_err = None;
+        // The next page of the window is fetched while the current one is being stored.
+        let mut prefetch: Option<(
+            PullCursor,
+            tokio::task::JoinHandle<Result<Page, ConnectorError>>,
+        )> = None;
         while pages < MAX_PAGES_PER_CLAIM {
             let now = self.clock.now();
             let until = match cursor.window_until {
@@ -57,13 +62,34 @@ impl Engine {
                 until,
                 page_token: cursor.page_token.clone(),
             };
-            let page = match source.pull(&req).await {
+            let fetched = match prefetch.take() {
+                Some((r, handle)) if r == req => handle
+                    .await
+                    .unwrap_or_else(|_| Err(ConnectorError::retriable("prefetch task failed"))),
+                Some((_, handle)) => {
+                    handle.abort();
+                    source.pull(&req).await
+                }
+                None => source.pull(&req).await,
+            };
+            let page = match fetched {
                 Ok(p) => p,
                 Err(e) => {
                     last_err = Some(e);
                     break;
                 }
             };
+            if let Some(tok) = &page.next_page_token
+                && pages + 1 < MAX_PAGES_PER_CLAIM
+            {
+                let next_req = PullCursor {
+                    since,
+                    until,
+                    page_token: Some(tok.clone()),
+                };
+                let (src, r) = (source.clone(), next_req.clone());
+                prefetch = Some((next_req, tokio::spawn(async move { src.pull(&r).await })));
+            }
             let next = match &page.next_page_token {
                 Some(tok) => CursorRow {
                     watermark: cursor.watermark,
@@ -77,7 +103,12 @@ impl Engine {
                 },
             };
             let window_done = page.next_page_token.is_none();
-            self.ingest_page(c, &sinks, page, next.clone()).await?;
+            if let Err(e) = self.ingest_page(c, &sinks, page, next.clone()).await {
+                if let Some((_, h)) = prefetch.take() {
+                    h.abort();
+                }
+                return Err(e);
+            }
             cursor = next;
             pages += 1;
             if pages % 20 == 0 {
@@ -93,6 +124,9 @@ impl Engine {
             if window_done && self.clock.now() - caps.settle - until < Duration::seconds(1) {
                 break;
             }
+        }
+        if let Some((_, h)) = prefetch.take() {
+            h.abort();
         }
         // A window left unfinished (page budget used up) continues at once, after other stores.
         let unfinished = cursor.page_token.is_some() && last_err.is_none();

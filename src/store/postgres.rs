@@ -2,7 +2,8 @@
 
 use super::sql::{conn_cols, impl_store};
 use super::*;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
 use std::time::Duration;
 
 pub struct PgStore {
@@ -13,10 +14,14 @@ impl PgStore {
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        // Batched statements carry hundreds of parameters; a generic plan for them (chosen
+        // after five executions of a prepared statement) can be far slower than a custom one.
+        let opts =
+            PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(opts)
             .await?;
         Ok(Self { pool })
     }

@@ -29,7 +29,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Serve reads from memory (page cache + mmap) instead of pread copies per page.
+            .pragma("cache_size", "-65536")
+            .pragma("mmap_size", "268435456")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
