@@ -231,3 +231,48 @@ async fn faults_never_lose_or_duplicate_orders() {
     let stats = sim_get(&shop.base_url, "/_sim/stats").await;
     assert!(stats["faults_injected"].as_u64().unwrap() > 0);
 }
+
+/// The real binary with worker child processes, SIGKILLed while they hold leases: every order
+/// still reaches ShipStation exactly once (counted by the target simulator).
+#[test]
+fn killed_workers_lose_and_duplicate_nothing() {
+    let dir = crate::helpers::temp_dir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .args([
+            "demo",
+            "--orders",
+            "1500",
+            "--workers",
+            "2",
+            "--kill-every",
+            "0.3",
+            "--json",
+            "--data-dir",
+        ])
+        .arg(dir.join("data"))
+        .env_remove("ORDERSYNC_DATABASE_URL")
+        .env_remove("ORDERSYNC_MASTER_KEY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let s: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|_| {
+        panic!(
+            "no JSON summary: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(out.status.success(), "{s}");
+    assert_eq!(s["orders_ingested"], 1500, "{s}");
+    assert_eq!(s["deliveries"]["shipstation"], 1500, "{s}");
+    assert_eq!(
+        (
+            s["missing_deliveries"].as_i64(),
+            s["duplicate_deliveries"].as_i64()
+        ),
+        (Some(0), Some(0)),
+        "{s}"
+    );
+    assert!(s["workers_killed"].as_u64().unwrap() >= 1, "{s}");
+    ordersync_conformance::assert_no_canary("demo output", &stdout);
+}
