@@ -44,6 +44,7 @@ impl Keystore {
                 .await?;
             Keystore::Postgres(pool)
         } else {
+            crate::store::sqlite::ensure_parent_dir(url)?;
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)

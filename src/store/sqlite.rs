@@ -16,14 +16,7 @@ impl SqliteStore {
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .map(|p| p.split('?').next().unwrap_or(p))
-            && let Some(dir) = std::path::Path::new(path).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)?;
-        }
+        ensure_parent_dir(url)?;
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -40,6 +33,19 @@ impl SqliteStore {
             .await?;
         Ok(Self { pool })
     }
+}
+
+/// SQLite creates the file but not its directory: create the directory of a `sqlite://` URL.
+pub fn ensure_parent_dir(url: &str) -> std::io::Result<()> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(())
 }
 
 impl_store!(SqliteStore, sqlx::Sqlite, "", "sqlite");
