@@ -321,3 +321,29 @@ async fn openapi_document_is_generated_from_the_handlers() {
     }
     assert!(spec["paths"]["/api/v1/connections"]["post"]["requestBody"].is_object());
 }
+
+/// A fresh install into a directory that does not exist yet: `migrate` creates it, the
+/// database and the separate keystore beside it.
+#[test]
+fn migrate_creates_a_fresh_data_dir() {
+    let dir = crate::helpers::temp_dir().join("nested/data");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ordersync"))
+        .arg("migrate")
+        .env(
+            "ORDERSYNC_MASTER_KEY",
+            ordersync::crypto::kek::LocalKek::generate_base64(),
+        )
+        .env(
+            "ORDERSYNC_DATABASE_URL",
+            format!("sqlite://{}", dir.join("ordersync.db").display()),
+        )
+        .env_remove("ORDERSYNC_KEYSTORE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("ordersync.db").exists() && dir.join("keystore.db").exists());
+}
