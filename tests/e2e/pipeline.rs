@@ -7,6 +7,7 @@ use crate::helpers::{
 };
 use ordersync_conformance::{sim_get, sim_post};
 use ordersync_sdk::Clock;
+use ordersync_sdk::sim::SimServer;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,45 +31,49 @@ async fn received_by_order(base: &str) -> HashMap<String, (u64, u64)> {
     m
 }
 
+/// A Shopify simulator seeded with `count` orders routed to a ShipStation simulator.
+async fn shopify_to_shipstation(t: &TestApp, count: u64, seed: u64) -> (SimServer, SimServer) {
+    let clock: Arc<dyn Clock> = t.clock.clone();
+    let shop = ordersync_shopify::sim::spawn(Default::default(), clock.clone())
+        .await
+        .unwrap();
+    let ss =
+        ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock)
+            .await
+            .unwrap();
+    provision(
+        t,
+        &[
+            (
+                "shopify",
+                "source",
+                json!({ "shop_domain": "e2e.myshopify.com", "api_base_url": shop.base_url }),
+                &[("access_token", "shpat_e2e")],
+            ),
+            (
+                "shipstation",
+                "sink",
+                json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
+                &[("api_key", "e2e-key")],
+            ),
+        ],
+    )
+    .await;
+    sim_post(
+        &shop.base_url,
+        "/_sim/seed",
+        json!({ "count": count, "seed": seed }),
+    )
+    .await;
+    (shop, ss)
+}
+
 #[tokio::test]
 async fn order_life_end_to_end() {
     capture_logs();
     for b in backends() {
         let t = TestApp::new(b).await;
-        let clock: Arc<dyn Clock> = t.clock.clone();
-        let shop = ordersync_shopify::sim::spawn(Default::default(), clock.clone())
-            .await
-            .unwrap();
-        let ss = ordersync_shipstation::sim::spawn(
-            ordersync_shipstation::sim::SimOptions::relaxed(),
-            clock.clone(),
-        )
-        .await
-        .unwrap();
-        provision(
-            &t,
-            &[
-                (
-                    "shopify",
-                    "source",
-                    json!({ "shop_domain": "e2e.myshopify.com", "api_base_url": shop.base_url }),
-                    &[("access_token", "shpat_e2e")],
-                ),
-                (
-                    "shipstation",
-                    "sink",
-                    json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
-                    &[("api_key", "e2e-key")],
-                ),
-            ],
-        )
-        .await;
-        sim_post(
-            &shop.base_url,
-            "/_sim/seed",
-            json!({ "count": 400, "seed": 9 }),
-        )
-        .await;
+        let (shop, ss) = shopify_to_shipstation(&t, 400, 9).await;
 
         let engine = t.app.engine();
         let cancel = CancellationToken::new();
@@ -162,40 +167,7 @@ async fn order_life_end_to_end() {
 #[tokio::test]
 async fn faults_never_lose_or_duplicate_orders() {
     let t = TestApp::new(crate::helpers::Backend::Sqlite).await;
-    let clock: Arc<dyn Clock> = t.clock.clone();
-    let shop = ordersync_shopify::sim::spawn(Default::default(), clock.clone())
-        .await
-        .unwrap();
-    let ss = ordersync_shipstation::sim::spawn(
-        ordersync_shipstation::sim::SimOptions::relaxed(),
-        clock.clone(),
-    )
-    .await
-    .unwrap();
-    provision(
-        &t,
-        &[
-            (
-                "shopify",
-                "source",
-                json!({ "shop_domain": "faults.myshopify.com", "api_base_url": shop.base_url }),
-                &[("access_token", "shpat_faults")],
-            ),
-            (
-                "shipstation",
-                "sink",
-                json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
-                &[("api_key", "k")],
-            ),
-        ],
-    )
-    .await;
-    sim_post(
-        &shop.base_url,
-        "/_sim/seed",
-        json!({ "count": 300, "seed": 11 }),
-    )
-    .await;
+    let (shop, ss) = shopify_to_shipstation(&t, 300, 11).await;
     for s in [&shop.base_url, &ss.base_url] {
         sim_post(
             s,
