@@ -121,38 +121,16 @@ impl Crypto {
             return Ok(k);
         }
         let aad = |id: &str| format!("tenant|v1|{merchant}|{id}");
-        let row = match self.keystore.get(merchant, "tenant", "").await? {
-            Some(r) => r,
-            None => {
-                let id = new_key_id();
-                let wrapped =
-                    STANDARD.encode(self.kek.wrap(&Key32::generate(), aad(&id).as_bytes()));
-                self.keystore
-                    .insert_or_get(
-                        &KeyRow {
-                            key_id: id,
-                            wrapped,
-                            destroyed_at: None,
-                        },
-                        merchant,
-                        "tenant",
-                        "",
-                        micros(now),
-                    )
-                    .await?
-            }
-        };
-        if row.destroyed_at.is_some() {
-            return Err(CryptoError::Destroyed(row.key_id));
-        }
-        let blob = STANDARD
-            .decode(&row.wrapped)
-            .map_err(|_| CryptoError::Malformed)?;
+        let (key_id, blob) = self
+            .stored_key(merchant, "tenant", "", true, now, |k, id| {
+                self.kek.wrap(k, aad(id).as_bytes())
+            })
+            .await?;
         let key = self
             .kek
-            .unwrap(&blob, aad(&row.key_id).as_bytes())
+            .unwrap(&blob, aad(&key_id).as_bytes())
             .map_err(|_| CryptoError::WrongMasterKey)?;
-        Ok(self.remember(merchant, "tenant", "", row.key_id, key))
+        Ok(self.remember(merchant, "tenant", "", key_id, key))
     }
 
     /// A key below the tenant key (`epoch` per purge week, `index`, `secrets`).
@@ -169,27 +147,40 @@ impl Crypto {
         }
         let (tenant_id, tenant) = self.tenant_key(merchant, now).await?;
         let aad = |id: &str| format!("{kind}|v1|{merchant}|{scope}|{tenant_id}|{id}");
+        let (key_id, blob) = self
+            .stored_key(merchant, kind, scope, create, now, |k, id| {
+                aead::seal(&tenant, k.as_bytes(), aad(id).as_bytes())
+            })
+            .await?;
+        let raw = aead::open(&tenant, &blob, aad(&key_id).as_bytes())?;
+        let key = Key32::from_slice(&raw).ok_or(CryptoError::Malformed)?;
+        Ok(self.remember(merchant, kind, scope, key_id, key))
+    }
+
+    /// The wrapped key `(merchant, kind, scope)` as stored, created on first use when `create`
+    /// (`wrap` seals a fresh key under its parent for a new key id). Concurrent creators
+    /// converge on the row that won the insert. Returns the key id and the wrapped bytes.
+    async fn stored_key(
+        &self,
+        merchant: &str,
+        kind: &str,
+        scope: &str,
+        create: bool,
+        now: OffsetDateTime,
+        wrap: impl FnOnce(&Key32, &str) -> Vec<u8>,
+    ) -> Result<(String, Vec<u8>), CryptoError> {
         let row = match self.keystore.get(merchant, kind, scope).await? {
             Some(r) => r,
             None if create => {
-                let id = new_key_id();
-                let wrapped = STANDARD.encode(aead::seal(
-                    &tenant,
-                    Key32::generate().as_bytes(),
-                    aad(&id).as_bytes(),
-                ));
+                let key_id = new_key_id();
+                let wrapped = STANDARD.encode(wrap(&Key32::generate(), &key_id));
+                let row = KeyRow {
+                    key_id,
+                    wrapped,
+                    destroyed_at: None,
+                };
                 self.keystore
-                    .insert_or_get(
-                        &KeyRow {
-                            key_id: id,
-                            wrapped,
-                            destroyed_at: None,
-                        },
-                        merchant,
-                        kind,
-                        scope,
-                        micros(now),
-                    )
+                    .insert_or_get(&row, merchant, kind, scope, micros(now))
                     .await?
             }
             None => return Err(CryptoError::Destroyed(format!("{kind}:{scope}"))),
@@ -200,9 +191,7 @@ impl Crypto {
         let blob = STANDARD
             .decode(&row.wrapped)
             .map_err(|_| CryptoError::Malformed)?;
-        let raw = aead::open(&tenant, &blob, aad(&row.key_id).as_bytes())?;
-        let key = Key32::from_slice(&raw).ok_or(CryptoError::Malformed)?;
-        Ok(self.remember(merchant, kind, scope, row.key_id, key))
+        Ok((row.key_id, blob))
     }
 
     fn cached(&self, merchant: &str, kind: &'static str, scope: &str) -> Option<(String, Key32)> {

@@ -229,6 +229,25 @@ fn status_class(s: u16) -> &'static str {
     }
 }
 
+/// The body of a 2xx answer; any other status goes through the connector's own
+/// `parse_error(status, headers, body)`, the one place it classifies platform errors.
+pub async fn success_body(
+    resp: reqwest::Response,
+    parse_error: impl FnOnce(u16, &http::HeaderMap, &[u8]) -> ConnectorError,
+) -> Result<bytes::Bytes, ConnectorError> {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| ConnectorError::from_transport(&e))?;
+    if (200..300).contains(&status) {
+        Ok(body)
+    } else {
+        Err(parse_error(status, &headers, &body))
+    }
+}
+
 /// Reads a JSON body, mapping an unreadable or malformed body to a classified error (never a
 /// panic). The message names the type, not the content.
 pub async fn read_json<T: serde::de::DeserializeOwned>(

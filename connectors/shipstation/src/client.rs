@@ -7,7 +7,7 @@ use crate::wire::{
     ShipmentResult, TrackingInfo,
 };
 use ordersync_sdk::ConnectorError;
-use ordersync_sdk::http::{Endpoint, read_json};
+use ordersync_sdk::http::{Endpoint, success_body};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -113,23 +113,12 @@ impl Client {
                 },
                 |resp| async move {
                     observe_rate_headers(resp.headers(), gate);
-                    let status = resp.status().as_u16();
-                    if resp.status().is_success() {
-                        // A garbled 2xx leaves the outcome unknown; retrying is safe because
-                        // every write is keyed by the stable external_shipment_id.
-                        return read_json(resp).await.map_err(|e| match e {
-                            ConnectorError::Permanent { .. } => ConnectorError::retriable(
-                                "malformed response body (outcome unknown)",
-                            ),
-                            other => other,
-                        });
-                    }
-                    let headers = resp.headers().clone();
-                    let bytes = resp
-                        .bytes()
-                        .await
-                        .map_err(|e| ConnectorError::from_transport(&e))?;
-                    Err(parse_error(status, &headers, &bytes))
+                    let body = success_body(resp, parse_error).await?;
+                    // A garbled 2xx leaves the outcome unknown; retrying is safe because
+                    // every write is keyed by the stable external_shipment_id.
+                    serde_json::from_slice(&body).map_err(|_| {
+                        ConnectorError::retriable("malformed response body (outcome unknown)")
+                    })
                 },
             )
             .await

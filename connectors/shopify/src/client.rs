@@ -3,7 +3,7 @@
 
 use crate::errors::{Cost, Extensions, GqlError, graphql_errors, parse_error};
 use async_trait::async_trait;
-use ordersync_sdk::http::Endpoint;
+use ordersync_sdk::http::{Endpoint, success_body};
 use ordersync_sdk::{Clock, ConnectorError, RefreshFn, TokenProvider, TokenSet};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -146,15 +146,7 @@ impl Client {
                 .body(body.to_vec())
         };
         let handle = |resp: reqwest::Response| async move {
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| ConnectorError::from_transport(&e))?;
-            if !(200..300).contains(&status) {
-                return Err(parse_error(status, &headers, &bytes));
-            }
+            let bytes = success_body(resp, parse_error).await?;
             let parsed: GqlResponse<T> = serde_json::from_slice(&bytes).map_err(|e| {
                 ConnectorError::permanent(format!(
                     "malformed GraphQL response ({})",
@@ -229,15 +221,7 @@ impl RefreshFn for OAuthRefresh {
                 .json(&body)
         };
         let handle = |resp: reqwest::Response| async move {
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| ConnectorError::from_transport(&e))?;
-            if !(200..300).contains(&status) {
-                return Err(parse_error(status, &headers, &bytes));
-            }
+            let bytes = success_body(resp, parse_error).await?;
             serde_json::from_slice::<TokenResponse>(&bytes)
                 .map_err(|_| ConnectorError::permanent("malformed token response"))
         };
