@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::sim::SimServer;
-use ordersync_sdk::{Clock, ManualClock, Secrets};
+use ordersync_sdk::{Clock, Descriptor, ManualClock, Secrets, SimSpec};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -44,28 +44,13 @@ pub struct DemoArgs {
     pub kill_every: Option<f64>,
 }
 
-/// One marketplace or target of the demo.
-struct SimSpec {
-    name: &'static str,
-    role: &'static str,
-    config: fn(&str) -> Value,
-    secrets: &'static [(&'static str, &'static str)],
+/// The connector kinds the demo runs: every registered one that has a simulator.
+fn demo_kinds() -> Vec<(&'static Descriptor, SimSpec)> {
+    crate::registry::KINDS
+        .iter()
+        .filter_map(|d| d.sim.map(|s| (*d, s)))
+        .collect()
 }
-
-const SIMS: &[SimSpec] = &[
-    SimSpec {
-        name: "shopify",
-        role: "source",
-        config: |url| json!({ "shop_domain": "demo-store.myshopify.com", "api_base_url": url }),
-        secrets: &[("access_token", "shpat_demo_token")],
-    },
-    SimSpec {
-        name: "shipstation",
-        role: "sink",
-        config: |url| json!({ "api_base_url": url, "requests_per_minute": 1_000_000 }),
-        secrets: &[("api_key", "demo-api-key")],
-    },
-];
 
 pub async fn run(args: DemoArgs, mut cfg: Config) -> anyhow::Result<ExitCode> {
     if args.kill_every.is_some() && args.workers == 0 {
@@ -117,12 +102,9 @@ async fn run_in(
     let progress = Progress::new(!args.json || std::io::stderr().is_terminal());
 
     // Simulators, with benchmark-friendly limits (the real ones would cap a 2-core benchmark).
-    let mut servers: Vec<(&SimSpec, SimServer)> = Vec::new();
-    for spec in SIMS {
-        servers.push((
-            spec,
-            crate::sim::start(spec.name, 0, true, clock.clone()).await?,
-        ));
+    let mut servers: Vec<(&Descriptor, SimServer)> = Vec::new();
+    for (d, _) in demo_kinds() {
+        servers.push((d, crate::sim::start(d.kind, 0, true, clock.clone()).await?));
     }
     let http = reqwest::Client::new();
     if args.faults > 0.0 {
@@ -145,8 +127,9 @@ async fn run_in(
     let mut sinks = Vec::new();
     for (spec, server) in &servers {
         let id = uuid::Uuid::now_v7().to_string();
-        let secrets: Secrets = spec
-            .secrets
+        let sim = spec.sim.context("demo kinds have a simulator")?;
+        let secrets: Secrets = sim
+            .demo_secrets
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string().into()))
             .collect();
@@ -158,10 +141,10 @@ async fn run_in(
             .insert_connection(&ConnectionRow {
                 id: id.clone(),
                 merchant_id: merchant.clone(),
-                kind: spec.name.into(),
-                role: spec.role.into(),
-                name: format!("Demo {}", spec.name),
-                config: (spec.config)(&server.base_url).to_string(),
+                kind: spec.kind.into(),
+                role: spec.role().into(),
+                name: format!("Demo {}", spec.kind),
+                config: (sim.demo_config)(&server.base_url).to_string(),
                 secrets_ct: Some(secrets_ct),
                 state: "active".into(),
                 next_pull_at: now,
@@ -170,10 +153,10 @@ async fn run_in(
                 created_at: now,
             })
             .await?;
-        if spec.role == "source" {
-            sources.push((spec.name, id))
+        if spec.is_source() {
+            sources.push((spec.kind, id))
         } else {
-            sinks.push((spec.name, id, server.base_url.clone()))
+            sinks.push((spec.kind, id, server.base_url.clone()))
         }
     }
     for (_, src) in &sources {
@@ -190,20 +173,16 @@ async fn run_in(
     }
 
     // Seed the marketplaces: N orders spread evenly.
-    let n_sources = servers.iter().filter(|(s, _)| s.role == "source").count() as u64;
+    let n_sources = servers.iter().filter(|(s, _)| s.is_source()).count() as u64;
     let mut seeded = 0;
-    for (i, (spec, server)) in servers
-        .iter()
-        .filter(|(s, _)| s.role == "source")
-        .enumerate()
-    {
+    for (i, (spec, server)) in servers.iter().filter(|(s, _)| s.is_source()).enumerate() {
         let share = args.orders / n_sources + u64::from((i as u64) < args.orders % n_sources);
         http.post(format!("{}/_sim/seed", server.base_url))
             .json(&json!({ "count": share, "seed": 42 + i }))
             .send()
             .await?
             .error_for_status()
-            .with_context(|| format!("seeding {}", spec.name))?;
+            .with_context(|| format!("seeding {}", spec.kind))?;
         seeded += share;
     }
     let expected_deliveries = seeded as i64 * sinks.len() as i64;
@@ -360,7 +339,11 @@ async fn run_in(
     if !args.json {
         println!(
             "ordersync demo — {} on {}",
-            SIMS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+            demo_kinds()
+                .iter()
+                .map(|(d, _)| d.kind)
+                .collect::<Vec<_>>()
+                .join(", "),
             app.store.dialect()
         );
         println!("  orders seeded      {seeded}");

@@ -1,47 +1,21 @@
-//! THE one list of connectors: kind name → role and factory. Adding a connector is one line
-//! here plus its crate.
+//! THE one list of connectors. Adding a connector is its crate plus one line here; everything
+//! else in the service reads the descriptors and names no platform.
 
-use ordersync_sdk::{ConnectorDeps, ConnectorError, Secrets, Sink, Source};
+use ordersync_sdk::{ConnectorDeps, ConnectorError, Descriptor, Factory, Secrets, Sink, Source};
 use std::sync::Arc;
 
-pub type SourceFactory =
-    fn(&serde_json::Value, &Secrets, &ConnectorDeps) -> Result<Arc<dyn Source>, ConnectorError>;
-pub type SinkFactory =
-    fn(&serde_json::Value, &Secrets, &ConnectorDeps) -> Result<Arc<dyn Sink>, ConnectorError>;
-
-#[derive(Clone, Copy)]
-pub enum Factory {
-    Source(SourceFactory),
-    Sink(SinkFactory),
-}
-
-pub struct Kind {
-    pub name: &'static str,
-    pub factory: Factory,
-}
-
-impl Kind {
-    pub fn role(&self) -> &'static str {
-        match self.factory {
-            Factory::Source(_) => "source",
-            Factory::Sink(_) => "sink",
-        }
-    }
-}
-
-pub const KINDS: &[Kind] = &[
-    Kind {
-        name: ordersync_shopify::KIND,
-        factory: Factory::Source(ordersync_shopify::build_source),
-    },
-    Kind {
-        name: ordersync_shipstation::KIND,
-        factory: Factory::Sink(ordersync_shipstation::build_sink),
-    },
+pub const KINDS: &[&Descriptor] = &[
+    &ordersync_shopify::DESCRIPTOR,
+    &ordersync_shipstation::DESCRIPTOR,
 ];
 
-pub fn lookup(kind: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.name == kind)
+pub fn lookup(kind: &str) -> Option<&'static Descriptor> {
+    KINDS.iter().copied().find(|k| k.kind == kind)
+}
+
+/// The source descriptor of a marketplace (retention policies are per marketplace).
+pub fn marketplace(name: &str) -> Option<&'static Descriptor> {
+    KINDS.iter().copied().find(|k| k.marketplace == Some(name))
 }
 
 pub fn build_source(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct SimArgs {
-    /// Serve only this simulator (e.g. `shopify`).
+    /// Serve only this simulator (a connection kind).
     #[arg(long)]
     pub only: Option<String>,
     /// First port (the next simulators take the following ports); default: ephemeral ports.
@@ -19,8 +19,14 @@ pub struct SimArgs {
     pub relaxed: bool,
 }
 
-/// Names of the simulators this build has.
-pub const NAMES: &[&str] = &["shopify", "shipstation"];
+/// Names of the simulators this build has (every registered kind with one).
+pub fn names() -> Vec<&'static str> {
+    crate::registry::KINDS
+        .iter()
+        .filter(|k| k.sim.is_some())
+        .map(|k| k.kind)
+        .collect()
+}
 
 /// Starts one simulator by name on `port` (0 = ephemeral).
 pub async fn start(
@@ -29,33 +35,17 @@ pub async fn start(
     relaxed: bool,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<SimServer> {
-    let router = match name {
-        "shopify" => {
-            let opts = if relaxed {
-                ordersync_shopify::sim::SimOptions::relaxed()
-            } else {
-                Default::default()
-            };
-            ordersync_shopify::sim::router(opts, clock)
-        }
-        "shipstation" => {
-            let opts = if relaxed {
-                ordersync_shipstation::sim::SimOptions::relaxed()
-            } else {
-                Default::default()
-            };
-            ordersync_shipstation::sim::router(opts, clock)
-        }
-        other => anyhow::bail!("unknown simulator {other:?} (have: {})", NAMES.join(", ")),
+    let Some(spec) = crate::registry::lookup(name).and_then(|k| k.sim) else {
+        anyhow::bail!("unknown simulator {name:?} (have: {})", names().join(", "));
     };
-    Ok(SimServer::serve_on(router, port).await?)
+    Ok(SimServer::serve_on((spec.router)(relaxed, clock), port).await?)
 }
 
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let names: Vec<&str> = match &args.only {
         Some(n) => vec![n.as_str()],
-        None => NAMES.to_vec(),
+        None => names(),
     };
     let mut servers = Vec::new();
     for (i, name) in names.iter().enumerate() {

@@ -179,8 +179,8 @@ fn validate(kind: &str, config: &Value, secrets: &Secrets) -> Result<&'static st
         .ok_or_else(|| ApiError::unprocessable(format!("unknown connection kind {kind:?}")))?;
     let deps = ConnectorDeps::standalone();
     let res = match k.factory {
-        registry::Factory::Source(f) => f(config, secrets, &deps).map(|_| ()),
-        registry::Factory::Sink(f) => f(config, secrets, &deps).map(|_| ()),
+        ordersync_sdk::Factory::Source(f) => f(config, secrets, &deps).map(|_| ()),
+        ordersync_sdk::Factory::Sink(f) => f(config, secrets, &deps).map(|_| ()),
     };
     res.map_err(|e| ApiError::unprocessable(e.to_string()))?;
     Ok(k.role())

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod descriptor;
 pub mod error;
 pub mod http;
 pub mod model;
@@ -21,6 +22,9 @@ pub use auth::{
     TokenSet,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use descriptor::{
+    AppWebhookSpec, Descriptor, Factory, SecretSpec, SimSpec, WebhookSpec, schema_of,
+};
 pub use error::{ConnectorError, ErrorClass};
 pub use model::{
     FulfillmentStatus, LineItem, Order, OrderStatus, TaxLine, Totals, TotalsError, money,
@@ -35,6 +39,9 @@ pub use traits::{
 pub type Secrets = std::collections::BTreeMap<String, secrecy::SecretString>;
 
 pub use rust_decimal::Decimal;
+/// Re-exported so connector configs derive `JsonSchema` without their own dependency
+/// (`#[schemars(crate = "ordersync_sdk::schemars")]`).
+pub use schemars;
 pub use time::OffsetDateTime;
 
 /// Parses a connection's `config` JSON into a connector's config type; errors name the field,

@@ -1,5 +1,6 @@
 //! Connection config of a `shipstation` sink (the `config` JSON of a connection).
 
+use ordersync_sdk::schemars::JsonSchema;
 use serde::Deserialize;
 
 /// The real V2 API host.
@@ -8,7 +9,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.shipstation.com";
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 200;
 
 /// Which ShipStation API a connection talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
+#[schemars(crate = "ordersync_sdk::schemars")]
 #[serde(rename_all = "lowercase")]
 pub enum ApiVersion {
     /// Legacy `ssapi.shipstation.com` (key + secret pair): not supported yet.
@@ -18,7 +20,8 @@ pub enum ApiVersion {
     V2,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(crate = "ordersync_sdk::schemars")]
 #[serde(deny_unknown_fields)]
 pub struct ShipStationConfig {
     /// `v2` (default). `v1` is refused with a clear error until a V1 adapter exists.

@@ -24,10 +24,56 @@ pub use config::{ApiVersion, ShipStationConfig};
 pub use sink::ShipStationSink;
 
 use ordersync_sdk::http::{Endpoint, RateGate};
-use ordersync_sdk::{ConnectorDeps, ConnectorError, Secrets, Sink, parse_config, require_secret};
+use ordersync_sdk::{
+    ConnectorDeps, ConnectorError, Descriptor, Factory, SecretSpec, Secrets, Sink, parse_config,
+    require_secret, schema_of,
+};
 use std::sync::Arc;
 
 pub const KIND: &str = "shipstation";
+
+/// What the service knows about this connector (its one line in `src/registry.rs`).
+pub const DESCRIPTOR: Descriptor = Descriptor {
+    kind: KIND,
+    marketplace: None,
+    summary: "ShipStation V2 shipments (fulfillment), delivery tracking",
+    factory: Factory::Sink(build_sink),
+    secrets: &[
+        SecretSpec {
+            name: "api_key",
+            required: true,
+            doc: "V2 API key (sent as API-Key)",
+        },
+        SecretSpec {
+            name: "webhook_secret",
+            required: false,
+            doc: "signs delivery webhooks",
+        },
+    ],
+    url_fields: &["api_base_url"],
+    sensitive_headers: &["api-key"],
+    webhook: None,
+    app_webhook: None,
+    retention_cap_days: None,
+    config_schema: schema_of::<ShipStationConfig>,
+    sim: SIM,
+};
+
+#[cfg(feature = "sim")]
+const SIM: Option<ordersync_sdk::SimSpec> = Some(ordersync_sdk::SimSpec {
+    router: |relaxed, clock| {
+        let opts = if relaxed {
+            sim::SimOptions::relaxed()
+        } else {
+            sim::SimOptions::default()
+        };
+        sim::router(opts, clock)
+    },
+    demo_config: |url| serde_json::json!({ "api_base_url": url, "requests_per_minute": 1_000_000 }),
+    demo_secrets: &[("api_key", "demo-api-key")],
+});
+#[cfg(not(feature = "sim"))]
+const SIM: Option<ordersync_sdk::SimSpec> = None;
 
 /// Builds a ShipStation sink from a connection's config and secrets.
 pub fn build_sink(

@@ -1,10 +1,12 @@
 //! Connection config of a `shopify` source.
 
 use ordersync_sdk::ConnectorError;
+use ordersync_sdk::schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `config` of a Shopify connection (stored as JSON; secrets are separate).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(crate = "ordersync_sdk::schemars")]
 #[serde(deny_unknown_fields)]
 pub struct ShopifyConfig {
     /// The shop's permanent domain, e.g. `my-store.myshopify.com` (never a custom domain).

@@ -16,19 +16,87 @@ pub mod mapping;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod source;
+pub mod webhooks;
 
 pub use config::ShopifyConfig;
 pub use source::ShopifySource;
 
 use ordersync_sdk::http::{Endpoint, RateGate};
 use ordersync_sdk::{
-    ConnectorDeps, ConnectorError, RefreshingToken, Secrets, Source, StaticToken, TokenProvider,
-    parse_config, require_secret,
+    AppWebhookSpec, ConnectorDeps, ConnectorError, Descriptor, Factory, RefreshingToken,
+    SecretSpec, Secrets, Source, StaticToken, TokenProvider, WebhookSpec, parse_config,
+    require_secret, schema_of,
 };
 use std::sync::Arc;
 
 /// Connection kind name.
 pub const KIND: &str = "shopify";
+
+/// What the service knows about this connector (its one line in `src/registry.rs`).
+pub const DESCRIPTOR: Descriptor = Descriptor {
+    kind: KIND,
+    marketplace: Some(KIND),
+    summary: "Shopify Admin API (GraphQL orders, orders/* webhooks)",
+    factory: Factory::Source(build_source),
+    secrets: &[
+        SecretSpec {
+            name: "access_token",
+            required: false,
+            doc: "Admin API access token (custom app); or the three below",
+        },
+        SecretSpec {
+            name: "client_id",
+            required: false,
+            doc: "app client id (expiring offline tokens)",
+        },
+        SecretSpec {
+            name: "client_secret",
+            required: false,
+            doc: "app client secret (expiring offline tokens)",
+        },
+        SecretSpec {
+            name: "refresh_token",
+            required: false,
+            doc: "rotating refresh token (expiring offline tokens)",
+        },
+        SecretSpec {
+            name: "webhook_secret",
+            required: false,
+            doc: "signs the connection's own webhooks (custom apps)",
+        },
+    ],
+    url_fields: &["api_base_url"],
+    sensitive_headers: &["x-shopify-hmac-sha256"],
+    webhook: Some(WebhookSpec {
+        secret: "webhook_secret",
+        verify: webhooks::verify,
+    }),
+    app_webhook: Some(AppWebhookSpec {
+        secret_env: "ORDERSYNC_SHOPIFY_CLIENT_SECRET",
+        account_header: "x-shopify-shop-domain",
+        account_config_field: "shop_domain",
+        verify: webhooks::verify,
+    }),
+    retention_cap_days: None,
+    config_schema: schema_of::<ShopifyConfig>,
+    sim: SIM,
+};
+
+#[cfg(feature = "sim")]
+const SIM: Option<ordersync_sdk::SimSpec> = Some(ordersync_sdk::SimSpec {
+    router: |relaxed, clock| {
+        let opts = if relaxed {
+            sim::SimOptions::relaxed()
+        } else {
+            sim::SimOptions::default()
+        };
+        sim::router(opts, clock)
+    },
+    demo_config: |url| serde_json::json!({ "shop_domain": "demo-store.myshopify.com", "api_base_url": url }),
+    demo_secrets: &[("access_token", "shpat_demo_token")],
+});
+#[cfg(not(feature = "sim"))]
+const SIM: Option<ordersync_sdk::SimSpec> = None;
 
 /// Builds a Shopify source from a connection's config and secrets: `access_token`, or
 /// `client_id` + `client_secret` + `refresh_token` (expiring offline tokens); optional

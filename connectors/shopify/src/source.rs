@@ -6,11 +6,10 @@ use crate::mapping;
 use async_trait::async_trait;
 use ordersync_sdk::{
     ConnectorError, Order, Page, PullCursor, Rejected, Source, SourceCaps, WebhookError,
-    WebhookHint, webhooks,
+    WebhookHint,
 };
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
@@ -46,19 +45,6 @@ pub fn window_query(since: Option<OffsetDateTime>, until: OffsetDateTime) -> Str
         Some(s) => format!("updated_at:>='{}' AND {upper}", search_time(s)),
         None => upper,
     }
-}
-
-#[derive(Deserialize)]
-struct WebhookBody {
-    #[serde(default)]
-    id: Option<serde_json::Number>,
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
 }
 
 #[async_trait]
@@ -133,24 +119,7 @@ impl Source for ShopifySource {
             .webhook_secret
             .as_ref()
             .ok_or(WebhookError::Unsupported)?;
-        let sig = header(headers, "x-shopify-hmac-sha256").ok_or(WebhookError::BadSignature)?;
-        // Verify over the raw bytes before parsing anything.
-        if !webhooks::verify_base64(secret.expose_secret().as_bytes(), raw_body, sig) {
-            return Err(WebhookError::BadSignature);
-        }
-        let dedupe_key = header(headers, "x-shopify-event-id")
-            .or_else(|| header(headers, "x-shopify-webhook-id"))
-            .ok_or_else(|| WebhookError::Malformed("missing X-Shopify-Event-Id".into()))?;
-        let topic = header(headers, "x-shopify-topic")
-            .ok_or_else(|| WebhookError::Malformed("missing X-Shopify-Topic".into()))?;
-        // `id` read as a JSON number's own text: ids exceed 2^53 and must not pass through f64.
-        let body: WebhookBody = serde_json::from_slice(raw_body)
-            .map_err(|_| WebhookError::Malformed("body is not a JSON object".into()))?;
-        Ok(WebhookHint {
-            dedupe_key: dedupe_key.to_string(),
-            topic: topic.to_string(),
-            external_id: body.id.map(|n| n.to_string()),
-        })
+        crate::webhooks::verify(headers, raw_body, secret.expose_secret().as_bytes())
     }
 }
 

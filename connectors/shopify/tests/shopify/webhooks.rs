@@ -36,7 +36,7 @@ async fn good_and_bad_signatures() {
     let sig = v["expected_header_X-Shopify-Hmac-Sha256"].as_str().unwrap();
     let hint = src.parse_webhook(&headers(sig), raw).unwrap();
     assert_eq!(hint.topic, "orders/updated");
-    assert_eq!(hint.dedupe_key, "wh-1", "falls back to the webhook id");
+    assert_eq!(hint.dedupe_key.len(), 64, "a digest of the signed body");
     assert_eq!(hint.external_id, None, "a compliance body has no order id");
 
     let mut tampered = raw.to_vec();
@@ -56,7 +56,7 @@ async fn good_and_bad_signatures() {
 }
 
 #[tokio::test]
-async fn order_webhook_keeps_big_ids_exact_and_prefers_event_id() {
+async fn order_webhook_keeps_big_ids_exact_and_dedupes_on_the_signed_body() {
     let e = env(SimOptions::default()).await;
     let src = e.source(250, TOKEN);
     let body = br##"{"id":820982911946154508,"name":"#9999","email":"canary@customer.test"}"##;
@@ -64,7 +64,12 @@ async fn order_webhook_keeps_big_ids_exact_and_prefers_event_id() {
     h.insert("x-shopify-event-id", HeaderValue::from_static("evt-42"));
     let hint = src.parse_webhook(&h, body).unwrap();
     assert_eq!(hint.external_id.as_deref(), Some("820982911946154508"));
-    assert_eq!(hint.dedupe_key, "evt-42");
+    // The event id is not signed: a replay under a fresh id is the same webhook.
+    h.insert("x-shopify-event-id", HeaderValue::from_static("evt-43"));
+    assert_eq!(
+        src.parse_webhook(&h, body).unwrap().dedupe_key,
+        hint.dedupe_key
+    );
     let bad = b"not json";
     let h = headers(&sign_base64(b"test-client-secret", bad));
     assert!(matches!(

@@ -1,0 +1,126 @@
+//! What the service knows about a connector kind, without naming it.
+//!
+//! Each connector crate exports one [`Descriptor`]; the service's `src/registry.rs` is a list
+//! of them. Everything in the service that depends on a kind — building instances, SSRF
+//! checks of URL-valued config, redacted headers, webhook routes, retention caps,
+//! `GET /api/v1/kinds`, `ordersync sim` and the demo — reads these fields.
+
+use crate::error::ConnectorError;
+use crate::traits::{ConnectorDeps, Sink, Source, WebhookError, WebhookHint};
+use crate::{Clock, Secrets};
+use std::sync::Arc;
+
+pub type SourceFactory =
+    fn(&serde_json::Value, &Secrets, &ConnectorDeps) -> Result<Arc<dyn Source>, ConnectorError>;
+pub type SinkFactory =
+    fn(&serde_json::Value, &Secrets, &ConnectorDeps) -> Result<Arc<dyn Sink>, ConnectorError>;
+
+/// How instances are built; also says the role.
+#[derive(Clone, Copy)]
+pub enum Factory {
+    Source(SourceFactory),
+    Sink(SinkFactory),
+}
+
+/// A secret a connection of this kind takes (write-only in the API).
+#[derive(Debug, Clone, Copy)]
+pub struct SecretSpec {
+    pub name: &'static str,
+    /// Needed in every configuration (alternatives such as "access token or refresh token"
+    /// are `false` and checked by the factory).
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+/// Verifies a webhook over its raw body with a secret, and reduces it to a hint. Pure: no
+/// I/O, so the service can verify before building anything.
+pub type WebhookVerifier = fn(&http::HeaderMap, &[u8], &[u8]) -> Result<WebhookHint, WebhookError>;
+
+/// A connection's own webhooks (`POST /webhooks/{kind}/{connection_id}`).
+#[derive(Clone, Copy)]
+pub struct WebhookSpec {
+    /// The connection secret that signs them (an empty or absent secret is refused).
+    pub secret: &'static str,
+    pub verify: WebhookVerifier,
+}
+
+/// App-level webhooks (`POST /webhooks/{kind}`), signed with the app's secret from the
+/// environment; the connection is found by a header matched against a config field.
+#[derive(Clone, Copy)]
+pub struct AppWebhookSpec {
+    /// Environment variable holding the app secret.
+    pub secret_env: &'static str,
+    /// Header naming the account (e.g. the shop domain).
+    pub account_header: &'static str,
+    /// Config field of a connection that the header's value must equal.
+    pub account_config_field: &'static str,
+    pub verify: WebhookVerifier,
+}
+
+/// The router type of a simulator: `axum::Router` when the SDK's `sim` feature is on.
+#[cfg(feature = "sim")]
+pub type SimRouter = axum::Router;
+/// Without the `sim` feature there are no simulators to build.
+#[cfg(not(feature = "sim"))]
+pub enum SimRouter {}
+
+/// A connector's simulator, for `ordersync sim`, the demo and tests.
+#[derive(Clone, Copy)]
+pub struct SimSpec {
+    /// The simulator over fresh state; `relaxed` lifts the platform's rate limits (demo,
+    /// benchmarks) but keeps every other behaviour.
+    pub router: fn(relaxed: bool, clock: Arc<dyn Clock>) -> SimRouter,
+    /// The demo connection's config for a simulator at `base_url`.
+    pub demo_config: fn(base_url: &str) -> serde_json::Value,
+    /// The demo connection's secrets.
+    pub demo_secrets: &'static [(&'static str, &'static str)],
+}
+
+/// Everything the service needs to know about one connector kind.
+#[derive(Clone, Copy)]
+pub struct Descriptor {
+    /// Connection kind name (`config.kind`), lowercase.
+    pub kind: &'static str,
+    /// Marketplace name of a source (the retention policy's key); `None` for sinks.
+    pub marketplace: Option<&'static str>,
+    /// One line for `GET /api/v1/kinds`.
+    pub summary: &'static str,
+    pub factory: Factory,
+    pub secrets: &'static [SecretSpec],
+    /// Config fields holding URLs; each one is SSRF-checked when a connection is written,
+    /// and changing one requires the secrets to be sent again.
+    pub url_fields: &'static [&'static str],
+    /// Request headers to redact from the service's own logs (webhook signatures).
+    pub sensitive_headers: &'static [&'static str],
+    pub webhook: Option<WebhookSpec>,
+    pub app_webhook: Option<AppWebhookSpec>,
+    /// Longest PII retention after delivery the platform allows (Amazon: 30 days).
+    pub retention_cap_days: Option<i64>,
+    /// JSON schema of `config`.
+    pub config_schema: fn() -> serde_json::Value,
+    /// The simulator (`None` when built without the `sim` feature).
+    pub sim: Option<SimSpec>,
+}
+
+impl Descriptor {
+    pub fn role(&self) -> &'static str {
+        match self.factory {
+            Factory::Source(_) => "source",
+            Factory::Sink(_) => "sink",
+        }
+    }
+
+    pub fn is_source(&self) -> bool {
+        matches!(self.factory, Factory::Source(_))
+    }
+
+    /// The names of this kind's secrets.
+    pub fn secret_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.secrets.iter().map(|s| s.name)
+    }
+}
+
+/// The JSON schema of a config type (for [`Descriptor::config_schema`]).
+pub fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(T)).unwrap_or(serde_json::Value::Null)
+}
