@@ -46,6 +46,8 @@ pub struct EngineConfig {
     pub lease_secs: i64,
     /// Idle wait of the worker loops, in milliseconds.
     pub idle_ms: u64,
+    /// Days a webhook's dedupe record is kept (platforms redeliver for up to 48 hours).
+    pub webhook_dedupe_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +87,7 @@ impl Default for EngineConfig {
             purge_interval_secs: 3600,
             lease_secs: 120,
             idle_ms: 500,
+            webhook_dedupe_days: 7,
         }
     }
 }

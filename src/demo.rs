@@ -7,7 +7,8 @@
 use crate::api::admin::{hash_token, new_token};
 use crate::app::{App, KeyPolicy, load_master_key};
 use crate::config::Config;
-use crate::store::{ConnectionRow, RouteRow};
+use crate::connections::{Actor, Lifecycle, NewConnection};
+use crate::store::RouteRow;
 use anyhow::Context;
 use clap::Args;
 use ordersync_sdk::clock::to_micros;
@@ -125,34 +126,36 @@ async fn run_in(
         .await?;
     let mut sources = Vec::new();
     let mut sinks = Vec::new();
+    // The same lifecycle as the admin API: validated, SSRF-checked (loopback allowed: the
+    // simulators run here), sealed and audited.
+    let lifecycle = Lifecycle {
+        store: &app.store,
+        crypto: &app.crypto,
+        clock: &*clock,
+        allow_private_endpoints: true,
+        cache: None,
+    };
     for (spec, server) in &servers {
-        let id = uuid::Uuid::now_v7().to_string();
         let sim = spec.sim.context("demo kinds have a simulator")?;
         let secrets: Secrets = sim
             .demo_secrets
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string().into()))
             .collect();
-        let secrets_ct = app
-            .crypto
-            .seal_secrets(&merchant, &id, &secrets, clock.now())
-            .await?;
-        app.store
-            .insert_connection(&ConnectionRow {
-                id: id.clone(),
-                merchant_id: merchant.clone(),
-                kind: spec.kind.into(),
-                role: spec.role().into(),
-                name: format!("Demo {}", spec.kind),
-                config: (sim.demo_config)(&server.base_url).to_string(),
-                secrets_ct: Some(secrets_ct),
-                state: "active".into(),
-                next_pull_at: now,
-                last_pull_at: None,
-                last_error: None,
-                created_at: now,
-            })
-            .await?;
+        let row = lifecycle
+            .create(
+                &merchant,
+                Actor("demo"),
+                NewConnection {
+                    kind: spec.kind.into(),
+                    name: Some(format!("Demo {}", spec.kind)),
+                    config: (sim.demo_config)(&server.base_url),
+                    secrets,
+                },
+            )
+            .await
+            .with_context(|| format!("creating the demo {} connection", spec.kind))?;
+        let id = row.id;
         if spec.is_source() {
             sources.push((spec.kind, id))
         } else {

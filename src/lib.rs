@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod crypto;
 pub mod demo;
 mod demo_workers;

@@ -1,16 +1,17 @@
 //! Admin API v1. A merchant token sees only its own merchant's objects: another merchant's id
 //! answers 404, exactly like an id that does not exist.
 
-use super::{ApiError, ApiState, ssrf};
+use super::extract::{Json, Path, Query};
+use super::{ApiError, ApiState};
+use crate::connections::{self, Actor, ConnectionPatch, Lifecycle};
 use crate::registry;
 use crate::store::{ConnectionRow, OrderQuery, RetentionRow, RouteRow};
-use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use base64::Engine as _;
+use ordersync_sdk::Secrets;
 use ordersync_sdk::clock::to_micros;
-use ordersync_sdk::{ConnectorDeps, Secrets};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -22,6 +23,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(create_merchant))
+        .routes(routes!(list_kinds))
         .routes(routes!(create_connection, list_connections))
         .routes(routes!(get_connection, patch_connection, delete_connection))
         .routes(routes!(sync_connection))
@@ -147,6 +149,28 @@ async fn create_merchant(
     ))
 }
 
+#[utoipa::path(get, path = "/kinds", tag = "connections", responses((status = 200, description = "{kinds: [{kind, role, marketplace, summary, secrets, url_fields, webhooks, retention_cap_days, config_schema}]}"), (status = 401, description = "missing or invalid token")), security(("bearer" = [])))]
+async fn list_kinds(_m: Merchant) -> Json<Value> {
+    let kinds: Vec<Value> = registry::KINDS
+        .iter()
+        .map(|d| {
+            json!({
+                "kind": d.kind,
+                "role": d.role(),
+                "marketplace": d.marketplace,
+                "summary": d.summary,
+                "secrets": d.secrets.iter().map(|s| json!({ "name": s.name, "required": s.required, "doc": s.doc })).collect::<Vec<_>>(),
+                "url_fields": d.url_fields,
+                "webhooks": d.webhook.is_some(),
+                "app_webhooks": d.app_webhook.is_some(),
+                "retention_cap_days": d.retention_cap_days,
+                "config_schema": (d.config_schema)(),
+            })
+        })
+        .collect();
+    Json(json!({ "kinds": kinds }))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewConnection {
@@ -158,32 +182,18 @@ struct NewConnection {
     secrets: BTreeMap<String, String>,
 }
 
-fn check_urls(s: &ApiState, config: &Value) -> Result<(), ApiError> {
-    for key in [
-        "api_base_url",
-        "token_url",
-        "identity_base_url",
-        "store_url",
-    ] {
-        if let Some(u) = config.get(key).and_then(Value::as_str) {
-            ssrf::check(u, s.allow_private_endpoints)
-                .map_err(|e| ApiError::unprocessable(format!("{key}: {e}")))?;
-        }
+fn lifecycle(s: &ApiState) -> Lifecycle<'_> {
+    Lifecycle {
+        store: &s.store,
+        crypto: &s.crypto,
+        clock: &*s.clock,
+        allow_private_endpoints: s.allow_private_endpoints,
+        cache: Some(&s.engine.connectors),
     }
-    Ok(())
 }
 
-/// Builds the connector once to validate config and secrets before anything is stored.
-fn validate(kind: &str, config: &Value, secrets: &Secrets) -> Result<&'static str, ApiError> {
-    let k = registry::lookup(kind)
-        .ok_or_else(|| ApiError::unprocessable(format!("unknown connection kind {kind:?}")))?;
-    let deps = ConnectorDeps::standalone();
-    let res = match k.factory {
-        ordersync_sdk::Factory::Source(f) => f(config, secrets, &deps).map(|_| ()),
-        ordersync_sdk::Factory::Sink(f) => f(config, secrets, &deps).map(|_| ()),
-    };
-    res.map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    Ok(k.role())
+fn secrets_of(m: BTreeMap<String, String>) -> Secrets {
+    m.into_iter().map(|(k, v)| (k, v.into())).collect()
 }
 
 fn connection_json(c: &ConnectionRow) -> Value {
@@ -201,57 +211,19 @@ async fn create_connection(
     Merchant(m): Merchant,
     Json(body): Json<NewConnection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let config = if body.config.is_null() {
-        json!({})
-    } else {
-        body.config
-    };
-    if !config.is_object() {
-        return Err(ApiError::unprocessable("config must be an object"));
-    }
-    check_urls(&s, &config)?;
-    let secrets: Secrets = body
-        .secrets
-        .into_iter()
-        .map(|(k, v)| (k, v.into()))
-        .collect();
-    let role = validate(&body.kind, &config, &secrets)?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let secrets_ct = if secrets.is_empty() {
-        None
-    } else {
-        Some(
-            s.crypto
-                .seal_secrets(&m, &id, &secrets, s.clock.now())
-                .await?,
-        )
-    };
-    let row = ConnectionRow {
-        id: id.clone(),
-        merchant_id: m.clone(),
-        kind: body.kind.clone(),
-        role: role.into(),
-        name: body.name.unwrap_or_else(|| body.kind.clone()),
-        config: config.to_string(),
-        secrets_ct,
-        state: "active".into(),
-        next_pull_at: now(&s),
-        last_pull_at: None,
-        last_error: None,
-        created_at: now(&s),
-    };
-    s.store.insert_connection(&row).await?;
-    s.store
-        .audit(
-            Some(&m),
-            "merchant",
-            "connection.created",
-            Some(&id),
-            Some(&body.kind),
-            now(&s),
+    let row = lifecycle(&s)
+        .create(
+            &m,
+            Actor("merchant"),
+            connections::NewConnection {
+                kind: body.kind,
+                name: body.name,
+                config: body.config,
+                secrets: secrets_of(body.secrets),
+            },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(json!({ "id": row.id }))))
 }
 
 async fn owned_connection(s: &ApiState, m: &str, id: &str) -> Result<ConnectionRow, ApiError> {
@@ -298,52 +270,20 @@ async fn patch_connection(
     Path(id): Path<String>,
     Json(body): Json<PatchConnection>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut c = owned_connection(&s, &m, &id).await?;
-    if let Some(n) = body.name {
-        c.name = n;
-    }
-    if let Some(st) = body.state {
-        if !["active", "paused"].contains(&st.as_str()) {
-            return Err(ApiError::unprocessable("state must be active or paused"));
-        }
-        c.state = st;
-    }
-    let config: Value = match body.config {
-        Some(cfg) if cfg.is_object() => cfg,
-        Some(_) => return Err(ApiError::unprocessable("config must be an object")),
-        None => serde_json::from_str(&c.config).unwrap_or_else(|_| json!({})),
-    };
-    check_urls(&s, &config)?;
-    let mut secrets = match &c.secrets_ct {
-        Some(ct) => s.crypto.open_secrets(&m, &id, ct, s.clock.now()).await?,
-        None => Secrets::new(),
-    };
-    let secrets_changed = body.secrets.is_some();
-    for (k, v) in body.secrets.unwrap_or_default() {
-        secrets.insert(k, v.into());
-    }
-    validate(&c.kind, &config, &secrets)?;
-    c.config = config.to_string();
-    s.store.update_connection(&c).await?;
-    if secrets_changed {
-        let sealed = s
-            .crypto
-            .seal_secrets(&m, &id, &secrets, s.clock.now())
-            .await?;
-        s.store.set_connection_secrets(&id, &sealed).await?;
-    }
-    s.engine.connectors.forget(&id);
-    s.store
-        .audit(
-            Some(&m),
-            "merchant",
-            "connection.updated",
-            Some(&id),
-            None,
-            now(&s),
+    let row = lifecycle(&s)
+        .update(
+            &m,
+            Actor("merchant"),
+            &id,
+            ConnectionPatch {
+                name: body.name,
+                config: body.config,
+                secrets: body.secrets.map(secrets_of),
+                state: body.state,
+            },
         )
         .await?;
-    Ok(Json(connection_json(&owned_connection(&s, &m, &id).await?)))
+    Ok(Json(connection_json(&row)))
 }
 
 #[utoipa::path(delete, path = "/connections/{id}", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 204, description = "deleted; its secrets are erased"), (status = 404, description = "not found")), security(("bearer" = [])))]
@@ -352,19 +292,7 @@ async fn delete_connection(
     Merchant(m): Merchant,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    owned_connection(&s, &m, &id).await?;
-    s.store.delete_connection(&id).await?;
-    s.engine.connectors.forget(&id);
-    s.store
-        .audit(
-            Some(&m),
-            "merchant",
-            "connection.deleted",
-            Some(&id),
-            None,
-            now(&s),
-        )
-        .await?;
+    lifecycle(&s).delete(&m, Actor("merchant"), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -570,33 +498,36 @@ struct RetentionBody {
     days_after_order: Option<i64>,
 }
 
-#[utoipa::path(put, path = "/retention/{marketplace}", tag = "retention", params(("marketplace" = String, Path, description = "shopify, woocommerce, amazon or ebay")), request_body = RetentionBody, responses((status = 200, description = "stored"), (status = 422, description = "out of range; Amazon above 30 days")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/retention/{marketplace}", tag = "retention", params(("marketplace" = String, Path, description = "a source kind's marketplace (see GET /kinds)")), request_body = RetentionBody, responses((status = 200, description = "stored"), (status = 422, description = "out of range, or above the marketplace's cap")), security(("bearer" = [])))]
 async fn put_retention(
     State(s): State<ApiState>,
     Merchant(m): Merchant,
     Path(marketplace): Path<String>,
     Json(b): Json<RetentionBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if registry::lookup(&marketplace).is_none_or(|k| k.role() != "source")
-        && marketplace != "amazon"
-        && marketplace != "ebay"
-        && marketplace != "woocommerce"
-    {
+    let Some(d) = registry::marketplace(&marketplace) else {
+        let known: Vec<&str> = registry::KINDS
+            .iter()
+            .filter_map(|k| k.marketplace)
+            .collect();
         return Err(ApiError::unprocessable(format!(
-            "unknown marketplace {marketplace:?}"
+            "unknown marketplace {marketplace:?} (known: {})",
+            known.join(", ")
         )));
-    }
+    };
     let (lo, hi) = (s.retention.min_days, s.retention.max_days);
     if !(lo..=hi).contains(&b.days_after_delivery) {
         return Err(ApiError::unprocessable(format!(
             "days_after_delivery must be between {lo} and {hi}"
         )));
     }
-    // Amazon's Data Protection Policy: at most 30 days after delivery.
-    if marketplace == "amazon" && b.days_after_delivery > 30 {
-        return Err(ApiError::unprocessable(
-            "Amazon allows keeping PII at most 30 days after delivery",
-        ));
+    // The platform's own cap (Amazon's Data Protection Policy: 30 days after delivery).
+    if let Some(cap) = d.retention_cap_days
+        && b.days_after_delivery > cap
+    {
+        return Err(ApiError::unprocessable(format!(
+            "{marketplace} allows keeping PII at most {cap} days after delivery"
+        )));
     }
     let dao = b.days_after_order.unwrap_or(s.retention.days_after_order);
     if !(lo..=hi.max(dao.min(365))).contains(&dao) || dao < b.days_after_delivery {

@@ -77,3 +77,15 @@ impl From<crate::crypto::CryptoError> for ApiError {
         Self::internal()
     }
 }
+
+impl From<crate::connections::LifecycleError> for ApiError {
+    fn from(e: crate::connections::LifecycleError) -> Self {
+        use crate::connections::LifecycleError as L;
+        match e {
+            L::Invalid(m) => Self::unprocessable(m),
+            L::NotFound => Self::not_found(),
+            L::Store(e) => e.into(),
+            L::Crypto(e) => e.into(),
+        }
+    }
+}

@@ -2,8 +2,9 @@
 
 pub mod admin;
 mod error;
+mod extract;
 mod health;
-mod ssrf;
+pub(crate) mod ssrf;
 mod webhooks;
 
 pub use error::ApiError;
@@ -71,18 +72,33 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// `Authorization` plus every header a connector declares sensitive (webhook signatures).
+fn sensitive_headers() -> Vec<axum::http::HeaderName> {
+    let mut v = vec![axum::http::header::AUTHORIZATION];
+    v.extend(
+        crate::registry::KINDS
+            .iter()
+            .flat_map(|k| k.sensitive_headers)
+            .filter_map(|h| axum::http::HeaderName::from_bytes(h.as_bytes()).ok()),
+    );
+    v
+}
+
 pub fn router(state: ApiState) -> Router {
     use utoipa::OpenApi as _;
     // Make sure the recorder exists before the first request renders it.
     let _ = crate::telemetry::metrics();
-    let (admin, spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (admin, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", admin::routes())
         .split_for_parts();
+    utoipa::Modify::modify(&extract::CommonResponses, &mut spec);
     let spec = std::sync::Arc::new(spec);
     Router::new()
         .merge(health::routes())
         .merge(webhooks::routes())
         .merge(admin)
+        .fallback(extract::not_found)
+        .method_not_allowed_fallback(extract::method_not_allowed)
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -90,10 +106,7 @@ pub fn router(state: ApiState) -> Router {
                 async move { axum::Json((*s).clone()) }
             }),
         )
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            axum::http::header::AUTHORIZATION,
-            axum::http::HeaderName::from_static("x-shopify-hmac-sha256"),
-        ]))
+        .layer(SetSensitiveRequestHeadersLayer::new(sensitive_headers()))
         .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -1,48 +1,131 @@
-//! Webhooks are hints: verify the signature over the raw body, dedupe, then schedule a pull.
-//! Polling with an overlapping cursor stays the source of truth, so a lost webhook loses nothing.
+//! Webhooks are hints: verify the signature over the raw body with the kind's verifier (from
+//! its descriptor), dedupe, then schedule a pull. Polling with an overlapping cursor stays the
+//! source of truth, so a lost webhook loses nothing.
+//!
+//! - `POST /webhooks/{kind}/{connection_id}`: a connection's own webhooks, signed with its
+//!   webhook secret. A connection of another kind answers 404, like a missing one.
+//! - `POST /webhooks/{kind}`: app-level webhooks, signed with the app's secret from the
+//!   environment; the connection is found by the account header the descriptor names.
 
+use super::extract::Path;
 use super::{ApiError, ApiState};
+use crate::registry;
+use crate::store::ConnectionRow;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use ordersync_sdk::WebhookError;
 use ordersync_sdk::clock::to_micros;
+use ordersync_sdk::{WebhookError, WebhookHint};
+use secrecy::ExposeSecret;
 
 pub fn routes() -> Router<ApiState> {
-    Router::new().route("/webhooks/shopify/{connection_id}", post(source_hint))
+    Router::new()
+        .route("/webhooks/{kind}", post(app_hint))
+        .route("/webhooks/{kind}/{connection_id}", post(connection_hint))
 }
 
-async fn source_hint(
+fn bad_signature() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "bad_signature",
+        "invalid webhook signature",
+    )
+}
+
+fn verified(r: Result<WebhookHint, WebhookError>) -> Result<WebhookHint, ApiError> {
+    match r {
+        Ok(h) => Ok(h),
+        Err(WebhookError::BadSignature) => Err(bad_signature()),
+        Err(WebhookError::Unsupported) => Err(ApiError::not_found()),
+        Err(WebhookError::Malformed(_)) => Err(ApiError::bad_request("malformed webhook")),
+    }
+}
+
+async fn connection_hint(
     State(s): State<ApiState>,
-    Path(id): Path<String>,
+    Path((kind, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
+    let spec = registry::lookup(&kind)
+        .and_then(|d| d.webhook)
+        .ok_or_else(ApiError::not_found)?;
     let c = match s.store.get_connection(&id).await? {
-        Some(c) if c.role == "source" && c.state != "deleted" => c,
+        Some(c) if c.kind == kind && c.state != "deleted" => c,
         _ => return Err(ApiError::not_found()),
     };
-    let source = s.engine.connectors.source(&c).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "connection not usable",
-        )
-    })?;
-    let hint = match source.parse_webhook(&headers, &body) {
-        Ok(h) => h,
-        Err(WebhookError::BadSignature) => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_signature",
-                "invalid webhook signature",
-            ));
+    let secrets = match &c.secrets_ct {
+        Some(ct) => {
+            s.crypto
+                .open_secrets(&c.merchant_id, &c.id, ct, s.clock.now())
+                .await?
         }
-        Err(WebhookError::Unsupported) => return Err(ApiError::not_found()),
-        Err(WebhookError::Malformed(_)) => return Err(ApiError::bad_request("malformed webhook")),
+        None => Default::default(),
     };
+    // No (or an empty) secret: this connection has no webhooks to verify.
+    let secret = secrets
+        .get(spec.secret)
+        .map(|v| v.expose_secret().as_bytes().to_vec())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(ApiError::not_found)?;
+    let hint = verified((spec.verify)(&headers, &body, &secret))?;
+    accept(&s, &c, &hint).await
+}
+
+async fn app_hint(
+    State(s): State<ApiState>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let spec = registry::lookup(&kind)
+        .and_then(|d| d.app_webhook)
+        .ok_or_else(ApiError::not_found)?;
+    let secret = std::env::var(spec.secret_env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "app webhooks are not configured",
+            )
+        })?;
+    // Verify before reading anything else from the request.
+    let hint = verified((spec.verify)(&headers, &body, secret.as_bytes()))?;
+    let account = headers
+        .get(spec.account_header)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::bad_request(format!("missing {} header", spec.account_header)))?;
+    let conns = s.store.connections_of_kind(&kind).await?;
+    let matches = |c: &&ConnectionRow| {
+        serde_json::from_str::<serde_json::Value>(&c.config)
+            .ok()
+            .and_then(|v| {
+                v.get(spec.account_config_field)?
+                    .as_str()
+                    .map(|a| a == account)
+            })
+            .unwrap_or(false)
+    };
+    // Unknown account: answer 200 so the platform does not retry forever; nothing to do.
+    for c in conns.iter().filter(matches) {
+        accept(&s, c, &hint).await?;
+    }
+    Ok(StatusCode::OK)
+}
+
+/// Records the hint once per connection and coalesces pulls: a replayed webhook (same signed
+/// body) schedules nothing, and many distinct hints fold into one due pull.
+async fn accept(
+    s: &ApiState,
+    c: &ConnectionRow,
+    hint: &WebhookHint,
+) -> Result<StatusCode, ApiError> {
     let now = to_micros(s.clock.now());
     let fresh = s
         .store
@@ -54,7 +137,7 @@ async fn source_hint(
         )
         .await?;
     metrics::counter!("ordersync_webhooks_total", "kind" => c.kind.clone(), "duplicate" => if fresh { "no" } else { "yes" }).increment(1);
-    if fresh {
+    if fresh && c.role == "source" && c.state == "active" {
         s.store.schedule_pull(&c.id, now).await?;
     }
     Ok(StatusCode::OK)

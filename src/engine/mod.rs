@@ -132,6 +132,11 @@ impl Engine {
     /// One purge sweep: deletes PII of orders past `purge_after`.
     pub async fn purge_once(&self) -> anyhow::Result<Pass> {
         let ids = self.store.purge_due(self.now_us(), 1000).await?;
+        // Webhook dedupe records only need to outlive the platforms' redelivery window.
+        let keep = self.cfg.webhook_dedupe_days.max(1) * 86_400_000_000;
+        self.store
+            .expire_webhooks(self.now_us().saturating_sub(keep))
+            .await?;
         if !ids.is_empty() {
             metrics::counter!("ordersync_pii_purged_total").increment(ids.len() as u64);
             tracing::info!(

@@ -135,6 +135,10 @@ pub trait Store: Send + Sync + 'static {
         topic: &str,
         now: i64,
     ) -> StoreResult<bool>;
+    /// Deletes webhook dedupe records received before `before`; returns how many.
+    async fn expire_webhooks(&self, before: i64) -> StoreResult<u64>;
+    /// Live (not deleted) connections of one kind (app-level webhooks find theirs by config).
+    async fn connections_of_kind(&self, kind: &str) -> StoreResult<Vec<ConnectionRow>>;
 }
 
 /// Opens the store for a URL: `postgres://…` or `sqlite://…` (created if missing).

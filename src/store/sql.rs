@@ -72,7 +72,7 @@ macro_rules! impl_store {
             }
 
             async fn schedule_pull(&self, id: &str, at: i64) -> StoreResult<u64> {
-                Ok(sqlx::query("UPDATE connections SET next_pull_at = $2 WHERE id = $1 AND role = 'source'").bind(id).bind(at).execute(&self.pool).await?.rows_affected())
+                Ok(sqlx::query("UPDATE connections SET next_pull_at = CASE WHEN next_pull_at > $2 THEN $2 ELSE next_pull_at END WHERE id = $1 AND role = 'source'").bind(id).bind(at).execute(&self.pool).await?.rows_affected())
             }
 
             async fn insert_route(&self, r: &RouteRow) -> StoreResult<()> {
@@ -368,6 +368,14 @@ macro_rules! impl_store {
                 let n = sqlx::query("INSERT INTO webhook_events (dedupe_key, connection_id, topic, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING")
                     .bind(dedupe_key).bind(connection_id).bind(topic).bind(now).execute(&self.pool).await?.rows_affected();
                 Ok(n == 1)
+            }
+
+            async fn expire_webhooks(&self, before: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("DELETE FROM webhook_events WHERE received_at < $1").bind(before).execute(&self.pool).await?.rows_affected())
+            }
+
+            async fn connections_of_kind(&self, kind: &str) -> StoreResult<Vec<ConnectionRow>> {
+                sqlx::query_as(concat!("SELECT ", conn_cols!(), " FROM connections WHERE kind = $1 AND state <> 'deleted' ORDER BY id")).bind(kind).fetch_all(&self.pool).await
             }
         }
     };
