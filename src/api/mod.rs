@@ -32,6 +32,8 @@ pub struct ApiState {
     pub admin_token_hash: Option<String>,
     pub allow_private_endpoints: bool,
     pub retention: RetentionDefaults,
+    /// App secrets for app-level webhooks, by kind (from each descriptor's `secret_env`).
+    pub app_secrets: std::collections::BTreeMap<&'static str, secrecy::SecretString>,
 }
 
 impl ApiState {
@@ -48,6 +50,14 @@ impl ApiState {
             admin_token_hash,
             allow_private_endpoints,
             retention: app.cfg.retention.clone(),
+            app_secrets: crate::registry::KINDS
+                .iter()
+                .filter_map(|k| {
+                    let env = k.app_webhook?.secret_env;
+                    let v = std::env::var(env).ok().filter(|v| !v.is_empty())?;
+                    Some((k.kind, v.into()))
+                })
+                .collect(),
         }
     }
 }

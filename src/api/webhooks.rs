@@ -83,9 +83,10 @@ async fn app_hint(
     let spec = registry::lookup(&kind)
         .and_then(|d| d.app_webhook)
         .ok_or_else(ApiError::not_found)?;
-    let secret = std::env::var(spec.secret_env)
-        .ok()
-        .filter(|v| !v.is_empty())
+    let secret = s
+        .app_secrets
+        .get(kind.as_str())
+        .map(|v| v.expose_secret().to_string())
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -5,28 +5,34 @@ use crate::helpers::{Backend, TestApp};
 use ordersync::api::{self, ApiState, admin::hash_token};
 use serde_json::{Value, json};
 
-struct Api {
-    base: String,
-    http: reqwest::Client,
-    _t: TestApp,
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub t: TestApp,
 }
 
 async fn spawn() -> Api {
+    spawn_with(true, |_| {}).await
+}
+
+/// The API on a random port; `tune` adjusts its state (app secrets, ...).
+pub async fn spawn_with(allow_private: bool, tune: impl FnOnce(&mut ApiState)) -> Api {
     let t = TestApp::new(Backend::Sqlite).await;
-    let mut state = ApiState::new(&t.app, t.app.engine(), true);
+    let mut state = ApiState::new(&t.app, t.app.engine(), allow_private);
     state.admin_token_hash = Some(hash_token("operator-secret"));
+    tune(&mut state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, api::router(state)).await.unwrap() });
     Api {
         base,
         http: reqwest::Client::new(),
-        _t: t,
+        t,
     }
 }
 
 impl Api {
-    async fn call(
+    pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -49,7 +55,7 @@ impl Api {
         )
     }
 
-    async fn merchant(&self, name: &str) -> (String, String) {
+    pub async fn merchant(&self, name: &str) -> (String, String) {
         let (st, b) = self
             .call(
                 reqwest::Method::POST,

@@ -5,4 +5,5 @@
 mod api;
 mod helpers;
 mod pipeline;
+mod platform;
 mod store_suite;
