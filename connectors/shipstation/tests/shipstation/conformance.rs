@@ -1,15 +1,15 @@
-//! The shared sink conformance kit against the ShipStation simulator.
+//! The shared sink conformance kit against the ShipStation simulator: one test per check,
+//! `conformance::<check>`.
 
 use crate::build;
-use ordersync_conformance::{SinkHarness, SinkInstance, sink_suite};
+use ordersync_conformance::{SinkHarness, SinkInstance};
 use ordersync_sdk::ManualClock;
 use ordersync_shipstation::sim::{SimOptions, spawn};
 use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shipstation_passes_the_sink_suite() {
-    let h = SinkHarness {
-        name: "shipstation",
+fn harness() -> SinkHarness {
+    SinkHarness {
+        descriptor: ordersync_shipstation::DESCRIPTOR,
         make: Box::new(|| {
             Box::pin(async {
                 let clock = Arc::new(ManualClock::new());
@@ -28,6 +28,7 @@ async fn shipstation_passes_the_sink_suite() {
                 }
             })
         }),
-    };
-    sink_suite(&h).await;
+    }
 }
+
+ordersync_conformance::sink_tests!(harness, updates, tracks_delivery);

@@ -1,16 +1,44 @@
-//! The shared source conformance kit against the Shopify simulator (real default limits).
+//! The shared source conformance kit against the Shopify simulator (real default limits):
+//! one test per check, `conformance::<check>`.
 
 use crate::env;
-use ordersync_conformance::{SourceHarness, SourceInstance, source_suite};
+use ordersync_conformance::{SourceHarness, SourceInstance, WebhookHarness};
 use ordersync_sdk::Secrets;
+use ordersync_sdk::webhooks::sign_base64;
 use ordersync_shopify::sim::SimOptions;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::json;
 use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shopify_passes_the_source_suite() {
-    let h = SourceHarness {
-        name: "shopify",
+/// The `webhook_secret` `Env::source` builds with.
+const WEBHOOK_SECRET: &str = "test-client-secret";
+
+fn sign(secret: &[u8], body: &[u8]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(sig) = HeaderValue::from_str(&sign_base64(secret, body)) {
+        h.insert("x-shopify-hmac-sha256", sig);
+    }
+    h.insert(
+        "x-shopify-topic",
+        HeaderValue::from_static("orders/updated"),
+    );
+    h.insert(
+        "x-shopify-shop-domain",
+        HeaderValue::from_static("test-shop.myshopify.com"),
+    );
+    h.insert("x-shopify-webhook-id", HeaderValue::from_static("wh-1"));
+    h
+}
+
+/// An `orders/updated` body: the order's REST representation (id as a bare JSON number).
+fn body_for(external_id: &str) -> Vec<u8> {
+    format!(r##"{{"id":{external_id},"name":"#1001","email":"canary@customer.test"}}"##)
+        .into_bytes()
+}
+
+fn harness() -> SourceHarness {
+    SourceHarness {
+        descriptor: ordersync_shopify::DESCRIPTOR,
         make: Box::new(|| {
             Box::pin(async {
                 let opts = SimOptions {
@@ -53,6 +81,15 @@ async fn shopify_passes_the_source_suite() {
                 }
             })
         }),
-    };
-    source_suite(&h).await;
+        // Numeric like every Shopify id, below the simulator's first id.
+        absent_id: "999",
+        serve_unmappable: ordersync_conformance::sim_poison_unmappable,
+        webhook: Some(WebhookHarness {
+            secret: WEBHOOK_SECRET,
+            sign,
+            body_for,
+        }),
+    }
 }
+
+ordersync_conformance::source_tests!(harness, webhooks, refreshing_tokens);

@@ -1,11 +1,13 @@
 //! Sink checks: idempotent re-delivery (same key twice → one object), batches land whole,
 //! updates keep one object, 429s absorbed, malformed answers classified without a panic or a
-//! second object, `delivery_status` round trip, no PII in errors.
+//! second object, `delivery_status` round trip, no PII in errors. Each is a public async fn
+//! taking the connector's [`SinkHarness`]; [`sink_tests!`](crate::sink_tests) makes one test
+//! of each.
 
 use crate::{assert_no_canary, sample_order, sim_get, sim_post};
 use futures::future::BoxFuture;
 use ordersync_sdk::sim::SimServer;
-use ordersync_sdk::{Clock, DeliveryRequest, ManualClock, Order, OutcomeKind, Sink};
+use ordersync_sdk::{Clock, DeliveryRequest, Descriptor, ManualClock, Order, OutcomeKind, Sink};
 use serde_json::json;
 use std::sync::Arc;
 use time::Duration;
@@ -18,9 +20,45 @@ pub struct SinkInstance {
     pub bad_auth: Arc<dyn Sink>,
 }
 
+/// What the kit needs from a sink connector's tests.
 pub struct SinkHarness {
-    pub name: &'static str,
+    /// The connector's descriptor (its line in the service's registry).
+    pub descriptor: Descriptor,
+    /// A fresh simulator and connectors; called once per check.
     pub make: Box<dyn Fn() -> BoxFuture<'static, SinkInstance> + Send + Sync>,
+}
+
+impl SinkHarness {
+    fn name(&self) -> &'static str {
+        self.descriptor.kind
+    }
+}
+
+/// The optional capabilities a connector's `sink_tests!` line lists must be the ones it has:
+/// a capability left off would silently drop its checks.
+pub async fn declared_capabilities_match(h: &SinkHarness, declared: &[&str]) {
+    let name = h.name();
+    for cap in declared {
+        assert!(
+            ["updates", "tracks_delivery"].contains(cap),
+            "{name}: unknown capability {cap}"
+        );
+    }
+    let i = (h.make)().await;
+    assert_eq!(i.sink.kind(), h.descriptor.kind, "{name}: descriptor kind");
+    assert!(!h.descriptor.is_source(), "{name}: descriptor role");
+    let caps = i.sink.capabilities();
+    assert_eq!(
+        caps.updates,
+        declared.contains(&"updates"),
+        "{name}: SinkCaps.updates vs `updates` in sink_tests!"
+    );
+    assert_eq!(
+        caps.tracks_delivery,
+        declared.contains(&"tracks_delivery"),
+        "{name}: SinkCaps.tracks_delivery vs `tracks_delivery` in sink_tests!"
+    );
+    assert!(caps.batch_size >= 1, "{name}: batch_size is at least 1");
 }
 
 fn key(prefix: &str, i: u64) -> String {
@@ -44,17 +82,8 @@ async fn received(base: &str) -> usize {
         .unwrap_or(0) as usize
 }
 
-pub async fn sink_suite(h: &SinkHarness) {
-    same_key_twice_is_one_object(h).await;
-    batches_land_whole(h).await;
-    updates_keep_one_object(h).await;
-    rate_limits_are_absorbed(h).await;
-    malformed_answers_never_duplicate(h).await;
-    bad_credentials_are_auth_errors(h).await;
-    delivery_status_round_trip(h).await;
-}
-
-async fn same_key_twice_is_one_object(h: &SinkHarness) {
+pub async fn same_key_twice_is_one_object(h: &SinkHarness) {
+    let name = h.name();
     let i = (h.make)().await;
     let o = sample_order(1);
     let (k, obj) = (key("a", 1), key("o", 1));
@@ -71,18 +100,17 @@ async fn same_key_twice_is_one_object(h: &SinkHarness) {
         .expect("repeated delivery");
     assert_eq!(
         first.external_ref, second.external_ref,
-        "{}: the repeat resolves to the same object",
-        h.name
+        "{name}: the repeat resolves to the same object"
     );
     assert_eq!(
         received(&i.sim.base_url).await,
         1,
-        "{}: same key twice → one object",
-        h.name
+        "{name}: same key twice → one object"
     );
 }
 
-async fn batches_land_whole(h: &SinkHarness) {
+pub async fn batches_land_whole(h: &SinkHarness) {
+    let name = h.name();
     let i = (h.make)().await;
     let orders: Vec<Order> = (0..120).map(sample_order).collect();
     let keys: Vec<(String, String)> = (0..120).map(|n| (key("b", n), key("p", n))).collect();
@@ -94,26 +122,26 @@ async fn batches_land_whole(h: &SinkHarness) {
             .map(|(o, (k, obj))| req(o, k, obj, None))
             .collect();
         let res = i.sink.deliver_batch(&reqs).await;
-        assert_eq!(res.len(), reqs.len(), "{}: one result per request", h.name);
+        assert_eq!(res.len(), reqs.len(), "{name}: one result per request");
         assert!(
             res.iter().all(|r| r.is_ok()),
-            "{}: valid orders are accepted",
-            h.name
+            "{name}: valid orders are accepted"
         );
     }
     assert_eq!(
         received(&i.sim.base_url).await,
         120,
-        "{}: every order of the batches arrived once",
-        h.name
+        "{name}: every order of the batches arrived once"
     );
 }
 
-async fn updates_keep_one_object(h: &SinkHarness) {
+pub async fn updates_keep_one_object(h: &SinkHarness) {
+    let name = h.name();
     let i = (h.make)().await;
-    if !i.sink.capabilities().updates {
-        return;
-    }
+    assert!(
+        i.sink.capabilities().updates,
+        "{name}: `updates` needs SinkCaps.updates"
+    );
     let mut o = sample_order(7);
     let obj = key("u", 7);
     let first = i
@@ -130,18 +158,21 @@ async fn updates_keep_one_object(h: &SinkHarness) {
     assert_eq!(
         second.kind,
         OutcomeKind::Updated,
-        "{}: a previous ref means update",
-        h.name
+        "{name}: a previous ref means update"
+    );
+    assert_eq!(
+        second.external_ref, first.external_ref,
+        "{name}: the update names the same object"
     );
     assert_eq!(
         received(&i.sim.base_url).await,
         1,
-        "{}: an update keeps one object",
-        h.name
+        "{name}: an update keeps one object"
     );
 }
 
-async fn rate_limits_are_absorbed(h: &SinkHarness) {
+pub async fn rate_limits_are_absorbed(h: &SinkHarness) {
+    let name = h.name();
     let i = (h.make)().await;
     sim_post(
         &i.sim.base_url,
@@ -154,17 +185,17 @@ async fn rate_limits_are_absorbed(h: &SinkHarness) {
         i.sink
             .deliver(req(&o, &key("r", n), &key("q", n), None))
             .await
-            .unwrap_or_else(|e| panic!("{}: 429s are retried within budget: {e}", h.name));
+            .unwrap_or_else(|e| panic!("{name}: 429s are retried within budget: {e}"));
     }
     assert_eq!(
         received(&i.sim.base_url).await,
         20,
-        "{}: throttled deliveries all land once",
-        h.name
+        "{name}: throttled deliveries all land once"
     );
 }
 
-async fn malformed_answers_never_duplicate(h: &SinkHarness) {
+pub async fn malformed_answers_never_duplicate(h: &SinkHarness) {
+    let name = h.name();
     let i = (h.make)().await;
     let o = sample_order(300);
     let (k, obj) = (key("m", 1), key("n", 1));
@@ -175,7 +206,7 @@ async fn malformed_answers_never_duplicate(h: &SinkHarness) {
     )
     .await;
     if let Err(e) = i.sink.deliver(req(&o, &k, &obj, None)).await {
-        assert_no_canary(&format!("{}: error message", h.name), &e.to_string());
+        assert_no_canary(&format!("{name}: error message"), &e.to_string());
     }
     sim_post(&i.sim.base_url, "/_sim/faults", json!({ "rate": 0.0 })).await;
     i.sink
@@ -184,12 +215,12 @@ async fn malformed_answers_never_duplicate(h: &SinkHarness) {
         .expect("delivery after the fault clears");
     assert!(
         received(&i.sim.base_url).await <= 1,
-        "{}: a garbled answer followed by a retry makes no second object",
-        h.name
+        "{name}: a garbled answer followed by a retry makes no second object"
     );
 }
 
-async fn bad_credentials_are_auth_errors(h: &SinkHarness) {
+pub async fn bad_credentials_are_auth_errors(h: &SinkHarness) {
+    let name = h.name();
     let i = (h.make)().await;
     let o = sample_order(400);
     let e = i
@@ -200,17 +231,18 @@ async fn bad_credentials_are_auth_errors(h: &SinkHarness) {
     assert_eq!(
         e.class(),
         ordersync_sdk::ErrorClass::Auth,
-        "{}: rejected credentials → Auth",
-        h.name
+        "{name}: rejected credentials → Auth"
     );
-    assert_no_canary(&format!("{}: error message", h.name), &e.to_string());
+    assert_no_canary(&format!("{name}: error message"), &e.to_string());
 }
 
-async fn delivery_status_round_trip(h: &SinkHarness) {
+pub async fn delivery_status_round_trip(h: &SinkHarness) {
+    let name = h.name();
     let i = (h.make)().await;
-    if !i.sink.capabilities().tracks_delivery {
-        return;
-    }
+    assert!(
+        i.sink.capabilities().tracks_delivery,
+        "{name}: `tracks_delivery` needs SinkCaps.tracks_delivery"
+    );
     let o = sample_order(500);
     let out = i
         .sink
@@ -223,8 +255,7 @@ async fn delivery_status_round_trip(h: &SinkHarness) {
             .await
             .expect("status"),
         None,
-        "{}: not delivered right after shipping",
-        h.name
+        "{name}: not delivered right after shipping"
     );
     i.clock.advance(Duration::days(7));
     let d = i
@@ -232,10 +263,9 @@ async fn delivery_status_round_trip(h: &SinkHarness) {
         .delivery_status(&out.external_ref)
         .await
         .expect("status")
-        .unwrap_or_else(|| panic!("{}: delivered after a week", h.name));
+        .unwrap_or_else(|| panic!("{name}: delivered after a week"));
     assert!(
         d.at <= i.clock.now(),
-        "{}: delivery time is not in the future",
-        h.name
+        "{name}: delivery time is not in the future"
     );
 }
