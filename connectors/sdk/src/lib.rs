@@ -11,6 +11,7 @@ pub mod descriptor;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod net;
 pub mod pii;
 #[cfg(feature = "sim")]
 pub mod sim;
