@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod clock;
 pub mod descriptor;
+pub mod dns;
 pub mod error;
 pub mod http;
 pub mod model;
