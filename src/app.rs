@@ -10,7 +10,7 @@ use crate::engine::Engine;
 use crate::store::{self, Store};
 use anyhow::{Context, bail};
 use ordersync_sdk::Clock;
-use ordersync_sdk::http::HttpClient;
+use ordersync_sdk::http::{HttpClient, HttpOptions};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -88,7 +88,10 @@ impl App {
             .await
             .context("opening the database")?;
         store.migrate().await.context("applying migrations")?;
-        let http = HttpClient::new(std::time::Duration::from_secs(30))?;
+        let http = HttpClient::new(HttpOptions {
+            allow_private_endpoints: cfg.allow_private_endpoints,
+            ..HttpOptions::default()
+        })?;
         Ok(App {
             cfg,
             store,

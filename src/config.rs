@@ -23,6 +23,9 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// Let connector endpoints use `http://` and loopback/private addresses (tests, the demo's
+    /// simulators). Off in production: merchant-supplied URLs would reach internal services.
+    pub allow_private_endpoints: bool,
     pub engine: EngineConfig,
     pub retention: RetentionDefaults,
 }
@@ -70,6 +73,7 @@ impl Default for Config {
             worker_id: None,
             log: "info".into(),
             log_format: "text".into(),
+            allow_private_endpoints: false,
             engine: EngineConfig::default(),
             retention: RetentionDefaults::default(),
         }
@@ -137,6 +141,10 @@ impl Config {
         if let Some(v) = env("ORDERSYNC_LOG_FORMAT") {
             cfg.log_format = v;
         }
+        if let Some(v) = env("ORDERSYNC_ALLOW_PRIVATE_ENDPOINTS") {
+            cfg.allow_private_endpoints = parse_bool(&v)
+                .context("ORDERSYNC_ALLOW_PRIVATE_ENDPOINTS must be true or false")?;
+        }
         Ok(cfg)
     }
 
@@ -171,6 +179,14 @@ impl Config {
     }
 }
 
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 /// Where the master key comes from.
 pub enum MasterKeySource {
     Env(String),
@@ -190,4 +206,19 @@ pub fn master_key_source() -> MasterKeySource {
         return MasterKeySource::File(PathBuf::from(p));
     }
     MasterKeySource::Missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_endpoints_are_off_unless_configured() {
+        assert!(!Config::default().allow_private_endpoints);
+        let c: Config = toml::from_str("allow_private_endpoints = true").unwrap();
+        assert!(c.allow_private_endpoints);
+        assert_eq!(parse_bool(" TRUE "), Some(true));
+        assert_eq!(parse_bool("0"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
+    }
 }

@@ -386,6 +386,7 @@ fn start_children(
         "database_url": cfg.database_url,
         "keystore_url": cfg.keystore_url(),
         "log": "warn",
+        "allow_private_endpoints": cfg.allow_private_endpoints,
         "engine": {
             "poll_interval_secs": cfg.engine.poll_interval_secs, "idle_ms": cfg.engine.idle_ms,
             "track_interval_secs": cfg.engine.track_interval_secs, "track_retry_secs": cfg.engine.track_retry_secs, "purge_interval_secs": cfg.engine.purge_interval_secs,

@@ -35,7 +35,8 @@ enum Command {
         /// Generate a development master key into the data dir if none is set.
         #[arg(long)]
         dev: bool,
-        /// Allow connector endpoints on loopback/private addresses (tests, demo).
+        /// Allow connector endpoints on loopback/private addresses and `http://` (tests, demo);
+        /// same as `allow_private_endpoints = true` in the config.
         #[arg(long)]
         allow_private_endpoints: bool,
     },
@@ -136,7 +137,14 @@ fn shutdown_token() -> CancellationToken {
 
 async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Demo(args) => demo::run(args, cfg).await,
+        Command::Demo(args) => {
+            // The demo's simulators listen on 127.0.0.1.
+            let cfg = Config {
+                allow_private_endpoints: true,
+                ..cfg
+            };
+            demo::run(args, cfg).await
+        }
         Command::Sim(args) => sim::run(args).await.map(|_| ExitCode::SUCCESS),
         Command::Migrate => {
             open(cfg, KeyPolicy::Required).await?;
@@ -190,7 +198,7 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(
-    cfg: Config,
+    mut cfg: Config,
     dev: bool,
     allow_private: bool,
     with_worker: bool,
@@ -200,6 +208,8 @@ async fn serve(
     } else {
         KeyPolicy::Required
     };
+    // The flag widens the config (`allow_private_endpoints`), never narrows it.
+    cfg.allow_private_endpoints |= allow_private;
     let listen = cfg.listen.clone();
     let app = open(cfg, policy).await?;
     let cancel = shutdown_token();
@@ -209,7 +219,7 @@ async fn serve(
         let c = cancel.clone();
         tokio::spawn(async move { e.run(c).await })
     });
-    let state = api::ApiState::new(&app, engine, allow_private);
+    let state = api::ApiState::new(&app, engine, app.cfg.allow_private_endpoints);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -1,47 +1,9 @@
-//! SSRF guard for merchant-supplied endpoint URLs: no loopback, private, link-local or
-//! unspecified addresses (literal IPs and `localhost`), https only, unless the process runs
-//! with `--allow-private-endpoints` (tests, demo). Hostnames are not resolved here; the
-//! deployment's egress policy covers DNS rebinding.
-
-use std::net::IpAddr;
+//! SSRF guard for merchant-supplied endpoint URLs at connection-create time: the SDK's one
+//! policy ([`ordersync_sdk::net`]). The HTTP client applies the same policy again to resolved
+//! addresses on every connect, which covers hostnames and DNS rebinding.
 
 pub fn check(url: &str, allow_private: bool) -> Result<(), String> {
-    let u = url::Url::parse(url).map_err(|_| "not a valid URL".to_string())?;
-    if allow_private {
-        return match u.scheme() {
-            "http" | "https" => Ok(()),
-            _ => Err("URL scheme must be http or https".into()),
-        };
-    }
-    if u.scheme() != "https" {
-        return Err("URL must use https".into());
-    }
-    let host = u.host_str().ok_or("URL has no host")?;
-    if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
-        return Err("URL points at a private address".into());
-    }
-    if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
-        let private = match ip {
-            IpAddr::V4(v4) => {
-                v4.is_loopback()
-                    || v4.is_private()
-                    || v4.is_link_local()
-                    || v4.is_unspecified()
-                    || v4.is_broadcast()
-                    || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-            }
-            IpAddr::V6(v6) => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80
-            }
-        };
-        if private {
-            return Err("URL points at a private address".into());
-        }
-    }
-    Ok(())
+    ordersync_sdk::net::check_url(url, allow_private)
 }
 
 #[cfg(test)]
@@ -55,13 +17,21 @@ mod tests {
             "https://127.0.0.1/x",
             "https://10.0.0.5",
             "https://localhost:8080",
+            "https://localhost./",
             "https://[::1]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://[64:ff9b::7f00:1]/",
+            "https://[2002:7f00:1::]/",
+            "https://0.0.0.0/",
+            "https://100.100.100.100/",
             "https://169.254.169.254/latest",
+            "https://224.0.0.1/",
             "ftp://x",
         ] {
             assert!(check(bad, false).is_err(), "{bad}");
         }
         assert!(check("https://shop.example.com/wp-json", false).is_ok());
         assert!(check("http://127.0.0.1:9000", true).is_ok());
+        assert!(check("ftp://127.0.0.1", true).is_err());
     }
 }

@@ -68,6 +68,8 @@ impl TestApp {
         let mut cfg = Config {
             database_url,
             keystore_url: Some(format!("sqlite://{}", dir.join("keystore.db").display())),
+            // The simulators listen on 127.0.0.1.
+            allow_private_endpoints: true,
             ..Config::default()
         };
         cfg.engine.idle_ms = 10;

@@ -112,17 +112,20 @@ impl ConnectorError {
         }
     }
 
-    /// A transport error from reqwest: timeouts and connection failures are retriable; the
-    /// message keeps only the kind (reqwest's text may include the URL with query values).
+    /// A transport error from reqwest: timeouts and connection failures are retriable. The
+    /// message is a coarse class only: reqwest's text may include the URL with query values,
+    /// and addresses, ports or resolver details would let a merchant map an internal network
+    /// through `last_error`. Every connection-phase failure (refused by the network policy, no
+    /// DNS answer, connection refused, connect timeout) reads the same.
     pub fn from_transport(e: &reqwest::Error) -> Self {
-        let kind = if e.is_timeout() {
-            "timeout"
-        } else if e.is_connect() {
-            "connect"
+        let kind = if e.is_connect() {
+            crate::dns::UNREACHABLE
+        } else if e.is_timeout() {
+            "timed out"
         } else if e.is_body() || e.is_decode() {
-            "body"
+            "connection failed while reading the response"
         } else {
-            "transport"
+            "connection failed"
         };
         ConnectorError::retriable(kind)
     }

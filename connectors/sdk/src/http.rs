@@ -5,8 +5,15 @@
 //! platform's rate headers) and a backon retry policy for retriable error classes that honours
 //! `Retry-After`. Logs carry connector, method, host, route template, status and duration —
 //! never bodies, query values or auth headers.
+//!
+//! Merchant-supplied URLs are attacker input: the client applies the SSRF policy ([`crate::net`])
+//! to resolved addresses (see [`crate::dns`]) and to IP literals, follows no redirects and caps
+//! every body it reads.
 
+use crate::dns::PolicyResolver;
+pub use crate::dns::{Lookup, StaticLookup, SystemLookup};
 use crate::error::ConnectorError;
+use crate::net;
 use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::future::Future;
@@ -14,34 +21,123 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Default cap on a response body. Platform pages are a few MiB at most; bigger downloads
+/// (Shopify bulk-operation results) read with an explicit limit ([`read_body_limited`]).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Error bodies are only read for classification; the rest is dropped unread.
+const MAX_ERROR_BODY_BYTES: u64 = 1024 * 1024;
+
+/// How the process talks to platforms. [`Default`] is the production setting: strict.
+#[derive(Clone)]
+pub struct HttpOptions {
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Allow `http://` and loopback/private/link-local addresses (tests, the demo's
+    /// simulators). Never in production: merchant-supplied URLs would reach internal services.
+    pub allow_private_endpoints: bool,
+    /// Cap on a response body read through this SDK ([`success_body`], [`read_json`]).
+    pub max_body_bytes: u64,
+    pub lookup: Arc<dyn Lookup>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            allow_private_endpoints: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            lookup: Arc::new(SystemLookup),
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Permissive: for tests and the demo, whose simulators listen on 127.0.0.1.
+    pub fn for_simulators() -> Self {
+        Self {
+            allow_private_endpoints: true,
+            ..Self::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpOptions")
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("allow_private_endpoints", &self.allow_private_endpoints)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Process-wide HTTP client. Cheap to clone.
+///
+/// Never follows redirects (a redirect could lead to an internal address and would carry the
+/// platform's auth headers along); resolves hostnames through the SSRF policy unless
+/// `allow_private_endpoints`. IP-literal URLs skip resolvers, so [`Endpoint::call`] checks those
+/// before sending: go through it rather than `reqwest().send()`.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    allow_private: bool,
+    max_body_bytes: u64,
 }
 
 impl HttpClient {
-    pub fn new(timeout: Duration) -> Result<Self, ConnectorError> {
+    pub fn new(opts: HttpOptions) -> Result<Self, ConnectorError> {
+        let resolver = PolicyResolver::new(opts.lookup.clone(), opts.allow_private_endpoints);
         let inner = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
+            .timeout(opts.timeout)
+            .connect_timeout(opts.connect_timeout)
             .pool_max_idle_per_host(32)
             .user_agent(concat!("ordersync/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself and hide the real destination from the
+            // policy; egress proxies are a deployment choice the policy cannot see through.
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver))
             .build()
             .map_err(|_| ConnectorError::permanent("cannot build HTTP client"))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            allow_private: opts.allow_private_endpoints,
+            max_body_bytes: opts.max_body_bytes,
+        })
+    }
+
+    /// The permissive client of tests against loopback simulators.
+    pub fn for_simulators() -> Self {
+        Self::new(HttpOptions::for_simulators()).expect("simulator HTTP client")
     }
 
     pub fn reqwest(&self) -> &reqwest::Client {
         &self.inner
     }
+
+    pub fn allows_private_endpoints(&self) -> bool {
+        self.allow_private
+    }
+
+    pub fn max_body_bytes(&self) -> u64 {
+        self.max_body_bytes
+    }
 }
 
 impl Default for HttpClient {
+    /// Strict (production) settings.
     fn default() -> Self {
-        Self::new(Duration::from_secs(30)).expect("default HTTP client")
+        Self::new(HttpOptions::default()).expect("default HTTP client")
     }
 }
+
+/// The body cap [`Endpoint::call`] attaches to each response it hands out.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimit(u64);
 
 /// Proactive limit (governor) plus reactive pauses from the platform's own signals.
 #[derive(Debug)]
@@ -167,6 +263,10 @@ impl Endpoint {
             let req = build()
                 .build()
                 .map_err(|_| ConnectorError::permanent("cannot build request"))?;
+            // Hostnames are checked again on their resolved addresses; IP literals and the
+            // scheme only here, because hyper does not resolve literals.
+            net::check_parsed(req.url(), self.client.allow_private)
+                .map_err(|_| ConnectorError::permanent("endpoint refused by network policy"))?;
             let method = req.method().clone();
             let host = req.url().host_str().unwrap_or("").to_string();
             let started = Instant::now();
@@ -179,13 +279,20 @@ impl Endpoint {
                     metrics::counter!("ordersync_http_requests_total", "connector" => self.connector, "status" => "error").increment(1);
                     Err(err)
                 }
-                Ok(resp) => {
+                Ok(mut resp) => {
                     let status = resp.status().as_u16();
                     tracing::debug!(connector = self.connector, %method, host, route, status, elapsed_ms, "HTTP request.");
                     metrics::counter!("ordersync_http_requests_total", "connector" => self.connector, "status" => status_class(status)).increment(1);
                     if status == 429 {
                         metrics::counter!("ordersync_http_429_total", "connector" => self.connector).increment(1);
                     }
+                    if is_redirect(status) {
+                        // Permanent: the URL the merchant gave is not where the API answers;
+                        // retrying would only repeat the same answer.
+                        return Err(ConnectorError::permanent(REDIRECT));
+                    }
+                    resp.extensions_mut()
+                        .insert(BodyLimit(self.client.max_body_bytes));
                     let out = handle(resp).await;
                     if let Err(e) = &out
                         && let Some(d) = e.retry_after()
@@ -229,34 +336,104 @@ fn status_class(s: u16) -> &'static str {
     }
 }
 
+const REDIRECT: &str = "endpoint answered a redirect, which is not followed";
+
+/// 3xx except 304 (a conditional request's "unchanged", not a move).
+fn is_redirect(status: u16) -> bool {
+    (300..400).contains(&status) && status != 304
+}
+
+fn limit_of(resp: &reqwest::Response) -> u64 {
+    resp.extensions()
+        .get::<BodyLimit>()
+        .map_or(DEFAULT_MAX_BODY_BYTES, |l| l.0)
+}
+
 /// The body of a 2xx answer; any other status goes through the connector's own
-/// `parse_error(status, headers, body)`, the one place it classifies platform errors.
+/// `parse_error(status, headers, body)`, the one place it classifies platform errors. The body
+/// is capped at the client's `max_body_bytes`; a redirect is a permanent error.
 pub async fn success_body(
     resp: reqwest::Response,
     parse_error: impl FnOnce(u16, &http::HeaderMap, &[u8]) -> ConnectorError,
 ) -> Result<bytes::Bytes, ConnectorError> {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| ConnectorError::from_transport(&e))?;
-    if (200..300).contains(&status) {
-        Ok(body)
-    } else {
-        Err(parse_error(status, &headers, &body))
-    }
+    let limit = limit_of(&resp);
+    success_body_limited(resp, limit, parse_error).await
 }
 
-/// Reads a JSON body, mapping an unreadable or malformed body to a classified error (never a
-/// panic). The message names the type, not the content.
+/// [`success_body`] with an explicit cap (large downloads).
+pub async fn success_body_limited(
+    resp: reqwest::Response,
+    limit: u64,
+    parse_error: impl FnOnce(u16, &http::HeaderMap, &[u8]) -> ConnectorError,
+) -> Result<bytes::Bytes, ConnectorError> {
+    let status = resp.status().as_u16();
+    if (200..300).contains(&status) {
+        return read_body_limited(resp, limit).await;
+    }
+    if is_redirect(status) {
+        return Err(ConnectorError::permanent(REDIRECT));
+    }
+    let headers = resp.headers().clone();
+    let body = read_prefix(resp, limit.min(MAX_ERROR_BODY_BYTES)).await?;
+    Err(parse_error(status, &headers, &body))
+}
+
+/// Reads a whole body, refusing it (permanent error) as soon as it would exceed `limit` bytes:
+/// up front from `Content-Length`, else while streaming, so an endless body costs at most
+/// `limit` bytes of memory. Dropping the response closes the connection.
+pub async fn read_body_limited(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> Result<bytes::Bytes, ConnectorError> {
+    let too_big = || ConnectorError::permanent("response body exceeds the size limit");
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut buf = bytes::BytesMut::with_capacity(
+        resp.content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
+            .min(cap),
+    );
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ConnectorError::from_transport(&e))?
+    {
+        if buf.len().checked_add(chunk.len()).is_none_or(|n| n > cap) {
+            return Err(too_big());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// The first `limit` bytes of a body (error bodies: enough to classify, the rest unread).
+async fn read_prefix(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>, ConnectorError> {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut buf = Vec::new();
+    while buf.len() < cap {
+        let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| ConnectorError::from_transport(&e))?
+        else {
+            break;
+        };
+        let take = chunk.len().min(cap - buf.len());
+        buf.extend_from_slice(&chunk[..take]);
+    }
+    Ok(buf)
+}
+
+/// Reads a JSON body (capped like [`success_body`]), mapping an unreadable or malformed body to
+/// a classified error (never a panic). The message names the type, not the content.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
     resp: reqwest::Response,
 ) -> Result<T, ConnectorError> {
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| ConnectorError::from_transport(&e))?;
+    let limit = limit_of(&resp);
+    let bytes = read_body_limited(resp, limit).await?;
     serde_json::from_slice(&bytes).map_err(|e| {
         ConnectorError::permanent(format!(
             "malformed response body ({} at line {} column {})",

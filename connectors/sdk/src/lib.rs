@@ -8,9 +8,11 @@
 pub mod auth;
 pub mod clock;
 pub mod descriptor;
+pub mod dns;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod net;
 pub mod pii;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -180,10 +180,20 @@ pub struct ConnectorDeps {
 }
 
 impl ConnectorDeps {
-    /// Real clock, default client, rotated secrets discarded (tools and tests).
+    /// Real clock, strict (production) client, rotated secrets discarded (tools and tests).
     pub fn standalone() -> Self {
+        Self::with_http(crate::http::HttpClient::default())
+    }
+
+    /// [`standalone`](Self::standalone) with the permissive client: tests against simulators
+    /// on 127.0.0.1.
+    pub fn for_simulators() -> Self {
+        Self::with_http(crate::http::HttpClient::for_simulators())
+    }
+
+    fn with_http(http: crate::http::HttpClient) -> Self {
         Self {
-            http: crate::http::HttpClient::default(),
+            http,
             clock: std::sync::Arc::new(crate::clock::SystemClock),
             secrets: std::sync::Arc::new(crate::auth::DiscardSecrets),
         }

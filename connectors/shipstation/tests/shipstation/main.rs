@@ -27,7 +27,7 @@ pub fn secrets(key: &str) -> Secrets {
 pub fn deps(clock: &Arc<ManualClock>) -> ConnectorDeps {
     ConnectorDeps {
         clock: clock.clone(),
-        ..ConnectorDeps::standalone()
+        ..ConnectorDeps::for_simulators()
     }
 }
 

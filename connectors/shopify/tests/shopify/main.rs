@@ -33,7 +33,7 @@ pub async fn env(opts: SimOptions) -> Env {
 impl Env {
     pub fn deps(&self, secrets: Arc<dyn SecretsPersister>) -> ConnectorDeps {
         ConnectorDeps {
-            http: HttpClient::new(std::time::Duration::from_secs(10)).unwrap(),
+            http: HttpClient::for_simulators(),
             clock: self.clock.clone(),
             secrets,
         }
