@@ -436,7 +436,10 @@ mod tests {
         assert!(a.iter().all(|o| o.email.ends_with("@customer.test")));
         assert_eq!(a.iter().next().map(|o| o.id), Some(1_000));
         assert!(
-            seeded(200, 4).iter().zip(a.iter()).any(|(x, y)| x.updated != y.updated),
+            seeded(200, 4)
+                .iter()
+                .zip(a.iter())
+                .any(|(x, y)| x.updated != y.updated),
             "another seed, another store"
         );
     }
