@@ -12,10 +12,10 @@ use crate::store::RouteRow;
 use anyhow::Context;
 use clap::Args;
 use ordersync_sdk::clock::to_micros;
-use ordersync_sdk::sim::SimServer;
+use ordersync_sdk::sim::{Received, SimServer, SimStats};
 use ordersync_sdk::{Clock, Descriptor, ManualClock, Secrets, SimSpec};
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::json;
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -283,38 +283,30 @@ async fn run_in(
     let mut deliveries = BTreeMap::new();
     let (mut duplicates, mut missing) = (0i64, 0i64);
     for (name, _, url) in &sinks {
-        let received: Value = http
+        let received: Received = http
             .get(format!("{url}/_sim/received"))
             .send()
             .await?
             .error_for_status()?
             .json()
-            .await?;
-        let mut per_order: HashMap<String, i64> = HashMap::new();
-        for o in received["objects"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            let key = o["external_order_id"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| o["external_order_id"].to_string());
-            *per_order.entry(key).or_default() += 1;
-        }
-        duplicates += per_order.values().map(|c| c - 1).sum::<i64>();
+            .await
+            .with_context(|| format!("reading {name}'s /_sim/received"))?;
+        let per_order = received.per_order();
+        duplicates += per_order.values().map(|c| *c as i64 - 1).sum::<i64>();
         missing += (seeded as i64 - per_order.len() as i64).max(0);
         deliveries.insert(name.to_string(), per_order.len());
     }
     let mut faults = 0;
-    for (_, s) in &servers {
-        let st: Value = http
+    for (d, s) in &servers {
+        let st: SimStats = http
             .get(format!("{}/_sim/stats", s.base_url))
             .send()
             .await?
+            .error_for_status()?
             .json()
-            .await?;
-        faults += st["faults_injected"].as_u64().unwrap_or(0);
+            .await
+            .with_context(|| format!("reading {}'s /_sim/stats", d.kind))?;
+        faults += st.faults_injected;
     }
     let status = app.store.connection_status(Some(&merchant)).await?;
     let ingested: BTreeMap<String, i64> = status

@@ -1,29 +1,16 @@
-//! What runs before every platform route: fault injection, `API-Key` check, the fixed-window
-//! rate limit, and the `X-Rate-Limit-*` headers on the answer.
+//! What runs before every platform route once the fault layer let a request through: the
+//! `API-Key` check, the fixed-window rate limit, and the `X-Rate-Limit-*` headers on the
+//! answer.
 
 use super::SimState;
 use super::errors::{too_many, v2_error};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use ordersync_sdk::sim::{FaultKind, fault_response};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-pub async fn gate(
-    State(s): State<Arc<SimState>>,
-    path: MatchedPath,
-    req: Request,
-    next: Next,
-) -> Response {
-    let route = format!("{} {}", req.method(), path.as_str());
-    match s.core.on_request(&route) {
-        // ShipStation's own 429 shape, not the generic one.
-        Some(FaultKind::TooMany) => return too_many(&s, 1),
-        Some(kind) => return fault_response(kind).await,
-        None => {}
-    }
+pub async fn gate(State(s): State<Arc<SimState>>, req: Request, next: Next) -> Response {
     let key = req
         .headers()
         .get("api-key")
@@ -44,21 +31,16 @@ pub async fn gate(
             "The API key is invalid. Please see https://www.shipstation.com/docs/api/",
         );
     }
-    let (remaining, reset) = s.count_request(key);
-    let limit = s.opts.requests_per_minute;
-    let mut resp = match remaining {
-        None => {
-            s.core.throttled.fetch_add(1, Ordering::Relaxed);
-            too_many(&s, reset)
-        }
-        Some(_) => next.run(req).await,
+    let hit = s.count_request(key);
+    let mut resp = if hit.admitted {
+        next.run(req).await
+    } else {
+        s.core.count_throttled();
+        too_many(&s, hit.reset_secs)
     };
     let h = resp.headers_mut();
-    h.insert("x-rate-limit-limit", HeaderValue::from(limit));
-    h.insert(
-        "x-rate-limit-remaining",
-        HeaderValue::from(remaining.unwrap_or(0)),
-    );
-    h.insert("x-rate-limit-reset", HeaderValue::from(reset));
+    h.insert("x-rate-limit-limit", HeaderValue::from(hit.limit));
+    h.insert("x-rate-limit-remaining", HeaderValue::from(hit.remaining));
+    h.insert("x-rate-limit-reset", HeaderValue::from(hit.reset_secs));
     resp
 }

@@ -19,7 +19,7 @@ pub fn label_at(s: &Stored) -> OffsetDateTime {
 
 pub fn delivered_at(s: &Stored) -> OffsetDateTime {
     // 48..=96 hours, spread by a multiplicative hash of the id.
-    let h = s.num.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+    let h = s.num().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
     s.created_at + Duration::hours(48 + (h % 49) as i64)
 }
 
@@ -48,18 +48,18 @@ pub async fn list(State(s): State<Arc<SimState>>, Query(q): Query<LabelQuery>) -
         .shipment_id
         .as_deref()
         .and_then(parse_shipment_id)
-        .and_then(|n| store.by_num.get(&n))
+        .and_then(|n| store.get(n))
         .filter(|st| label_exists(st, now))
         .map(|st| {
             json!({
-                "label_id": label_id(st.num),
+                "label_id": label_id(st.num()),
                 "status": "completed",
-                "shipment_id": shipment_id(st.num),
+                "shipment_id": shipment_id(st.num()),
                 "external_shipment_id": st.body.external_shipment_id,
                 "external_order_id": st.body.external_order_id,
                 "created_at": rfc3339(label_at(st)),
                 "ship_date": rfc3339(label_at(st)),
-                "tracking_number": tracking_number(st.num),
+                "tracking_number": tracking_number(st.num()),
                 "is_return_label": false,
                 "carrier_id": "se-1",
                 "service_code": "usps_priority_mail",
@@ -85,7 +85,7 @@ pub async fn track(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> Re
     let Some(st) = id
         .strip_prefix("se-l")
         .and_then(|n| n.parse::<u64>().ok())
-        .and_then(|n| store.by_num.get(&n))
+        .and_then(|n| store.get(n))
         .filter(|st| label_exists(st, now))
     else {
         drop(store);
@@ -116,7 +116,7 @@ pub async fn track(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> Re
         ("IT", "IN_TRANSIT", "In Transit")
     };
     Json(json!({
-        "tracking_number": tracking_number(st.num),
+        "tracking_number": tracking_number(st.num()),
         "status_code": code,
         "status_detail_code": detail,
         "status_description": description,

@@ -18,7 +18,7 @@ mod state;
 use axum::Router;
 use axum::routing::{get, post, put};
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::{SimServer, set_faults_handler};
+use ordersync_sdk::sim::{SimServer, set_faults_handler, with_faults};
 use std::sync::Arc;
 
 pub use state::SimState;
@@ -81,8 +81,8 @@ fn router_with_state(state: Arc<SimState>) -> Router {
             state.clone(),
             gate::gate,
         ));
-    Router::new()
-        .merge(api)
+    // Faults first (outermost), then the key and rate checks, as the real edge does.
+    with_faults(api, state.clone())
         .route("/_sim/received", get(control::received))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))

@@ -45,7 +45,7 @@ fn view<'a>(b: &'a ShipmentBody, stored: Option<(&Stored, OffsetDateTime)>) -> V
         Some(_) => "pending",
     };
     View {
-        shipment_id: stored.map(|(s, _)| shipment_id(s.num)),
+        shipment_id: stored.map(|(s, _)| shipment_id(s.num())),
         external_shipment_id: b.external_shipment_id.as_deref(),
         external_order_id: b.external_order_id.as_deref(),
         shipment_number: b.shipment_number.as_deref(),
@@ -128,7 +128,7 @@ pub async fn create(State(s): State<Arc<SimState>>, raw: Bytes) -> Response {
         }
         let mut errs = validate(&b);
         if let Some(ext) = &b.external_shipment_id
-            && store.by_external.contains_key(ext)
+            && store.num_of(ext).is_some()
         {
             errs.push(
                 "identifier_conflict: a shipment with this external_shipment_id already exists"
@@ -140,22 +140,7 @@ pub async fn create(State(s): State<Arc<SimState>>, raw: Bytes) -> Response {
             bodies.push(b);
             continue;
         }
-        store.next += 1;
-        let num = store.next;
-        if let Some(ext) = &b.external_shipment_id {
-            store.by_external.insert(ext.clone(), num);
-        }
-        store.by_num.insert(
-            num,
-            Stored {
-                num,
-                body: b,
-                cancelled: false,
-                created_at: now,
-                modified_at: now,
-                updates: 0,
-            },
-        );
+        let num = store.insert(b.external_shipment_id.clone(), b, now);
         nums.push(Ok(num));
         bodies.push(ShipmentBody::default());
     }
@@ -164,7 +149,7 @@ pub async fn create(State(s): State<Arc<SimState>>, raw: Bytes) -> Response {
         .into_iter()
         .zip(&bodies)
         .map(|(r, b)| match r {
-            Ok(num) => match store.by_num.get(&num) {
+            Ok(num) => match store.get(num) {
                 Some(st) => view(&st.body, Some((st, now))),
                 None => view(b, None),
             },
@@ -200,7 +185,7 @@ fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
 fn one(s: &SimState, num: Option<u64>) -> Response {
     let now = s.clock.now();
     let store = s.store();
-    match num.and_then(|n| store.by_num.get(&n)) {
+    match num.and_then(|n| store.get(n)) {
         Some(st) => match serde_json::to_vec(&view(&st.body, Some((st, now)))) {
             Ok(b) => json_bytes(StatusCode::OK, b),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -219,7 +204,7 @@ pub async fn get_by_external_id(
     State(s): State<Arc<SimState>>,
     Path(ext): Path<String>,
 ) -> Response {
-    let num = s.store().by_external.get(&ext).copied();
+    let num = s.store().num_of(&ext);
     one(&s, num)
 }
 
@@ -245,7 +230,7 @@ pub async fn update(
     let now = s.clock.now();
     {
         let mut store = s.store();
-        let Some(st) = parse_shipment_id(&id).and_then(|n| store.by_num.get_mut(&n)) else {
+        let Some(st) = parse_shipment_id(&id).and_then(|n| store.get_mut(n)) else {
             drop(store);
             return not_found(&s, "shipment");
         };
@@ -284,7 +269,7 @@ pub async fn update(
 pub async fn cancel(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> Response {
     let now = s.clock.now();
     let mut store = s.store();
-    let Some(st) = parse_shipment_id(&id).and_then(|n| store.by_num.get_mut(&n)) else {
+    let Some(st) = parse_shipment_id(&id).and_then(|n| store.get_mut(n)) else {
         drop(store);
         return not_found(&s, "shipment");
     };

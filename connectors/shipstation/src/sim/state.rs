@@ -1,44 +1,39 @@
-//! Simulator state: shipments indexed by id and by external id (O(1) per request), rate
-//! windows per key, and the shared fault/stats core.
+//! Simulator state: shipments in the SDK's [`ObjectBook`] (by number and by external id, O(1)
+//! per request), a fixed rate window per key, and the shared fault/stats core.
 
 use super::SimOptions;
+use super::errors::too_many;
 use crate::wire::ShipmentBody;
+use axum::response::Response;
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::SimCore;
-use std::collections::HashMap;
+use ordersync_sdk::sim::{
+    Entry, FaultAnswers, FixedWindow, ObjectBook, PerKey, SimCore, WindowHit,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use time::OffsetDateTime;
 
-pub struct Stored {
-    pub num: u64,
-    pub body: ShipmentBody,
-    pub cancelled: bool,
-    pub created_at: OffsetDateTime,
-    pub modified_at: OffsetDateTime,
-    pub updates: u64,
-}
-
-#[derive(Default)]
-pub struct Store {
-    pub by_num: HashMap<u64, Stored>,
-    pub by_external: HashMap<String, u64>,
-    pub next: u64,
-}
+pub type Store = ObjectBook<ShipmentBody>;
+pub type Stored = Entry<ShipmentBody>;
 
 pub struct SimState {
     pub core: SimCore,
     pub opts: SimOptions,
     pub clock: Arc<dyn Clock>,
     store: Mutex<Store>,
-    /// Per key: (window index, requests counted in it).
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    windows: PerKey<FixedWindow>,
     request_ids: AtomicU64,
 }
 
 impl AsRef<SimCore> for SimState {
     fn as_ref(&self) -> &SimCore {
         &self.core
+    }
+}
+
+/// ShipStation's own 429 shape for injected ones; other faults are the generic ones.
+impl FaultAnswers for SimState {
+    fn too_many(&self) -> Response {
+        too_many(self, 1)
     }
 }
 
@@ -49,7 +44,7 @@ impl SimState {
             opts,
             clock,
             store: Mutex::new(Store::default()),
-            windows: Mutex::new(HashMap::new()),
+            windows: PerKey::default(),
             request_ids: AtomicU64::new(0),
         }
     }
@@ -58,27 +53,13 @@ impl SimState {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts a request of `key` in the current fixed window: `Some(remaining)`, or `None`
-    /// when the window is used up; plus the seconds until the window resets.
-    pub fn count_request(&self, key: &str) -> (Option<u32>, u64) {
-        let secs = self.opts.rate_window_secs.max(1);
-        let now = self.clock.now().unix_timestamp();
-        let window = now.div_euclid(secs as i64);
-        let reset = secs - now.rem_euclid(secs as i64) as u64;
-        let limit = self.opts.requests_per_minute;
-        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = match w.get_mut(key) {
-            Some(e) => e,
-            None => w.entry(key.to_string()).or_insert((window, 0)),
-        };
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        if entry.1 >= limit {
-            return (None, reset);
-        }
-        entry.1 += 1;
-        (Some(limit - entry.1), reset)
+    /// Counts a request of `key` in its current fixed window (on the simulator's clock, so
+    /// tests can move past a window).
+    pub fn count_request(&self, key: &str) -> WindowHit {
+        let (limit, secs) = (self.opts.requests_per_minute, self.opts.rate_window_secs);
+        let now = self.clock.now();
+        self.windows
+            .with(key, || FixedWindow::new(limit, secs), |w| w.hit(now))
     }
 
     /// A fresh `request_id` in UUID form (the spec's type).
@@ -87,24 +68,11 @@ impl SimState {
         format!("5e1e0000-0000-4000-8000-{n:012x}")
     }
 
+    /// `/_sim/reset`: empty account, fresh windows, counters at zero, faults off.
     pub fn reset(&self) {
         *self.store() = Store::default();
-        self.windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        self.core.set_faults(ordersync_sdk::sim::FaultConfig {
-            rate: 0.0,
-            kinds: vec![],
-        });
-        self.core.requests.store(0, Ordering::Relaxed);
-        self.core.throttled.store(0, Ordering::Relaxed);
-        self.core.faults_injected.store(0, Ordering::Relaxed);
-        self.core
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.windows.clear();
+        self.core.reset();
     }
 }
 

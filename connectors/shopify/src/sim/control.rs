@@ -4,63 +4,53 @@ use super::SimState;
 use super::store::Poison;
 use axum::Json;
 use axum::extract::State;
+use ordersync_sdk::sim::{
+    ExpiredResponse, SeedRequest, SeedResponse, SimStats, UpdateRequest, UpdateResponse,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-#[derive(Deserialize)]
-pub struct SeedReq {
-    count: u64,
-    #[serde(default)]
-    seed: u64,
-}
-
 /// Orders land in the 7 days before now − 5 min, so a pull with a 60 s settle sees them all.
-pub async fn seed(State(s): State<Arc<SimState>>, Json(r): Json<SeedReq>) -> Json<Value> {
+pub async fn seed(
+    State(s): State<Arc<SimState>>,
+    Json(r): Json<SeedRequest>,
+) -> Json<SeedResponse> {
     let end = s.now() - 300;
-    let created =
-        s.store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .seed(r.count.min(1_000_000), r.seed, end);
-    Json(json!({ "created": created }))
+    let created = s
+        .store
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .seed(r.count, r.seed, end);
+    Json(SeedResponse { created })
 }
 
-#[derive(Deserialize)]
-pub struct UpdateReq {
-    count: u64,
-}
-
-pub async fn update(State(s): State<Arc<SimState>>, Json(r): Json<UpdateReq>) -> Json<Value> {
+pub async fn update(
+    State(s): State<Arc<SimState>>,
+    Json(r): Json<UpdateRequest>,
+) -> Json<UpdateResponse> {
     let now = s.now();
-    let n = s
+    let updated = s
         .store
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .touch_oldest(r.count, now);
-    Json(json!({ "updated": n }))
+    Json(UpdateResponse { updated })
 }
 
-pub async fn expire_tokens(State(s): State<Arc<SimState>>) -> Json<Value> {
+pub async fn expire_tokens(State(s): State<Arc<SimState>>) -> Json<ExpiredResponse> {
     let now = s.now();
     let n = s
         .auth
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .expire_all(now);
-    Json(json!({ "expired": n }))
+    Json(ExpiredResponse { expired: n as u64 })
 }
 
-pub async fn stats(State(s): State<Arc<SimState>>) -> Json<Value> {
-    let mut v = s.core.stats();
-    let orders = s
-        .store
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .orders
-        .len();
-    v["orders"] = json!(orders);
-    Json(v)
+pub async fn stats(State(s): State<Arc<SimState>>) -> Json<SimStats> {
+    let orders = s.store.lock().unwrap_or_else(|e| e.into_inner()).len();
+    Json(s.core.stats().with("orders", orders))
 }
 
 #[derive(Deserialize)]

@@ -1,17 +1,17 @@
 //! `POST /admin/api/{version}/graphql.json`: `orders(...)` and `order(id:)`.
 
 use super::auth::TokenCheck;
-use super::bucket::CostBucket;
 use super::gql_render::{GqlNode, graphql_node};
 use super::search::{decode_cursor, encode_cursor, parse_terms};
 use super::store::{Filter, SortKey, StatusFilter};
-use super::{SimState, faults, shop_key};
+use super::{SimState, shop_key};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use ordersync_sdk::sim::LeakyBucket;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -95,9 +95,6 @@ fn arg(args: &str, vars: &Value, name: &str) -> Option<Value> {
 }
 
 pub async fn handle(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(f) = s.core.on_request("graphql") {
-        return faults::respond(&s, f).await;
-    }
     if !authorized(&s, &headers) {
         return unauthorized();
     }
@@ -127,19 +124,13 @@ pub async fn handle(State(s): State<Arc<SimState>>, headers: HeaderMap, body: By
 fn charge(s: &SimState, shop: &str, requested: f64) -> Option<Response> {
     let now = s.now_dt();
     let (max, rate) = (s.opts.bucket_size, s.opts.restore_rate);
-    let mut buckets = s.cost_buckets.lock().unwrap_or_else(|e| e.into_inner());
-    let b = buckets
-        .entry(shop.to_string())
-        .or_insert_with(|| CostBucket::full(max, now));
-    b.restore(now, max, rate);
-    if b.try_take(requested) {
-        return None;
-    }
-    let cost = cost_json(s, requested, None, b.available);
-    drop(buckets);
-    s.core
-        .throttled
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let available = s.cost_buckets.with(
+        shop,
+        || LeakyBucket::new(max, rate, now),
+        |b| (!b.try_take(requested, now)).then(|| b.available()),
+    )?;
+    let cost = cost_json(s, requested, None, available);
+    s.core.count_throttled();
     let mut resp = error("Throttled", "THROTTLED", Some(cost));
     if s.opts.throttle_status_429 {
         *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
@@ -149,14 +140,13 @@ fn charge(s: &SimState, shop: &str, requested: f64) -> Option<Response> {
 
 /// Refunds the unused part of a charge and returns `extensions.cost`.
 fn settle(s: &SimState, shop: &str, requested: f64, actual: f64) -> Value {
-    let mut buckets = s.cost_buckets.lock().unwrap_or_else(|e| e.into_inner());
-    let available = match buckets.get_mut(shop) {
-        Some(b) => {
-            b.refund(requested - actual, s.opts.bucket_size);
-            b.available
-        }
-        None => s.opts.bucket_size,
-    };
+    let available = s
+        .cost_buckets
+        .get(shop, |b| {
+            b.refund(requested - actual);
+            b.available()
+        })
+        .unwrap_or(s.opts.bucket_size);
     cost_json(s, requested, Some(actual), available)
 }
 
@@ -313,8 +303,7 @@ fn order(s: &SimState, shop: &str, args: &str, vars: &Value) -> Response {
     let node = {
         let store = s.store.lock().unwrap_or_else(|e| e.into_inner());
         store
-            .orders
-            .get(&id)
+            .get(id)
             .map(|o| serde_json::to_value(graphql_node(o)).unwrap_or_default())
     };
     let cost = settle(s, shop, 2.0, if node.is_some() { 2.0 } else { 1.0 });

@@ -14,9 +14,7 @@
 //! `order(id:)` costs 2.
 
 mod auth;
-mod bucket;
 mod control;
-mod faults;
 mod gql_render;
 mod graphql;
 mod render;
@@ -29,11 +27,13 @@ pub use render::rest_order;
 pub use store::{FAR_DATE, FIRST_ID, HUGE_PRICE, Poison, SimOrder};
 
 use axum::Router;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::{SimCore, SimServer, set_faults_handler};
-use std::collections::HashMap;
+use ordersync_sdk::sim::{
+    FaultAnswers, LeakyBucket, PerKey, SimCore, SimServer, set_faults_handler, with_faults,
+};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
@@ -90,13 +90,39 @@ pub struct SimState {
     pub core: SimCore,
     store: Mutex<store::Store>,
     auth: Mutex<auth::AuthState>,
-    cost_buckets: Mutex<HashMap<String, bucket::CostBucket>>,
-    call_buckets: Mutex<HashMap<String, bucket::CallBucket>>,
+    /// GraphQL cost points per shop.
+    cost_buckets: PerKey<LeakyBucket>,
+    /// REST calls per shop.
+    call_buckets: PerKey<LeakyBucket>,
 }
 
 impl AsRef<SimCore> for SimState {
     fn as_ref(&self) -> &SimCore {
         &self.core
+    }
+}
+
+impl FaultAnswers for SimState {
+    fn too_many(&self) -> Response {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1.0"), ("content-type", "application/json")],
+            r#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}"#,
+        )
+            .into_response()
+    }
+
+    fn route_name(&self, method: &Method, route: &str) -> String {
+        let name = match route {
+            "/admin/api/{version}/graphql.json" => "graphql",
+            "/admin/api/{version}/orders.json" => "rest_orders",
+            "/admin/api/{version}/orders/{file}" => "rest_order",
+            "/admin/api/{version}/shop.json" => "rest_shop",
+            "/admin/oauth/access_scopes.json" => "rest_access_scopes",
+            "/admin/oauth/access_token" => "oauth_access_token",
+            _ => return format!("{method} {route}"),
+        };
+        name.to_string()
     }
 }
 
@@ -121,15 +147,15 @@ fn shop_key(h: &HeaderMap) -> String {
 
 pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
     let state = Arc::new(SimState {
+        auth: Mutex::new(auth::AuthState::new(opts.token_ttl_secs)),
         opts,
         clock,
         core: SimCore::default(),
         store: Mutex::new(store::Store::default()),
-        auth: Mutex::new(auth::AuthState::default()),
-        cost_buckets: Mutex::new(HashMap::new()),
-        call_buckets: Mutex::new(HashMap::new()),
+        cost_buckets: PerKey::default(),
+        call_buckets: PerKey::default(),
     });
-    Router::new()
+    let api = Router::new()
         .route("/admin/api/{version}/graphql.json", post(graphql::handle))
         .route("/admin/api/{version}/orders.json", get(rest::orders))
         .route(
@@ -138,7 +164,8 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         )
         .route("/admin/api/{version}/shop.json", get(rest::shop))
         .route("/admin/oauth/access_scopes.json", get(rest::access_scopes))
-        .route("/admin/oauth/access_token", post(auth::access_token))
+        .route("/admin/oauth/access_token", post(auth::access_token));
+    with_faults(api, state.clone())
         .route("/_sim/seed", post(control::seed))
         .route("/_sim/update", post(control::update))
         .route("/_sim/poison", post(control::poison))

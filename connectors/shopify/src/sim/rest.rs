@@ -1,16 +1,16 @@
 //! The legacy REST surface: `orders.json`, `orders/{id}.json`, `orders/count.json`,
 //! `shop.json`, `access_scopes.json`. Every answer carries `X-Shopify-Shop-Api-Call-Limit`.
 
-use super::bucket::CallBucket;
 use super::graphql::{authorized, unauthorized};
 use super::render::rest_order;
 use super::search::{PageInfo, decode_page_info, encode_page_info, parse_time};
 use super::store::{Filter, SortKey, StatusFilter};
-use super::{SimState, faults, shop_key};
+use super::{SimState, shop_key};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use ordersync_sdk::sim::LeakyBucket;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,30 +19,25 @@ const MAX_LIMIT: usize = 250;
 /// Parameters allowed next to `page_info` (filters are carried inside the token).
 const PAGE_INFO_COMPANIONS: [&str; 3] = ["page_info", "limit", "fields"];
 
-/// Fault, auth and call-limit checks shared by every REST route; `Ok` is the header value.
-async fn guard(s: &SimState, h: &HeaderMap, route: &str) -> Result<HeaderValue, Box<Response>> {
-    if let Some(f) = s.core.on_request(route) {
-        return Err(Box::new(faults::respond(s, f).await));
-    }
+/// Auth and call-limit checks shared by every REST route (faults come before, from the
+/// layer); `Ok` is the header value.
+fn guard(s: &SimState, h: &HeaderMap) -> Result<HeaderValue, Box<Response>> {
     if !authorized(s, h) {
         return Err(Box::new(unauthorized()));
     }
     let (size, leak) = (s.opts.rest_bucket_size, s.opts.rest_leak_rate);
     let now = s.now_dt();
-    let mut buckets = s.call_buckets.lock().unwrap_or_else(|e| e.into_inner());
-    let b = buckets
-        .entry(shop_key(h))
-        .or_insert_with(|| CallBucket::empty(now));
-    let admitted = b.admit(now, size, leak);
-    let header = HeaderValue::from_str(&format!("{}/{}", b.used.ceil() as u64, size as u64))
+    let (admitted, used) = s.call_buckets.with(
+        &shop_key(h),
+        || LeakyBucket::new(size, leak, now),
+        |b| (b.try_take(1.0, now), b.used()),
+    );
+    let header = HeaderValue::from_str(&format!("{}/{}", used.ceil() as u64, size as u64))
         .unwrap_or(HeaderValue::from_static("0/40"));
-    drop(buckets);
     if admitted {
         return Ok(header);
     }
-    s.core
-        .throttled
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    s.core.count_throttled();
     Err(Box::new((
         StatusCode::TOO_MANY_REQUESTS,
         [("x-shopify-shop-api-call-limit", header), ("retry-after", HeaderValue::from_static("2.0"))],
@@ -110,7 +105,7 @@ pub async fn orders(
     Query(p): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let limit_h = match guard(&s, &headers, "rest_orders").await {
+    let limit_h = match guard(&s, &headers) {
         Ok(h) => h,
         Err(r) => return *r,
     };
@@ -198,7 +193,7 @@ pub async fn order_or_count(
     Query(p): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let limit_h = match guard(&s, &headers, "rest_order").await {
+    let limit_h = match guard(&s, &headers) {
         Ok(h) => h,
         Err(r) => return *r,
     };
@@ -232,8 +227,7 @@ pub async fn order_or_count(
         s.store
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .orders
-            .get(&id)
+            .get(id)
             .map(rest_order)
     });
     match order {
@@ -247,7 +241,7 @@ pub async fn order_or_count(
 }
 
 pub async fn shop(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Response {
-    let limit_h = match guard(&s, &headers, "rest_shop").await {
+    let limit_h = match guard(&s, &headers) {
         Ok(h) => h,
         Err(r) => return *r,
     };
@@ -265,7 +259,7 @@ pub async fn shop(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Respons
 }
 
 pub async fn access_scopes(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Response {
-    let limit_h = match guard(&s, &headers, "rest_access_scopes").await {
+    let limit_h = match guard(&s, &headers) {
         Ok(h) => h,
         Err(r) => return *r,
     };

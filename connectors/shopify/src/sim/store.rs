@@ -1,9 +1,11 @@
-//! The simulator's orders, indexed so a filtered, sorted page is O(page), not O(N).
+//! Shopify's orders: their content (lines, money, statuses) and filters, kept in the SDK's
+//! [`OrderBook`], which does the ids, timestamps, indexes and paging.
 
-use ordersync_sdk::sim::{FakeBuyer, fake_buyer};
-use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
+use ordersync_sdk::sim::{BookOrder, FakeBuyer, OrderBook, Page, PageQuery, SeedWindow};
+use rand::Rng;
+use std::ops::{Deref, DerefMut};
+
+pub use ordersync_sdk::sim::{Key, SortKey};
 
 /// First id handed out; real Shopify ids exceed 2^53 like these.
 pub const FIRST_ID: u64 = 820_982_911_940_000_000;
@@ -100,32 +102,6 @@ pub enum StatusFilter {
     Any,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    UpdatedAt,
-    /// `PROCESSED_AT` (the GraphQL default) and `CREATED_AT`: the sim processes on creation.
-    CreatedAt,
-    Id,
-}
-
-impl SortKey {
-    pub fn code(self) -> char {
-        match self {
-            SortKey::UpdatedAt => 'u',
-            SortKey::CreatedAt => 'c',
-            SortKey::Id => 'i',
-        }
-    }
-    pub fn from_code(c: char) -> Option<Self> {
-        match c {
-            'u' => Some(SortKey::UpdatedAt),
-            'c' => Some(SortKey::CreatedAt),
-            'i' => Some(SortKey::Id),
-            _ => None,
-        }
-    }
-}
-
 /// Inclusive `updated_at` bounds (unix seconds) and a status filter.
 #[derive(Debug, Clone, Copy)]
 pub struct Filter {
@@ -142,86 +118,50 @@ impl Filter {
     }
 }
 
-/// A position in one sort order: (sort value, id).
-pub type Key = (i64, u64);
-
-#[derive(Default)]
-pub struct Store {
-    pub orders: BTreeMap<u64, SimOrder>,
-    by_updated: BTreeSet<Key>,
-    by_created: BTreeSet<Key>,
-    next: u64,
+impl BookOrder for SimOrder {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn updated(&self) -> i64 {
+        self.updated
+    }
+    fn set_updated(&mut self, at: i64) {
+        self.updated = at;
+    }
 }
 
-pub struct PageOut<'a> {
-    pub orders: Vec<(&'a SimOrder, Key)>,
-    pub has_more: bool,
+pub type PageOut<'a> = Page<'a, SimOrder>;
+
+pub struct Store(OrderBook<SimOrder>);
+
+impl Default for Store {
+    fn default() -> Self {
+        Self(OrderBook::new(FIRST_ID))
+    }
+}
+
+impl Deref for Store {
+    type Target = OrderBook<SimOrder>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Store {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Store {
-    pub fn insert(&mut self, o: SimOrder) {
-        self.by_updated.insert((o.updated, o.id));
-        self.by_created.insert((o.created, o.id));
-        self.orders.insert(o.id, o);
-    }
-
     pub fn count(&self, f: &Filter) -> usize {
         if f.updated_min.is_none() && f.updated_max.is_none() && f.status == StatusFilter::Any {
-            return self.orders.len();
+            return self.0.len();
         }
-        self.keys(SortKey::UpdatedAt, false, None, f)
-            .filter(|k| self.orders.get(&k.1).is_some_and(|o| f.matches(o)))
-            .count()
-    }
-
-    /// Keys of one sort order strictly after `after` (before it when reversed). With
-    /// `UpdatedAt` the filter's bounds narrow the range itself, so a page costs O(page).
-    fn keys<'a>(
-        &'a self,
-        sort: SortKey,
-        reverse: bool,
-        after: Option<Key>,
-        f: &Filter,
-    ) -> Box<dyn Iterator<Item = Key> + 'a> {
-        let (mut lo, mut hi): (Bound<Key>, Bound<Key>) = (Bound::Unbounded, Bound::Unbounded);
-        if sort == SortKey::UpdatedAt {
-            if let Some(m) = f.updated_min {
-                lo = Bound::Included((m, 0));
-            }
-            if let Some(m) = f.updated_max {
-                hi = Bound::Included((m, u64::MAX));
-            }
-        }
-        if let Some(a) = after {
-            if reverse {
-                hi = tighter_hi(hi, a);
-            } else {
-                lo = tighter_lo(lo, a);
-            }
-        }
-        if !valid_range(&lo, &hi) {
-            return Box::new(std::iter::empty());
-        }
-        let set = match sort {
-            SortKey::UpdatedAt => &self.by_updated,
-            SortKey::CreatedAt => &self.by_created,
-            SortKey::Id => {
-                let lo_id = map_bound(lo, |k| k.1);
-                let hi_id = map_bound(hi, |k| k.1);
-                let it = self.orders.range((lo_id, hi_id)).map(|(id, _)| (0, *id));
-                return if reverse {
-                    Box::new(it.rev())
-                } else {
-                    Box::new(it)
-                };
-            }
-        };
-        let it = set.range((lo, hi)).copied();
-        if reverse {
-            Box::new(it.rev())
-        } else {
-            Box::new(it)
-        }
+        self.0.count(f.updated_min, f.updated_max, |o| f.matches(o))
     }
 
     pub fn page(
@@ -232,22 +172,14 @@ impl Store {
         f: &Filter,
         limit: usize,
     ) -> PageOut<'_> {
-        let mut orders = Vec::with_capacity(limit.min(256));
-        let mut has_more = false;
-        for k in self.keys(sort, reverse, after, f) {
-            let Some(o) = self.orders.get(&k.1) else {
-                continue;
-            };
-            if !f.matches(o) {
-                continue;
-            }
-            if orders.len() == limit {
-                has_more = true;
-                break;
-            }
-            orders.push((o, k));
-        }
-        PageOut { orders, has_more }
+        let q = PageQuery {
+            sort,
+            reverse,
+            after,
+            updated_min: f.updated_min,
+            updated_max: f.updated_max,
+        };
+        self.0.page(&q, limit, |o| f.matches(o))
     }
 
     /// Creates `count` deterministic orders with `updated_at` spread over the 7 days before
@@ -263,13 +195,13 @@ impl Store {
         ];
         const SHIPPING: [(&str, i64); 3] =
             [("Free Shipping", 0), ("Standard", 499), ("Express", 999)];
-        let mut r = rand::rngs::StdRng::seed_from_u64(seed ^ 0x5150_0f1f);
-        for i in 0..count {
-            let n = self.next;
-            self.next += 1;
-            let id = FIRST_ID + n;
-            let updated = end - r.random_range(0..7 * 86_400);
-            let created = updated - r.random_range(0..3_600);
+        let window = SeedWindow {
+            end,
+            span_secs: 7 * 86_400,
+            created_within_secs: 3_600,
+        };
+        self.0.seed(count, seed, window, |c| {
+            let (id, updated, r) = (c.id, c.updated, c.rng);
             let nlines = r.random_range(1..=4u64);
             let lines = (0..nlines)
                 .map(|j| {
@@ -298,10 +230,10 @@ impl Store {
                 15..25 => (None, None, Fulfillment::Partial),
                 _ => (None, None, Fulfillment::Unfulfilled),
             };
-            self.insert(SimOrder {
+            SimOrder {
                 id,
-                number: 1000 + n,
-                created,
+                number: 1000 + c.seq,
+                created: c.created,
                 updated,
                 cancelled,
                 closed,
@@ -309,38 +241,36 @@ impl Store {
                 lines,
                 shipping_cents,
                 shipping_title,
-                buyer: fake_buyer(seed, i),
+                buyer: c.buyer,
                 note: r
                     .random_bool(0.3)
-                    .then(|| format!("Canary note {i}: leave at the door")),
+                    .then(|| format!("Canary note {}: leave at the door", c.index)),
                 poison: None,
-            });
-        }
-        count
+            }
+        })
     }
 
     /// Creates `count` seeded-like orders updated in the seconds before `end`, carrying
     /// `poison` in their rendering; returns their ids.
     pub fn poison(&mut self, kind: Poison, count: u64, end: i64) -> Vec<u64> {
-        let first = FIRST_ID + self.next;
-        let seed = self.next;
+        let first = self.0.next_id().1;
+        self.0.remove(first);
+        let seed = first;
         self.seed(count, seed, end);
-        let ids: Vec<u64> = (first..FIRST_ID + self.next).collect();
+        let ids: Vec<u64> = (0..count)
+            .filter_map(|i| first.checked_add(i + 1))
+            .collect();
         for (i, id) in ids.iter().enumerate() {
-            let Some(mut o) = self.orders.remove(id) else {
-                continue;
-            };
-            self.by_updated.remove(&(o.updated, o.id));
-            self.by_created.remove(&(o.created, o.id));
-            o.updated = end - i64::try_from(i).unwrap_or(0);
-            o.created = o.updated - 60;
-            o.poison = Some(kind);
-            if kind == Poison::HugePrice
-                && let Some(l) = o.lines.first_mut()
-            {
-                l.quantity = 2;
-            }
-            self.insert(o);
+            self.0.edit(*id, |o| {
+                o.updated = end - i64::try_from(i).unwrap_or(0);
+                o.created = o.updated - 60;
+                o.poison = Some(kind);
+                if kind == Poison::HugePrice
+                    && let Some(l) = o.lines.first_mut()
+                {
+                    l.quantity = 2;
+                }
+            });
         }
         ids
     }
@@ -348,27 +278,15 @@ impl Store {
     /// Moves the `count` least recently updated orders to `now`, changing their note and
     /// fulfillment like a merchant edit would.
     pub fn touch_oldest(&mut self, count: u64, now: i64) -> u64 {
-        let keys: Vec<Key> = self
-            .by_updated
-            .iter()
-            .take(usize::try_from(count).unwrap_or(usize::MAX))
-            .copied()
-            .collect();
-        for k in &keys {
-            self.by_updated.remove(k);
-            if let Some(o) = self.orders.get_mut(&k.1) {
-                o.updated = now;
-                o.note = Some(format!("Canary note: updated at {now}"));
-                if o.closed.is_none() {
-                    o.fulfillment = match o.fulfillment {
-                        Fulfillment::Unfulfilled => Fulfillment::Partial,
-                        _ => Fulfillment::Fulfilled,
-                    };
-                }
-                self.by_updated.insert((now, o.id));
+        self.0.touch_oldest(count, now, |o| {
+            o.note = Some(format!("Canary note: updated at {now}"));
+            if o.closed.is_none() {
+                o.fulfillment = match o.fulfillment {
+                    Fulfillment::Unfulfilled => Fulfillment::Partial,
+                    _ => Fulfillment::Fulfilled,
+                };
             }
-        }
-        keys.len() as u64
+        })
     }
 }
 
@@ -393,37 +311,6 @@ impl LineItemSeed {
     }
 }
 
-/// `BTreeSet::range` panics on an inverted or empty-excluded range; a query can ask for one.
-fn valid_range(lo: &Bound<Key>, hi: &Bound<Key>) -> bool {
-    match (lo, hi) {
-        (Bound::Included(a), Bound::Included(b)) => a <= b,
-        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a < b,
-        _ => true,
-    }
-}
-
-fn map_bound<T: Copy, U>(b: Bound<T>, f: impl Fn(T) -> U) -> Bound<U> {
-    match b {
-        Bound::Included(x) => Bound::Included(f(x)),
-        Bound::Excluded(x) => Bound::Excluded(f(x)),
-        Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
-fn tighter_lo(cur: Bound<Key>, after: Key) -> Bound<Key> {
-    match cur {
-        Bound::Included(k) | Bound::Excluded(k) if k > after => cur,
-        _ => Bound::Excluded(after),
-    }
-}
-
-fn tighter_hi(cur: Bound<Key>, before: Key) -> Bound<Key> {
-    match cur {
-        Bound::Included(k) | Bound::Excluded(k) if k < before => cur,
-        _ => Bound::Excluded(before),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,14 +319,14 @@ mod tests {
     fn seeded_orders_balance_and_pages_do_not_overlap() {
         let mut s = Store::default();
         s.seed(500, 9, 1_800_000_000);
-        assert!(s.orders.values().all(|o| o.total() > 0 && o.id > (1 << 53)));
+        assert!(s.iter().all(|o| o.total() > 0 && o.id > (1 << 53)));
         let f = Filter {
             updated_min: Some(1_800_000_000 - 3 * 86_400),
             updated_max: None,
             status: StatusFilter::Any,
         };
         let mut after = None;
-        let mut seen = BTreeSet::new();
+        let mut seen = std::collections::BTreeSet::new();
         loop {
             let p = s.page(SortKey::UpdatedAt, false, after, &f, 37);
             for (o, _) in &p.orders {
