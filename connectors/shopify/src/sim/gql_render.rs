@@ -342,7 +342,7 @@ mod tests {
         let far = st.poison(Poison::FarDate, 1, end);
         let bad = st.poison(Poison::Unmappable, 2, end);
         assert_eq!(bad.len(), 2);
-        let node = |id: u64| serde_json::to_value(graphql_node(&st.get(id).unwrap())).unwrap();
+        let node = |id: u64| serde_json::to_value(graphql_node(st.get(id).unwrap())).unwrap();
         let h = node(huge[0]);
         let l0 = &h["lineItems"]["nodes"][0];
         assert_eq!(
@@ -356,11 +356,11 @@ mod tests {
         assert!(node(bad[1])["totalPriceSet"].is_null());
         // Within the pull window, and the REST shape carries the same defects.
         assert!(st.get(huge[0]).unwrap().updated <= end && st.get(huge[0]).unwrap().updated > end - 60);
-        let r = super::super::render::rest_order(&st.get(huge[0]).unwrap());
+        let r = super::super::render::rest_order(st.get(huge[0]).unwrap());
         assert_eq!(r["line_items"][0]["price"], HUGE_PRICE);
-        let r = super::super::render::rest_order(&st.get(far[0]).unwrap());
+        let r = super::super::render::rest_order(st.get(far[0]).unwrap());
         assert_eq!(r["created_at"], FAR_DATE);
-        let r = super::super::render::rest_order(&st.get(bad[0]).unwrap());
+        let r = super::super::render::rest_order(st.get(bad[0]).unwrap());
         assert!(r["total_price"].is_null());
     }
 }
