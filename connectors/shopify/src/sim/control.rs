@@ -1,6 +1,7 @@
 //! `/_sim/*` control routes (ARCHITECTURE §10).
 
 use super::SimState;
+use super::store::Poison;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
@@ -60,4 +61,22 @@ pub async fn stats(State(s): State<Arc<SimState>>) -> Json<Value> {
         .len();
     v["orders"] = json!(orders);
     Json(v)
+}
+
+#[derive(Deserialize)]
+pub struct PoisonReq {
+    kind: Poison,
+    count: u64,
+}
+
+/// Poisoned orders updated just before now − 5 min, inside the next pull's window.
+pub async fn poison(State(s): State<Arc<SimState>>, Json(r): Json<PoisonReq>) -> Json<Value> {
+    let end = s.now() - 300;
+    let ids =
+        s.store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .poison(r.kind, r.count.min(10_000), end);
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    Json(json!({ "external_ids": ids }))
 }

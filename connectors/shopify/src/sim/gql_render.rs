@@ -2,7 +2,7 @@
 //! (20,000 orders/s) cannot afford a `serde_json::Value` tree per order.
 
 use super::search::utc;
-use super::store::{Fulfillment, SimLine, SimOrder, TAX_RATE_BP};
+use super::store::{FAR_DATE, Fulfillment, HUGE_PRICE, Poison, SimLine, SimOrder, TAX_RATE_BP};
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -63,10 +63,18 @@ impl Serialize for Rate {
     }
 }
 
+/// An amount from cents, or a fixed text (a poisoned order's price).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AmountText {
+    Cents(Amount),
+    Raw(&'static str),
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Money {
-    amount: Amount,
+    amount: AmountText,
     currency_code: &'static str,
 }
 
@@ -81,7 +89,7 @@ pub struct Bag {
 fn bag(cents: i64) -> Bag {
     Bag {
         shop_money: Money {
-            amount: Amount(cents),
+            amount: AmountText::Cents(Amount(cents)),
             currency_code: CURRENCY,
         },
     }
@@ -207,7 +215,7 @@ pub struct GqlNode<'a> {
     total_tax_set: Bag,
     /// After discounts, as Shopify defines it.
     subtotal_price_set: Bag,
-    total_price_set: Bag,
+    total_price_set: Option<Bag>,
     tax_lines: [TaxLine; 1],
 }
 
@@ -230,14 +238,18 @@ fn address(o: &SimOrder) -> Address<'_> {
     }
 }
 
-fn line(l: &SimLine) -> Line<'_> {
+fn line(l: &SimLine, huge: bool) -> Line<'_> {
+    let mut unit = bag(l.unit_cents);
+    if huge {
+        unit.shop_money.amount = AmountText::Raw(HUGE_PRICE);
+    }
     Line {
         id: Gid("LineItem", l.id),
         sku: &l.sku,
         title: l.title,
         name: l.title,
         quantity: l.quantity,
-        original_unit_price_set: bag(l.unit_cents),
+        original_unit_price_set: unit,
         discount_allocations: if l.discount_cents > 0 {
             vec![Allocation {
                 allocated_amount_set: bag(l.discount_cents),
@@ -251,12 +263,16 @@ fn line(l: &SimLine) -> Line<'_> {
 
 pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
     let b = &o.buyer;
+    let created = match o.poison {
+        Some(Poison::FarDate) => FAR_DATE.to_string(),
+        _ => utc(o.created),
+    };
     GqlNode {
         id: Gid("Order", o.id),
         legacy_resource_id: IdStr(o.id),
         name: OrderName(o.number),
-        created_at: utc(o.created),
-        processed_at: utc(o.created),
+        processed_at: created.clone(),
+        created_at: created,
         updated_at: utc(o.updated),
         cancelled_at: o.cancelled.map(utc),
         closed: o.closed.is_some(),
@@ -282,7 +298,12 @@ pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
         shipping_address: address(o),
         billing_address: address(o),
         line_items: LinePage {
-            nodes: o.lines.iter().map(line).collect(),
+            nodes: o
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| line(l, i == 0 && o.poison == Some(Poison::HugePrice)))
+                .collect(),
             page_info: LinePageInfo {
                 has_next_page: false,
                 end_cursor: None,
@@ -296,7 +317,7 @@ pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
         total_discounts_set: bag(o.discounts()),
         total_tax_set: bag(o.tax()),
         subtotal_price_set: bag(o.subtotal_gross() - o.discounts()),
-        total_price_set: bag(o.total()),
+        total_price_set: (o.poison != Some(Poison::Unmappable)).then(|| bag(o.total())),
         tax_lines: tax_line(o.tax()),
     }
 }
@@ -311,5 +332,35 @@ mod tests {
         assert_eq!(Amount(1234).to_string(), "12.34");
         assert_eq!(Amount(-5).to_string(), "-0.05");
         assert_eq!(serde_json::to_string(&Rate).unwrap(), "0.0825");
+    }
+
+    #[test]
+    fn poisoned_orders_render_their_defect() {
+        let mut st = super::super::store::Store::default();
+        let end = 1_800_000_000;
+        let huge = st.poison(Poison::HugePrice, 1, end);
+        let far = st.poison(Poison::FarDate, 1, end);
+        let bad = st.poison(Poison::Unmappable, 2, end);
+        assert_eq!(bad.len(), 2);
+        let node = |id: u64| serde_json::to_value(graphql_node(&st.orders[&id])).unwrap();
+        let h = node(huge[0]);
+        let l0 = &h["lineItems"]["nodes"][0];
+        assert_eq!(
+            l0["originalUnitPriceSet"]["shopMoney"]["amount"],
+            HUGE_PRICE
+        );
+        assert_eq!(l0["quantity"], 2);
+        let f = node(far[0]);
+        assert_eq!(f["createdAt"], FAR_DATE);
+        assert_eq!(f["processedAt"], FAR_DATE);
+        assert!(node(bad[1])["totalPriceSet"].is_null());
+        // Within the pull window, and the REST shape carries the same defects.
+        assert!(st.orders[&huge[0]].updated <= end && st.orders[&huge[0]].updated > end - 60);
+        let r = super::super::render::rest_order(&st.orders[&huge[0]]);
+        assert_eq!(r["line_items"][0]["price"], HUGE_PRICE);
+        let r = super::super::render::rest_order(&st.orders[&far[0]]);
+        assert_eq!(r["created_at"], FAR_DATE);
+        let r = super::super::render::rest_order(&st.orders[&bad[0]]);
+        assert!(r["total_price"].is_null());
     }
 }

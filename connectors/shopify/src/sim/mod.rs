@@ -26,7 +26,7 @@ mod store;
 
 pub use gql_render::{GqlNode, graphql_node};
 pub use render::rest_order;
-pub use store::{FIRST_ID, SimOrder};
+pub use store::{FAR_DATE, FIRST_ID, HUGE_PRICE, Poison, SimOrder};
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -141,6 +141,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         .route("/admin/oauth/access_token", post(auth::access_token))
         .route("/_sim/seed", post(control::seed))
         .route("/_sim/update", post(control::update))
+        .route("/_sim/poison", post(control::poison))
         .route("/_sim/expire_tokens", post(control::expire_tokens))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))

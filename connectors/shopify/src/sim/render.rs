@@ -2,7 +2,7 @@
 //! node is in `gql_render.rs`.
 
 use super::search::local;
-use super::store::{Fulfillment, SimLine, SimOrder, TAX_RATE_BP};
+use super::store::{FAR_DATE, Fulfillment, HUGE_PRICE, Poison, SimLine, SimOrder, TAX_RATE_BP};
 use serde_json::{Value, json};
 
 const CURRENCY: &str = "USD";
@@ -52,13 +52,23 @@ fn rest_line(l: &SimLine) -> Value {
 pub fn rest_order(o: &SimOrder) -> Value {
     let b = &o.buyer;
     let gross = o.subtotal_gross();
-    let lines: Vec<Value> = o.lines.iter().map(rest_line).collect();
-    json!({
+    let mut lines: Vec<Value> = o.lines.iter().map(rest_line).collect();
+    let created = match o.poison {
+        Some(Poison::FarDate) => FAR_DATE.to_string(),
+        _ => local(o.created),
+    };
+    if o.poison == Some(Poison::HugePrice)
+        && let Some(l) = lines.first_mut()
+    {
+        l["price"] = json!(HUGE_PRICE);
+        l["price_set"]["shop_money"]["amount"] = json!(HUGE_PRICE);
+    }
+    let mut v = json!({
         "id": o.id,
         "admin_graphql_api_id": format!("gid://shopify/Order/{}", o.id),
         "name": format!("#{}", o.number), "number": o.number - 1000 + 1, "order_number": o.number,
         "email": b.email, "contact_email": b.email, "phone": b.phone,
-        "created_at": local(o.created), "processed_at": local(o.created), "updated_at": local(o.updated),
+        "created_at": created, "processed_at": created, "updated_at": local(o.updated),
         "cancelled_at": o.cancelled.map(local), "cancel_reason": o.cancelled.map(|_| "customer"),
         "closed_at": o.closed.map(local),
         "currency": CURRENCY, "presentment_currency": CURRENCY,
@@ -88,7 +98,12 @@ pub fn rest_order(o: &SimOrder) -> Value {
             "discounted_price": amount(o.shipping_cents), "discounted_price_set": rest_set(o.shipping_cents),
             "tax_lines": [], "discount_allocations": [],
         }],
-    })
+    });
+    if o.poison == Some(Poison::Unmappable) {
+        v["total_price"] = Value::Null;
+        v["total_price_set"] = Value::Null;
+    }
+    v
 }
 
 #[cfg(test)]

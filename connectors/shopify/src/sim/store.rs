@@ -17,6 +17,25 @@ pub enum Fulfillment {
     Fulfilled,
 }
 
+/// A defect `/_sim/poison` plants in an order's rendering, to prove one bad order cannot stop
+/// a worker (the store keeps sane values; only the wire shape is poisoned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Poison {
+    /// No total price: the mapper must reject the order.
+    Unmappable,
+    /// The first line's unit price is [`HUGE_PRICE`] with quantity 2, which overflows
+    /// `rust_decimal` when multiplied.
+    HugePrice,
+    /// `createdAt`/`processedAt` are [`FAR_DATE`]: valid RFC 3339, but date arithmetic on it
+    /// (a retention window) overflows.
+    FarDate,
+}
+
+/// 7e28, close to `rust_decimal`'s maximum (~7.9e28).
+pub const HUGE_PRICE: &str = "70000000000000000000000000000";
+pub const FAR_DATE: &str = "9999-12-30T00:00:00Z";
+
 #[derive(Debug, Clone)]
 pub struct SimLine {
     pub id: u64,
@@ -43,6 +62,7 @@ pub struct SimOrder {
     pub shipping_title: &'static str,
     pub buyer: FakeBuyer,
     pub note: Option<String>,
+    pub poison: Option<Poison>,
 }
 
 impl SimOrder {
@@ -293,9 +313,36 @@ impl Store {
                 note: r
                     .random_bool(0.3)
                     .then(|| format!("Canary note {i}: leave at the door")),
+                poison: None,
             });
         }
         count
+    }
+
+    /// Creates `count` seeded-like orders updated in the seconds before `end`, carrying
+    /// `poison` in their rendering; returns their ids.
+    pub fn poison(&mut self, kind: Poison, count: u64, end: i64) -> Vec<u64> {
+        let first = FIRST_ID + self.next;
+        let seed = self.next;
+        self.seed(count, seed, end);
+        let ids: Vec<u64> = (first..FIRST_ID + self.next).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let Some(mut o) = self.orders.remove(id) else {
+                continue;
+            };
+            self.by_updated.remove(&(o.updated, o.id));
+            self.by_created.remove(&(o.created, o.id));
+            o.updated = end - i64::try_from(i).unwrap_or(0);
+            o.created = o.updated - 60;
+            o.poison = Some(kind);
+            if kind == Poison::HugePrice
+                && let Some(l) = o.lines.first_mut()
+            {
+                l.quantity = 2;
+            }
+            self.insert(o);
+        }
+        ids
     }
 
     /// Moves the `count` least recently updated orders to `now`, changing their note and
