@@ -10,6 +10,7 @@ pub mod clock;
 pub mod descriptor;
 pub mod error;
 pub mod http;
+pub mod mapping;
 pub mod model;
 pub mod pii;
 #[cfg(feature = "sim")]
