@@ -5,4 +5,5 @@
 mod api;
 mod helpers;
 mod pipeline;
+mod robust;
 mod store_suite;
