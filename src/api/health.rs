@@ -13,8 +13,21 @@ pub fn routes() -> Router<ApiState> {
         .route("/metrics", get(metrics))
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// `ok` while every worker loop of this process beats within its bound (a process without
+/// workers has none); else 503 naming the silent loops, e.g. `stale: pull 75s`.
+async fn healthz(State(s): State<ApiState>) -> (StatusCode, String) {
+    let stale = s.engine.heartbeats.stale();
+    if stale.is_empty() {
+        return (StatusCode::OK, "ok".into());
+    }
+    let loops: Vec<String> = stale
+        .iter()
+        .map(|l| format!("{} {}s", l.name, l.silent_secs))
+        .collect();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("stale: {}", loops.join(", ")),
+    )
 }
 
 async fn readyz(State(s): State<ApiState>) -> (StatusCode, &'static str) {

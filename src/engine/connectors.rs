@@ -124,6 +124,23 @@ impl ConnectorCache {
         Ok(s)
     }
 
+    /// Uses `s` as the live source of connection `c` until its config changes (embedding, and
+    /// tests that need a misbehaving connector without a kind in the registry).
+    pub fn install_source(&self, c: &ConnectionRow, s: Arc<dyn Source>) {
+        self.sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(c.id.clone(), (fingerprint(c), s));
+    }
+
+    /// Uses `s` as the live sink of connection `sink_id` (see [`Self::install_source`]).
+    pub fn install_sink(&self, sink_id: &str, s: Arc<dyn Sink>) {
+        self.sinks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(sink_id.to_string(), (0, s));
+    }
+
     /// Drops cached instances of a connection (after PATCH or a secrets change).
     pub fn forget(&self, connection_id: &str) {
         self.sources

@@ -2,14 +2,18 @@
 //! PII for the moment of the call, hand them to their sink in its batch size with the
 //! deterministic keys, and record every outcome in one statement batch. Retriable failures
 //! back off; permanent ones go to `dead` with their reason (replayable).
+//!
+//! A panic in one sink's batch (or in building the sink) fails that batch's deliveries as
+//! retriable, and the other batches of the pass complete as usual.
 
 use super::ingest::object_key;
 use super::{Engine, Pass, retry_delay};
-use crate::crypto::{PiiRow, SealedPii};
+use crate::crypto::{CryptoError, PiiRow, SealedPii};
 use crate::store::{ClaimedDelivery, DeliveryResult, OrderRow};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ordersync_sdk::{ConnectorError, DeliveryRequest, ErrorClass, Order, Sink};
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// Sink batches in flight at once.
@@ -78,7 +82,11 @@ impl Engine {
         let decoded_ms = started.elapsed().as_millis() as u64;
         let mut jobs = Vec::new();
         for (sink_id, items) in by_sink {
-            let sink = match self.connectors.sink(&sink_id).await {
+            let built = AssertUnwindSafe(self.connectors.sink(&sink_id))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(ConnectorError::retriable("internal: the sink panicked")));
+            let sink = match built {
                 Ok(s) => s,
                 Err(e) => {
                     results.extend(items.iter().map(|p| self.failure(&p.claim, &e)));
@@ -96,7 +104,7 @@ impl Engine {
         let track_at = now + self.cfg.track_interval_secs * 1_000_000;
         let futs: Vec<_> = jobs
             .into_iter()
-            .map(|(sink, tracks, items)| self.run_batch(sink, tracks, items, track_at))
+            .map(|(sink, tracks, items)| self.run_batch_isolated(sink, tracks, items, track_at))
             .collect();
         let outcomes: Vec<Vec<DeliveryResult>> = futures::stream::iter(futs)
             .buffer_unordered(CONCURRENT_BATCHES)
@@ -116,6 +124,33 @@ impl Engine {
             "Delivery batch done."
         );
         Ok(Pass { work: n })
+    }
+
+    /// [`Engine::run_batch`], with a panic turned into a retriable failure of each of the
+    /// batch's deliveries (they back off, and go dead after `max_attempts` like any failure).
+    async fn run_batch_isolated(
+        &self,
+        sink: Arc<dyn Sink>,
+        tracks: bool,
+        items: Vec<Prepared>,
+        track_at: i64,
+    ) -> Vec<DeliveryResult> {
+        self.heartbeats.beat("deliver");
+        let claims: Vec<ClaimedDelivery> = items.iter().map(|p| p.claim.clone()).collect();
+        let kind = sink.kind();
+        let out = AssertUnwindSafe(self.run_batch(sink, tracks, items, track_at))
+            .catch_unwind()
+            .await;
+        self.heartbeats.beat("deliver");
+        out.unwrap_or_else(|_| {
+            tracing::error!(
+                sink = kind,
+                deliveries = claims.len(),
+                "Sink batch panicked; its deliveries are retried."
+            );
+            let e = ConnectorError::retriable("internal: the sink panicked");
+            claims.iter().map(|c| self.failure(c, &e)).collect()
+        })
     }
 
     /// One sink call for a batch of deliveries; one result per delivery.
@@ -158,6 +193,12 @@ impl Engine {
     }
 
     /// The order as stored plus its decrypted PII (purged orders go out without PII).
+    ///
+    /// PII that cannot be opened (corrupt ciphertext, shredded key) fails only this order's
+    /// deliveries, as dead with that reason: every target we ship to needs the address, and
+    /// sending an order without its PII would create an object that cannot be fulfilled. A
+    /// re-read of the order seals fresh PII and re-arms its deliveries; a keystore outage is
+    /// retriable.
     async fn decode(&self, row: &OrderRow) -> Result<Order, ConnectorError> {
         let mut order: Order = serde_json::from_str(&row.data)
             .map_err(|_| ConnectorError::permanent("stored order is not valid"))?;
@@ -171,11 +212,23 @@ impl Engine {
                 pii_ct: ct.clone(),
                 dek: dek.clone(),
             };
-            order.pii = self
+            order.pii = match self
                 .crypto
                 .open_pii(pii_row, epoch, &sealed, self.clock.now())
                 .await
-                .map_err(|e| ConnectorError::permanent(format!("cannot decrypt order PII: {e}")))?;
+            {
+                Ok(p) => p,
+                Err(CryptoError::Keystore(_)) => {
+                    return Err(ConnectorError::retriable("keystore unavailable"));
+                }
+                Err(e) => {
+                    metrics::counter!("ordersync_pii_unreadable_total", "stage" => "deliver")
+                        .increment(1);
+                    return Err(ConnectorError::permanent(format!(
+                        "stored PII cannot be opened ({e}); re-read the order to deliver it"
+                    )));
+                }
+            };
         }
         Ok(order)
     }

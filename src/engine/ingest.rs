@@ -1,17 +1,63 @@
 //! Turning one page of canonical orders into one store transaction: dedupe by content hash,
 //! merge PII a refetch no longer carries, encrypt PII under a fresh DEK, enqueue one delivery
 //! per routed sink with a deterministic idempotency key, advance the cursor.
+//!
+//! One bad order never fails its page: an order the engine cannot schedule (a creation date
+//! in the future, a purge date past year 9999) is rejected like an unmappable one, and stored
+//! PII that cannot be opened is handled for that order alone (see `merge_stored_pii`).
 
 use super::Engine;
-use crate::crypto::{EpochKey, PiiRow, SealedPii, epoch_of};
+use crate::crypto::{CryptoError, EpochKey, PiiRow, SealedPii, epoch_of};
 use crate::store::{
     ConnectionRow, CursorRow, DeliveryEnqueue, ExistingOrder, OrderUpsert, PageCommit,
 };
 use ordersync_sdk::clock::to_micros;
-use ordersync_sdk::{Order, OrderStatus, Page};
+use ordersync_sdk::{Order, OrderStatus, Page, Rejected};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use time::Duration;
+use std::collections::{BTreeMap, HashMap};
+use time::{Duration, OffsetDateTime};
+
+/// How far ahead of our clock a platform's `created_at` may be (clock skew, time-zone bugs).
+const MAX_CREATED_AHEAD: Duration = Duration::days(1);
+
+/// The fallback purge date: `days` after the order was created; `None` if not representable.
+pub fn fallback_purge(created_at: OffsetDateTime, days: i64) -> Option<OffsetDateTime> {
+    let secs = days.checked_mul(86_400)?;
+    created_at.checked_add(Duration::seconds(secs))
+}
+
+/// `6 order(s) rejected (e.g. order 123): 2× missing total; 4× amount out of range in unit
+/// price`: each distinct reason with its count (at most five), for `status`.
+pub fn rejection_summary(rejected: &[Rejected]) -> Option<String> {
+    const SHOWN: usize = 5;
+    let first = rejected.first()?;
+    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rejected {
+        *by_reason.entry(r.reason.as_str()).or_default() += 1;
+    }
+    let mut reasons: Vec<String> = by_reason
+        .iter()
+        .take(SHOWN)
+        .map(|(r, n)| format!("{n}× {}", r.chars().take(120).collect::<String>()))
+        .collect();
+    if by_reason.len() > SHOWN {
+        reasons.push("…".into());
+    }
+    Some(format!(
+        "{} order(s) rejected (e.g. order {}): {}",
+        rejected.len(),
+        first.external_id.chars().take(64).collect::<String>(),
+        reasons.join("; ")
+    ))
+}
+
+/// Why the engine refuses to store an order it was given (PII-free).
+fn schedule_problem(order: &Order, now: OffsetDateTime) -> Option<&'static str> {
+    match now.checked_add(MAX_CREATED_AHEAD) {
+        Some(limit) if order.created_at > limit => Some("createdAt is in the future"),
+        _ => None,
+    }
+}
 
 /// Deterministic key of one write: `hash(order_id, sink_id, version)`.
 pub fn idempotency_key(order_id: &str, sink_id: &str, version: i64) -> String {
@@ -51,13 +97,14 @@ pub fn status_str(s: OrderStatus) -> &'static str {
 }
 
 impl Engine {
+    /// Stores one page in one transaction; returns the page's rejection summary, if any.
     pub(super) async fn ingest_page(
         &self,
         c: &ConnectionRow,
         sinks: &[String],
         page: Page,
         cursor: CursorRow,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<String>> {
         let started = std::time::Instant::now();
         let now = self.clock.now();
         let now_us = to_micros(now);
@@ -85,7 +132,15 @@ impl Engine {
             ..Default::default()
         };
 
+        let mut rejected = page.rejected;
         for (ext_id, mut order) in latest {
+            if let Some(why) = schedule_problem(&order, now) {
+                rejected.push(Rejected {
+                    external_id: ext_id,
+                    reason: why.to_string(),
+                });
+                continue;
+            }
             let prev = existing.get(&ext_id);
             let marketplace = order.marketplace.clone();
             let row = PiiRow {
@@ -93,19 +148,8 @@ impl Engine {
                 marketplace: &marketplace,
                 external_id: &ext_id,
             };
-            // Never let a refetch that lacks PII erase what we hold.
-            if let Some(p) = prev
-                && p.pii_purged_at.is_none()
-                && p.pii_fields & !order.pii.field_mask() != 0
-                && let (Some(ct), Some(dek), Some(epoch)) = (&p.pii_ct, &p.pii_dek, &p.pii_epoch)
-            {
-                let sealed = SealedPii {
-                    pii_ct: ct.clone(),
-                    dek: dek.clone(),
-                };
-                let mut stored = self.crypto.open_pii(row, epoch, &sealed, now).await?;
-                stored.merge_newer(std::mem::take(&mut order.pii));
-                order.pii = stored;
+            if let Some(p) = prev {
+                self.merge_stored_pii(p, row, &mut order, now).await?;
             }
             let data = serde_json::to_string(&order)?;
             let pii_json = serde_json::to_vec(&order.pii)?;
@@ -125,8 +169,14 @@ impl Engine {
                     r.1
                 }
             };
-            let fallback_purge = order.created_at + Duration::days(days_after_order);
-            let epoch = epoch_of(fallback_purge);
+            let Some(purge_at) = fallback_purge(order.created_at, days_after_order) else {
+                rejected.push(Rejected {
+                    external_id: ext_id,
+                    reason: "createdAt too late to schedule a purge".to_string(),
+                });
+                continue;
+            };
+            let epoch = epoch_of(purge_at);
             let ek = match epochs.get(&epoch) {
                 Some(k) => k.clone(),
                 None => {
@@ -174,20 +224,16 @@ impl Engine {
                 email_bidx,
                 source_created_at: to_micros(order.created_at),
                 source_updated_at: to_micros(order.updated_at),
-                purge_after: to_micros(fallback_purge),
+                purge_after: to_micros(purge_at),
                 now: now_us,
             });
         }
-        if !page.rejected.is_empty() {
-            commit.rejected = page.rejected.len() as i64;
-            let first = &page.rejected[0];
-            commit.rejected_reason = Some(format!(
-                "{} order(s) could not be mapped; e.g. order {}: {}",
-                page.rejected.len(),
-                first.external_id,
-                first.reason
-            ));
-            tracing::warn!(connection = %c.id, rejected = page.rejected.len(), "Orders could not be mapped and are held for review.");
+        if !rejected.is_empty() {
+            commit.rejected = i64::try_from(rejected.len()).unwrap_or(i64::MAX);
+            commit.rejected_reason = rejection_summary(&rejected);
+            tracing::warn!(connection = %c.id, rejected = rejected.len(), "Orders could not be mapped or scheduled and are held for review.");
+            metrics::counter!("ordersync_orders_rejected_total", "kind" => c.kind.clone())
+                .increment(rejected.len() as u64);
         }
         let n = commit.orders.len();
         let prepared_ms = started.elapsed().as_millis() as u64;
@@ -195,6 +241,43 @@ impl Engine {
         tracing::debug!(connection = %c.id, orders = n, lookup_ms, prepared_ms, total_ms = started.elapsed().as_millis() as u64, "Page ingested.");
         metrics::counter!("ordersync_orders_ingested_total", "kind" => c.kind.clone())
             .increment(n as u64);
+        Ok(commit.rejected_reason)
+    }
+
+    /// Never lets a refetch that lacks PII erase what we hold: the stored fields the refetch
+    /// does not carry are merged back in. Stored PII that cannot be opened (corrupt
+    /// ciphertext, shredded or missing key) is already lost for every purpose, so the update
+    /// goes on with the PII the platform sent now, as for a new order; only a keystore
+    /// outage (transient, the PII is still readable later) fails the page, to be retried.
+    async fn merge_stored_pii(
+        &self,
+        p: &ExistingOrder,
+        row: PiiRow<'_>,
+        order: &mut Order,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<()> {
+        let (Some(ct), Some(dek), Some(epoch)) = (&p.pii_ct, &p.pii_dek, &p.pii_epoch) else {
+            return Ok(());
+        };
+        if p.pii_purged_at.is_some() || p.pii_fields & !order.pii.field_mask() == 0 {
+            return Ok(());
+        }
+        let sealed = SealedPii {
+            pii_ct: ct.clone(),
+            dek: dek.clone(),
+        };
+        match self.crypto.open_pii(row, epoch, &sealed, now).await {
+            Ok(mut stored) => {
+                stored.merge_newer(std::mem::take(&mut order.pii));
+                order.pii = stored;
+            }
+            Err(e @ CryptoError::Keystore(_)) => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(order = %p.id, error = %e, "Stored PII cannot be opened; the update keeps only the PII the platform sent.");
+                metrics::counter!("ordersync_pii_unreadable_total", "stage" => "ingest")
+                    .increment(1);
+            }
+        }
         Ok(())
     }
 }
@@ -202,6 +285,43 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purge_dates_near_year_9999_are_refused_not_panics() {
+        let far = OffsetDateTime::parse(
+            "9999-12-30T00:00:00Z",
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        assert_eq!(fallback_purge(far, 90), None);
+        assert_eq!(fallback_purge(far, i64::MAX), None);
+        let t = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(fallback_purge(t, 1), Some(t + Duration::days(1)));
+    }
+
+    #[test]
+    fn rejection_summary_counts_each_reason() {
+        let r = |id: &str, reason: &str| Rejected {
+            external_id: id.into(),
+            reason: reason.into(),
+        };
+        assert_eq!(rejection_summary(&[]), None);
+        let s = rejection_summary(&[
+            r("7", "missing total"),
+            r("8", "bad date"),
+            r("9", "missing total"),
+        ]);
+        assert_eq!(
+            s.as_deref(),
+            Some("3 order(s) rejected (e.g. order 7): 1× bad date; 2× missing total")
+        );
+        let many: Vec<Rejected> = (0..9).map(|i| r("1", &format!("reason {i}"))).collect();
+        assert!(
+            rejection_summary(&many)
+                .unwrap()
+                .ends_with("1× reason 4; …")
+        );
+    }
 
     #[test]
     fn keys_are_deterministic_and_distinct() {

@@ -5,17 +5,21 @@
 
 mod connectors;
 mod deliver;
+mod heartbeat;
 mod ingest;
 mod pull;
 mod track;
 
 pub use connectors::ConnectorCache;
+pub use heartbeat::{Heartbeats, Stale};
 
 use crate::config::{EngineConfig, RetentionDefaults};
 use crate::crypto::Crypto;
 use crate::store::Store;
+use futures::FutureExt;
 use ordersync_sdk::clock::to_micros;
-use ordersync_sdk::{Clock, http::HttpClient};
+use ordersync_sdk::{Clock, SystemClock, http::HttpClient};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +34,8 @@ pub struct Engine {
     pub retention: RetentionDefaults,
     pub worker_id: String,
     pub connectors: Arc<ConnectorCache>,
+    /// Beats of the loops [`Engine::run`] runs, read by `/healthz`.
+    pub heartbeats: Arc<Heartbeats>,
 }
 
 /// What one pass of a loop did (for tests and the demo's idle detection).
@@ -62,6 +68,7 @@ impl Engine {
             retention,
             worker_id,
             connectors,
+            heartbeats: Arc::new(Heartbeats::new(Arc::new(SystemClock))),
         }
     }
 
@@ -71,6 +78,7 @@ impl Engine {
 
     /// Runs the pull, delivery, tracking and purge loops until `cancel` fires; then stops
     /// claiming, lets in-flight work finish, and returns (leases of unfinished work expire).
+    /// A failed or panicking pass is logged and the loop goes on; each pass beats.
     pub async fn run(&self, cancel: CancellationToken) {
         let tracker = tokio_util::task::TaskTracker::new();
         let idle = Duration::from_millis(self.cfg.idle_ms);
@@ -82,19 +90,29 @@ impl Engine {
                           every: Duration| {
             let me = self.clone();
             let cancel = cancel.clone();
+            me.heartbeats.expect(name, every);
             tracker.spawn(async move {
                 loop {
                     if cancel.is_cancelled() {
                         break;
                     }
-                    let wait = match f(me.clone()).await {
-                        Ok(p) if p.work > 0 => Duration::ZERO,
-                        Ok(_) => every,
-                        Err(e) => {
-                            tracing::warn!(loop_name = name, error = %e, "Worker loop failed; retrying.");
-                            metrics::counter!("ordersync_worker_errors_total", "loop" => name).increment(1);
-                            every.max(Duration::from_millis(500))
-                        }
+                    me.heartbeats.beat(name);
+                    // Connections and batches are isolated inside a pass; this catches what
+                    // escapes them, so no bug can end the loop.
+                    let pass = AssertUnwindSafe(f(me.clone())).catch_unwind().await;
+                    me.heartbeats.beat(name);
+                    let failed = |error: String| {
+                        tracing::warn!(loop_name = name, error = %error, "Worker loop failed; retrying.");
+                        metrics::counter!("ordersync_worker_errors_total", "loop" => name)
+                            .increment(1);
+                        every.max(Duration::from_millis(500))
+                    };
+                    let wait = match pass {
+                        Ok(Ok(p)) if p.work > 0 => Duration::ZERO,
+                        Ok(Ok(_)) => every,
+                        Ok(Err(e)) => failed(format!("{e:#}")),
+                        // The payload is not logged: a panic message may quote data.
+                        Err(_) => failed("the pass panicked".to_string()),
                     };
                     if !wait.is_zero() {
                         tokio::select! {
@@ -103,6 +121,7 @@ impl Engine {
                         }
                     }
                 }
+                me.heartbeats.forget(name);
             });
         };
         spawn_loop(

@@ -3,15 +3,34 @@
 //! the platform's page token, and the watermark moves to the window's end only once the whole
 //! window is in — so a crash mid-window resumes from the saved page token, and re-reads are
 //! absorbed by the content-hash dedupe.
+//!
+//! Each claimed connection runs isolated: an error or a panic in one is recorded on it and
+//! its lease released, and the others claimed in the same pass go on.
 
 use super::{Engine, Pass};
 use crate::store::{ConnectionRow, CursorRow, PullFinish};
+use futures::FutureExt;
 use ordersync_sdk::clock::{from_micros, to_micros};
 use ordersync_sdk::{ConnectorError, ErrorClass, Page, PullCursor};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use time::Duration;
 
 /// Pages read per claim before yielding the connection back (fairness between stores).
 const MAX_PAGES_PER_CLAIM: usize = 400;
+
+/// The fetch of the next page, running while the current one is stored. Aborted when the pull
+/// stops early (an error, a panic, the page budget), so no request outlives its claim.
+struct Prefetch {
+    req: PullCursor,
+    task: tokio::task::JoinHandle<Result<Page, ConnectorError>>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 impl Engine {
     pub async fn pull_once(&self) -> anyhow::Result<Pass> {
@@ -23,9 +42,50 @@ impl Engine {
             .await?;
         let mut pages = 0;
         for c in &claimed {
-            pages += self.pull_connection(c).await?;
+            pages += self.pull_isolated(c, self.pull_connection(c)).await;
         }
         Ok(Pass { work: pages })
+    }
+
+    /// Runs one claimed connection's pull so that what goes wrong stays with it: an engine
+    /// error or a panic becomes the connection's `last_error` (PII-free: no panic payload, no
+    /// order data), its lease is released with the next pull one poll interval away, and the
+    /// pass goes on. Returns the pages read.
+    async fn pull_isolated(
+        &self,
+        c: &ConnectionRow,
+        pull: impl Future<Output = anyhow::Result<usize>>,
+    ) -> usize {
+        self.heartbeats.beat("pull");
+        let error = match AssertUnwindSafe(pull).catch_unwind().await {
+            Ok(Ok(pages)) => return pages,
+            Ok(Err(e)) => {
+                tracing::warn!(connection = %c.id, kind = %c.kind, error = %format!("{e:#}"), "Pull failed in the engine.");
+                format!("internal: {}", truncate(&e.to_string(), 200))
+            }
+            Err(_) => {
+                tracing::error!(connection = %c.id, kind = %c.kind, "Pull panicked; other connections go on.");
+                "internal: the pull panicked".to_string()
+            }
+        };
+        metrics::counter!("ordersync_pull_errors_total", "kind" => c.kind.clone(), "class" => "internal").increment(1);
+        let now = self.now_us();
+        let f = PullFinish {
+            next_pull_at: now + self.poll_us(),
+            last_pull_at: None,
+            last_error: Some(error),
+            state: None,
+        };
+        if let Err(e) = self.store.finish_pull(&c.id, &self.worker_id, &f).await {
+            tracing::warn!(connection = %c.id, error = %e, "Could not release a pull lease; it will expire.");
+        }
+        0
+    }
+
+    fn poll_us(&self) -> i64 {
+        i64::try_from(self.cfg.poll_interval_secs)
+            .unwrap_or(i64::MAX / 1_000_000)
+            .saturating_mul(1_000_000)
     }
 
     /// Reads windows of one claimed connection; returns the number of pages read.
@@ -33,7 +93,7 @@ impl Engine {
         let source = match self.connectors.source(c).await {
             Ok(s) => s,
             Err(e) => {
-                self.finish(c, Some(e), 0, false).await?;
+                self.finish(c, Some(e), 0, false, None).await?;
                 return Ok(0);
             }
         };
@@ -42,12 +102,10 @@ impl Engine {
         let mut cursor = self.store.get_cursor(&c.id).await?.unwrap_or_default();
         let mut pages = 0;
         let mut last_err = None;
-        // The next page of the window is fetched while the current one is being stored.
-        let mut prefetch: Option<(
-            PullCursor,
-            tokio::task::JoinHandle<Result<Page, ConnectorError>>,
-        )> = None;
+        let mut rejected = None;
+        let mut prefetch: Option<Prefetch> = None;
         while pages < MAX_PAGES_PER_CLAIM {
+            self.heartbeats.beat("pull");
             let now = self.clock.now();
             let until = match cursor.window_until {
                 Some(u) => from_micros(u),
@@ -63,14 +121,11 @@ impl Engine {
                 page_token: cursor.page_token.clone(),
             };
             let fetched = match prefetch.take() {
-                Some((r, handle)) if r == req => handle
+                Some(mut p) if p.req == req => (&mut p.task)
                     .await
                     .unwrap_or_else(|_| Err(ConnectorError::retriable("prefetch task failed"))),
-                Some((_, handle)) => {
-                    handle.abort();
-                    source.pull(&req).await
-                }
-                None => source.pull(&req).await,
+                // A stale prefetch is aborted as it drops.
+                _ => source.pull(&req).await,
             };
             let page = match fetched {
                 Ok(p) => p,
@@ -88,7 +143,10 @@ impl Engine {
                     page_token: Some(tok.clone()),
                 };
                 let (src, r) = (source.clone(), next_req.clone());
-                prefetch = Some((next_req, tokio::spawn(async move { src.pull(&r).await })));
+                prefetch = Some(Prefetch {
+                    req: next_req,
+                    task: tokio::spawn(async move { src.pull(&r).await }),
+                });
             }
             let next = match &page.next_page_token {
                 Some(tok) => CursorRow {
@@ -103,11 +161,8 @@ impl Engine {
                 },
             };
             let window_done = page.next_page_token.is_none();
-            if let Err(e) = self.ingest_page(c, &sinks, page, next.clone()).await {
-                if let Some((_, h)) = prefetch.take() {
-                    h.abort();
-                }
-                return Err(e);
+            if let Some(r) = self.ingest_page(c, &sinks, page, next.clone()).await? {
+                rejected = Some(r);
             }
             cursor = next;
             pages += 1;
@@ -125,29 +180,31 @@ impl Engine {
                 break;
             }
         }
-        if let Some((_, h)) = prefetch.take() {
-            h.abort();
-        }
+        drop(prefetch);
         // A window left unfinished (page budget used up) continues at once, after other stores.
         let unfinished = cursor.page_token.is_some() && last_err.is_none();
-        self.finish(c, last_err, pages, unfinished).await?;
+        self.finish(c, last_err, pages, unfinished, rejected)
+            .await?;
         Ok(pages)
     }
 
+    /// Records a claim's outcome and releases the lease. Without an error, `last_error` keeps
+    /// the claim's last rejection summary, so `status` shows why orders were held back.
     async fn finish(
         &self,
         c: &ConnectionRow,
         err: Option<ConnectorError>,
         pages: usize,
         unfinished: bool,
+        rejected: Option<String>,
     ) -> anyhow::Result<()> {
         let now = self.now_us();
-        let poll = self.cfg.poll_interval_secs as i64 * 1_000_000;
+        let poll = self.poll_us();
         let next = if unfinished { now } else { now + poll };
         let mut f = PullFinish {
             next_pull_at: next,
             last_pull_at: None,
-            last_error: None,
+            last_error: rejected,
             state: None,
         };
         match &err {
@@ -173,4 +230,13 @@ impl Engine {
         self.store.finish_pull(&c.id, &self.worker_id, &f).await?;
         Ok(())
     }
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }

@@ -1,14 +1,27 @@
 //! Delivery tracking: ask fulfillment sinks whether shipped orders have reached the buyer. The
 //! first trustworthy delivery time sets the order's `delivered_at` and its `purge_after`.
+//! A check that fails or panics leaves its item pending for a retry; the others complete.
 
 use super::{Engine, Pass};
 use crate::store::{TrackingItem, TrackingResult};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::{ConnectorError, Delivered};
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 
 const CONCURRENT_CHECKS: usize = 16;
+const DAY_US: i64 = 86_400_000_000;
+
+/// When PII of an order delivered at `at` is purged. A delivery time later than `now` is not
+/// trustworthy (a sink's clock or data is off) and counts as `now`, so a far-future date can
+/// neither overflow nor postpone the purge.
+pub fn purge_after_delivery(at: i64, now: i64, days: i64) -> i64 {
+    let at = at.min(now);
+    days.checked_mul(DAY_US)
+        .and_then(|d| at.checked_add(d))
+        .unwrap_or(at)
+}
 
 impl Engine {
     pub async fn track_once(&self) -> anyhow::Result<Pass> {
@@ -53,12 +66,12 @@ impl Engine {
                             d
                         }
                     };
-                    let at = to_micros(d.at);
+                    let at = to_micros(d.at).min(now);
                     results.push(TrackingResult::Delivered {
                         id: it.id.clone(),
                         order_id: it.order_id.clone(),
                         at,
-                        purge_after: at + days * 86_400_000_000,
+                        purge_after: purge_after_delivery(at, now, days),
                     });
                 }
                 Ok(None) => results.push(TrackingResult::Pending {
@@ -85,9 +98,31 @@ impl Engine {
         let Some(r) = &it.external_ref else {
             return (it, Ok(None));
         };
-        match self.connectors.sink(&it.sink_connection_id).await {
-            Ok(sink) => (it, sink.delivery_status(r).await),
-            Err(e) => (it, Err(e)),
-        }
+        self.heartbeats.beat("track");
+        let status = async {
+            let sink = self.connectors.sink(&it.sink_connection_id).await?;
+            sink.delivery_status(r).await
+        };
+        let res = AssertUnwindSafe(status)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(ConnectorError::retriable("internal: the sink panicked")));
+        (it, res)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purge_after_delivery_is_bounded_by_now_and_never_overflows() {
+        let now = 1_800_000_000_000_000;
+        assert_eq!(
+            purge_after_delivery(now - DAY_US, now, 30),
+            now + 29 * DAY_US
+        );
+        assert_eq!(purge_after_delivery(i64::MAX, now, 30), now + 30 * DAY_US);
+        assert_eq!(purge_after_delivery(now, now, i64::MAX), now);
     }
 }

@@ -6,4 +6,5 @@ mod api;
 mod helpers;
 mod pipeline;
 mod platform;
+mod robust;
 mod store_suite;

@@ -11,6 +11,7 @@ pub mod descriptor;
 pub mod dns;
 pub mod error;
 pub mod http;
+pub mod mapping;
 pub mod model;
 pub mod net;
 pub mod pii;

@@ -45,8 +45,10 @@ pub struct LineItem {
 }
 
 impl LineItem {
-    pub fn gross(&self) -> Decimal {
-        self.unit_price * Decimal::from(self.quantity)
+    /// Unit price × quantity; `None` when it overflows `Decimal` (a hostile or corrupt price:
+    /// `7e28 × 2` would panic with `*`).
+    pub fn gross(&self) -> Option<Decimal> {
+        self.unit_price.checked_mul(Decimal::from(self.quantity))
     }
 }
 
@@ -109,6 +111,8 @@ pub enum TotalsError {
     NegativeAmount(String),
     #[error("totals differ by {0} (more than a rounding cent per line)")]
     Unbalanced(Decimal),
+    #[error("amounts overflow in {0}")]
+    Overflow(&'static str),
 }
 
 impl Order {
@@ -126,10 +130,17 @@ impl Order {
             {
                 return Err(TotalsError::NegativeAmount(l.external_line_id.clone()));
             }
+            // A sink multiplies these too; an order whose lines overflow must not reach one.
+            l.gross().ok_or(TotalsError::Overflow("line items"))?;
         }
         let t = &self.totals;
-        let computed = t.subtotal + t.shipping - t.discounts + t.tax;
-        let diff = t.total - computed;
+        let diff = t
+            .subtotal
+            .checked_add(t.shipping)
+            .and_then(|x| x.checked_sub(t.discounts))
+            .and_then(|x| x.checked_add(t.tax))
+            .and_then(|computed| t.total.checked_sub(computed))
+            .ok_or(TotalsError::Overflow("totals"))?;
         let tolerance = Decimal::new(
             i64::try_from(self.lines.len()).unwrap_or(i64::MAX / 2) + 1,
             2,
@@ -217,6 +228,24 @@ mod tests {
         let mut o = sample();
         o.lines[0].unit_price = Decimal::new(-1, 0);
         assert!(matches!(o.balance(), Err(TotalsError::NegativeAmount(_))));
+    }
+
+    #[test]
+    fn balance_refuses_overflowing_amounts() {
+        let huge = Decimal::from_str_exact("70000000000000000000000000000").unwrap();
+        let mut o = sample();
+        o.lines[0].unit_price = huge;
+        o.lines[0].quantity = 2;
+        assert_eq!(o.lines[0].gross(), None);
+        assert_eq!(o.balance(), Err(TotalsError::Overflow("line items")));
+        let mut o = sample();
+        o.totals.subtotal = huge;
+        o.totals.shipping = huge;
+        assert_eq!(o.balance(), Err(TotalsError::Overflow("totals")));
+        let mut o = sample();
+        o.totals.total = -huge;
+        o.totals.subtotal = huge;
+        assert_eq!(o.balance(), Err(TotalsError::Overflow("totals")));
     }
 
     #[test]

@@ -2,17 +2,17 @@
 //! [`Order`]. No I/O. A payload that cannot become a balanced order yields a PII-free reason,
 //! which the caller turns into a `Page.rejected` entry.
 
+pub use ordersync_sdk::mapping::Reason;
+use ordersync_sdk::mapping::{
+    checked_sum, join_name, non_empty, parse_amount, parse_money, parse_opt_amount, parse_quantity,
+    parse_rate, parse_time,
+};
 use ordersync_sdk::{
-    Address, Decimal, FulfillmentStatus, LineItem, Order, OrderStatus, Pii, TaxLine, Totals, money,
+    Address, Decimal, FulfillmentStatus, LineItem, Order, OrderStatus, Pii, TaxLine, Totals,
 };
 use serde::Deserialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 pub const MARKETPLACE: &str = "shopify";
-
-/// Why an order could not be mapped (never contains PII).
-pub type Reason = String;
 
 // ---------- GraphQL shapes (camelCase) ----------
 
@@ -219,60 +219,21 @@ pub fn strip_gid(gid: &str) -> &str {
     gid.rsplit('/').next().unwrap_or(gid)
 }
 
-fn time_field(v: Option<&str>, what: &str) -> Result<OffsetDateTime, Reason> {
-    let s = v.ok_or_else(|| format!("missing {what}"))?;
-    OffsetDateTime::parse(s, &Rfc3339)
-        .map(|t| t.to_offset(time::UtcOffset::UTC))
-        .map_err(|_| format!("unparseable {what}"))
-}
-
-fn amount(s: &str, what: &str) -> Result<Decimal, Reason> {
-    money::parse(s).ok_or_else(|| format!("unparseable amount in {what}"))
-}
-
 /// Money of the shop currency; any other currency is a mismatch, not something to convert.
 fn shop_money(bag: Option<&MoneyBag>, currency: &str, what: &str) -> Result<Decimal, Reason> {
-    match bag {
-        None => Ok(Decimal::ZERO),
-        Some(b) => {
-            if b.shop_money.currency_code != currency {
-                return Err(format!("currency mismatch in {what}"));
-            }
-            amount(&b.shop_money.amount, what)
-        }
-    }
-}
-
-fn opt_amount(s: Option<&str>, what: &str) -> Result<Decimal, Reason> {
-    s.map_or(Ok(Decimal::ZERO), |s| amount(s, what))
+    bag.map_or(Ok(Decimal::ZERO), |b| {
+        parse_money(
+            &b.shop_money.amount,
+            &b.shop_money.currency_code,
+            currency,
+            what,
+        )
+    })
 }
 
 fn rate(n: Option<&serde_json::Number>) -> Option<Decimal> {
     // The number's own text ("0.06"), never through f64.
-    n.and_then(|n| money::parse(&n.to_string()))
-}
-
-fn quantity(q: Option<i64>, line: &str) -> Result<u32, Reason> {
-    match q {
-        None => Err(format!("line {line} has no quantity")),
-        Some(q) if q < 0 => Err(format!("line {line} has a negative quantity")),
-        Some(q) => u32::try_from(q).map_err(|_| format!("line {line} quantity out of range")),
-    }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|s| !s.trim().is_empty())
-}
-
-fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
-    let n = [first, last]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    (!n.is_empty()).then_some(n)
+    n.and_then(|n| parse_rate(&n.to_string()))
 }
 
 /// GraphQL `DisplayFulfillmentStatus`; unknown values become `Unknown`, never an error.
@@ -316,8 +277,9 @@ fn status(cancelled: bool, closed: bool) -> OrderStatus {
 
 /// Sums the lines' gross (before discounts): Shopify's `subtotalPriceSet` is *after*
 /// discounts, while the canonical subtotal is before them.
-fn subtotal(lines: &[LineItem]) -> Decimal {
-    lines.iter().map(LineItem::gross).sum()
+fn subtotal(lines: &[LineItem]) -> Result<Decimal, Reason> {
+    let gross: Option<Vec<Decimal>> = lines.iter().map(LineItem::gross).collect();
+    checked_sum(gross.ok_or("amounts overflow in line items")?, "line items")
 }
 
 // ---------- GraphQL → Order ----------
@@ -343,16 +305,22 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
     let mut lines = Vec::new();
     for l in o.line_items.as_ref().map_or(&[][..], |n| &n.nodes[..]) {
         let lid = l.id.as_deref().map(strip_gid).unwrap_or("").to_string();
-        let mut discount = Decimal::ZERO;
-        for d in &l.discount_allocations {
-            discount += shop_money(Some(&d.allocated_amount_set), &currency, "line discount")?;
-        }
-        let mut tax = Decimal::ZERO;
-        for t in &l.tax_lines {
-            tax += shop_money(Some(&t.price_set), &currency, "line tax")?;
-        }
+        let discount = checked_sum(
+            l.discount_allocations
+                .iter()
+                .map(|d| shop_money(Some(&d.allocated_amount_set), &currency, "line discount"))
+                .collect::<Result<Vec<_>, _>>()?,
+            "line discount",
+        )?;
+        let tax = checked_sum(
+            l.tax_lines
+                .iter()
+                .map(|t| shop_money(Some(&t.price_set), &currency, "line tax"))
+                .collect::<Result<Vec<_>, _>>()?,
+            "line tax",
+        )?;
         lines.push(LineItem {
-            quantity: quantity(l.quantity, &lid)?,
+            quantity: parse_quantity(l.quantity, &lid)?,
             unit_price: shop_money(l.original_unit_price_set.as_ref(), &currency, "unit price")?,
             sku: non_empty(l.sku.clone()),
             title: l.title.clone().unwrap_or_default(),
@@ -373,7 +341,7 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
         });
     }
     let totals = Totals {
-        subtotal: subtotal(&lines),
+        subtotal: subtotal(&lines)?,
         shipping: shop_money(o.total_shipping_price_set.as_ref(), &currency, "shipping")?,
         discounts: shop_money(o.total_discounts_set.as_ref(), &currency, "discounts")?,
         tax: shop_money(o.total_tax_set.as_ref(), &currency, "tax")?,
@@ -387,14 +355,14 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
     let buyer_name = o
         .customer
         .as_ref()
-        .and_then(|c| full_name(c.first_name.as_deref(), c.last_name.as_deref()))
+        .and_then(|c| join_name(c.first_name.as_deref(), c.last_name.as_deref()))
         .or_else(|| o.shipping_address.as_ref().and_then(|a| a.name.clone()));
     let mut order = Order {
         marketplace: MARKETPLACE.into(),
         order_number: o.name.clone().unwrap_or_else(|| external_id.clone()),
         status: status(o.cancelled_at.is_some(), o.closed.unwrap_or(false)),
-        created_at: time_field(o.created_at.as_deref(), "createdAt")?,
-        updated_at: time_field(o.updated_at.as_deref(), "updatedAt")?,
+        created_at: parse_time(o.created_at.as_deref(), "createdAt")?,
+        updated_at: parse_time(o.updated_at.as_deref(), "updatedAt")?,
         currency,
         lines,
         tax_lines,
@@ -419,7 +387,7 @@ fn gql_address(a: GqlAddress) -> Address {
     Address {
         name: a
             .name
-            .or_else(|| full_name(a.first_name.as_deref(), a.last_name.as_deref())),
+            .or_else(|| join_name(a.first_name.as_deref(), a.last_name.as_deref())),
         company: non_empty(a.company),
         line1: non_empty(a.address1),
         line2: non_empty(a.address2),
@@ -441,17 +409,23 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
     let mut lines = Vec::with_capacity(o.line_items.len());
     for l in &o.line_items {
         let lid = l.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        let mut discount = Decimal::ZERO;
-        for d in &l.discount_allocations {
-            discount += amount(&d.amount, "line discount")?;
-        }
-        let mut tax = Decimal::ZERO;
-        for t in &l.tax_lines {
-            tax += amount(&t.price, "line tax")?;
-        }
+        let discount = checked_sum(
+            l.discount_allocations
+                .iter()
+                .map(|d| parse_amount(&d.amount, "line discount"))
+                .collect::<Result<Vec<_>, _>>()?,
+            "line discount",
+        )?;
+        let tax = checked_sum(
+            l.tax_lines
+                .iter()
+                .map(|t| parse_amount(&t.price, "line tax"))
+                .collect::<Result<Vec<_>, _>>()?,
+            "line tax",
+        )?;
         lines.push(LineItem {
-            quantity: quantity(l.quantity, &lid)?,
-            unit_price: amount(
+            quantity: parse_quantity(l.quantity, &lid)?,
+            unit_price: parse_amount(
                 l.price.as_deref().ok_or("line without price")?,
                 "unit price",
             )?,
@@ -470,29 +444,31 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
         tax_lines.push(TaxLine {
             title: t.title.clone().unwrap_or_default(),
             rate: rate(t.rate.as_ref()),
-            amount: amount(&t.price, "tax line")?,
+            amount: parse_amount(&t.price, "tax line")?,
         });
     }
     let shipping = match &o.total_shipping_price_set {
-        Some(s) if s.shop_money.currency_code != currency => {
-            return Err("currency mismatch in shipping".into());
-        }
-        Some(s) => amount(&s.shop_money.amount, "shipping")?,
+        Some(s) => parse_money(
+            &s.shop_money.amount,
+            &s.shop_money.currency_code,
+            &currency,
+            "shipping",
+        )?,
         None => Decimal::ZERO,
     };
     let totals = Totals {
-        subtotal: subtotal(&lines),
+        subtotal: subtotal(&lines)?,
         shipping,
-        discounts: opt_amount(o.total_discounts.as_deref(), "discounts")?,
-        tax: opt_amount(o.total_tax.as_deref(), "tax")?,
+        discounts: parse_opt_amount(o.total_discounts.as_deref(), "discounts")?,
+        tax: parse_opt_amount(o.total_tax.as_deref(), "tax")?,
         rounding: Decimal::ZERO,
-        total: amount(
+        total: parse_amount(
             o.total_price.as_deref().ok_or("missing total_price")?,
             "total",
         )?,
     };
     let customer = o.customer.unwrap_or_default();
-    let buyer_name = full_name(
+    let buyer_name = join_name(
         customer.first_name.as_deref(),
         customer.last_name.as_deref(),
     )
@@ -501,8 +477,8 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
         marketplace: MARKETPLACE.into(),
         order_number: o.name.clone().unwrap_or_else(|| external_id.clone()),
         status: status(o.cancelled_at.is_some(), o.closed_at.is_some()),
-        created_at: time_field(o.created_at.as_deref(), "created_at")?,
-        updated_at: time_field(o.updated_at.as_deref(), "updated_at")?,
+        created_at: parse_time(o.created_at.as_deref(), "created_at")?,
+        updated_at: parse_time(o.updated_at.as_deref(), "updated_at")?,
         currency,
         lines,
         tax_lines,
@@ -528,7 +504,7 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
 fn rest_address(a: RestAddress) -> Address {
     Address {
         name: non_empty(a.name)
-            .or_else(|| full_name(a.first_name.as_deref(), a.last_name.as_deref())),
+            .or_else(|| join_name(a.first_name.as_deref(), a.last_name.as_deref())),
         company: non_empty(a.company),
         line1: non_empty(a.address1),
         line2: non_empty(a.address2),

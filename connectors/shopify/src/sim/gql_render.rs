@@ -355,7 +355,9 @@ mod tests {
         assert_eq!(f["processedAt"], FAR_DATE);
         assert!(node(bad[1])["totalPriceSet"].is_null());
         // Within the pull window, and the REST shape carries the same defects.
-        assert!(st.get(huge[0]).unwrap().updated <= end && st.get(huge[0]).unwrap().updated > end - 60);
+        assert!(
+            st.get(huge[0]).unwrap().updated <= end && st.get(huge[0]).unwrap().updated > end - 60
+        );
         let r = super::super::render::rest_order(st.get(huge[0]).unwrap());
         assert_eq!(r["line_items"][0]["price"], HUGE_PRICE);
         let r = super::super::render::rest_order(st.get(far[0]).unwrap());

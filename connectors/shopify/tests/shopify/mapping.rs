@@ -194,3 +194,34 @@ fn bad_payloads_are_reasons_without_pii() {
         assert!(!reason.contains("Canary") && !reason.contains("customer.test"));
     }
 }
+
+#[test]
+fn overflowing_prices_and_far_dates_never_panic() {
+    // 7e28 × 2 overflows `Decimal`: refused at parse time, before any multiplication.
+    let mut n = gql_node();
+    n["lineItems"]["nodes"][0]["originalUnitPriceSet"] = money("70000000000000000000000000000");
+    let reason = order_from_graphql(&n).unwrap_err();
+    assert_eq!(reason, "amount out of range in unit price");
+    let mut r = fixture("GET_order_450789469.response.json")["order"].clone();
+    r["line_items"][0]["price"] = json!("70000000000000000000000000000");
+    assert_eq!(
+        order_from_rest(&r).unwrap_err(),
+        "amount out of range in unit price"
+    );
+    // The largest amount times the largest quantity still fits; the totals then disagree.
+    let mut n = gql_node();
+    n["lineItems"]["nodes"][0]["originalUnitPriceSet"] = money("1000000000000000");
+    n["lineItems"]["nodes"][0]["quantity"] = json!(u32::MAX);
+    assert!(
+        order_from_graphql(&n)
+            .unwrap_err()
+            .starts_with("totals: totals differ")
+    );
+    // Year 9999 is a valid timestamp (the engine refuses what it cannot schedule); a UTC
+    // offset that pushes it into year 10000 is not.
+    let mut n = gql_node();
+    n["createdAt"] = json!("9999-12-30T00:00:00Z");
+    assert_eq!(order_from_graphql(&n).unwrap().created_at.year(), 9999);
+    n["createdAt"] = json!("9999-12-31T23:30:00-05:00");
+    assert_eq!(order_from_graphql(&n).unwrap_err(), "unparseable createdAt");
+}

@@ -165,3 +165,57 @@ async fn sim_default_sort_is_processed_at_and_first_is_capped() {
         "the search query filters"
     );
 }
+
+#[tokio::test]
+async fn poisoned_orders_are_rejected_while_the_page_maps_the_rest() {
+    let e = env(SimOptions::default()).await;
+    e.post("/_sim/seed", json!({"count": 20, "seed": 3})).await;
+    let huge = e
+        .post("/_sim/poison", json!({"kind": "huge_price", "count": 2}))
+        .await;
+    let bad = e
+        .post("/_sim/poison", json!({"kind": "unmappable", "count": 1}))
+        .await;
+    let far = e
+        .post("/_sim/poison", json!({"kind": "far_date", "count": 1}))
+        .await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["external_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap().to_string())
+            .collect()
+    };
+    let src = e.source(250, TOKEN);
+    let p = src
+        .pull(&PullCursor {
+            since: None,
+            until: e.until(),
+            page_token: None,
+        })
+        .await
+        .unwrap();
+    let mut rejected: Vec<(String, String)> = p
+        .rejected
+        .iter()
+        .map(|r| (r.external_id.clone(), r.reason.clone()))
+        .collect();
+    rejected.sort();
+    let mut want: Vec<(String, String)> = ids(&huge)
+        .into_iter()
+        .map(|i| (i, "amount out of range in unit price".to_string()))
+        .chain(
+            ids(&bad)
+                .into_iter()
+                .map(|i| (i, "missing totalPriceSet".to_string())),
+        )
+        .collect();
+    want.sort();
+    assert_eq!(rejected, want);
+    // The far-dated order maps (its date is valid); the 20 seeded ones too.
+    assert_eq!(p.orders.len(), 21);
+    let far_id = &ids(&far)[0];
+    let o = p.orders.iter().find(|o| &o.external_id == far_id).unwrap();
+    assert_eq!(o.created_at.year(), 9999);
+}
