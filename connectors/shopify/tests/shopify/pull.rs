@@ -2,7 +2,7 @@
 //! bucket's throttling, the default sort and `first` cap, ids in `fetch`.
 
 use crate::{TOKEN, env, read_all};
-use ordersync_sdk::{Clock, ErrorClass};
+use ordersync_sdk::{Clock, ErrorClass, PullCursor};
 use ordersync_shopify::sim::SimOptions;
 use serde_json::{Value, json};
 use std::collections::HashSet;
