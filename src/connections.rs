@@ -38,8 +38,9 @@ pub struct NewConnection {
 }
 
 /// A partial update. `secrets` are merged into the stored ones, except when a URL-valued
-/// field changes: then they *replace* the stored set (and must be present), so stored tokens
-/// are never sent to a host the merchant did not authorise them for.
+/// field changes: then they *replace* the stored credentials (and must be present), so stored
+/// tokens are never sent to a host the merchant did not authorise them for. Only the webhook
+/// secret, which is never sent out, is kept.
 #[derive(Default)]
 pub struct ConnectionPatch {
     pub name: Option<String>,
@@ -256,8 +257,23 @@ impl Lifecycle<'_> {
                     moved.join(", ")
                 )));
             }
-            // The endpoint moved: only the secrets sent with this change go there.
-            (Some(new), false) => new.clone(),
+            // The endpoint moved: only the secrets sent with this change go there. The webhook
+            // secret is never sent anywhere (it verifies what comes in), so it stays.
+            (Some(new), false) => {
+                let mut s = new.clone();
+                if let (Some(w), Some(ct)) = (d.webhook, &c.secrets_ct) {
+                    let old = self
+                        .crypto
+                        .open_secrets(merchant, id, ct, self.clock.now())
+                        .await?;
+                    if let Some(v) = old.get(w.secret)
+                        && !s.contains_key(w.secret)
+                    {
+                        s.insert(w.secret.to_string(), v.clone());
+                    }
+                }
+                s
+            }
             (new, true) => {
                 let mut s = match &c.secrets_ct {
                     Some(ct) => {

@@ -6,6 +6,7 @@ use crate::api::{Api, spawn_with};
 use ordersync::registry;
 use ordersync_sdk::webhooks::sign_base64;
 use reqwest::Method;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 const SHOP: &str = "acc.myshopify.com";
@@ -142,7 +143,7 @@ async fn disguised_private_endpoints_are_refused() {
 #[tokio::test]
 async fn moving_an_endpoint_needs_the_secrets_again() {
     let a = spawn_with(false, |_| {}).await;
-    let (_, tok) = a.merchant("patch").await;
+    let (merchant, tok) = a.merchant("patch").await;
     let id = shop_connection(
         &a,
         &tok,
@@ -182,8 +183,22 @@ async fn moving_an_endpoint_needs_the_secrets_again() {
         )
         .await;
     assert_eq!(st, 200, "{b}");
-    // The move replaced the stored secrets: the old webhook secret went with them.
-    assert_eq!(webhook(&a, &hook, b"whsec", b"{\"id\":2}", &[]).await, 404);
+    // The move replaced the stored credentials; the webhook secret (never sent out) stays.
+    let c = a.t.app.store.get_connection(&id).await.unwrap().unwrap();
+    let now = ordersync_sdk::Clock::now(&*a.t.clock);
+    let stored =
+        a.t.app
+            .crypto
+            .open_secrets(&merchant, &id, c.secrets_ct.as_deref().unwrap(), now)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored.keys().collect::<Vec<_>>(),
+        ["access_token", "webhook_secret"]
+    );
+    assert_eq!(stored["access_token"].expose_secret(), "shpat_new");
+    assert_eq!(webhook(&a, &hook, b"whsec", b"{\"id\":2}", &[]).await, 200);
+    assert_eq!(webhook(&a, &hook, b"wrong", b"{\"id\":3}", &[]).await, 401);
     let audit = a.call(Method::GET, "/api/v1/audit", &tok, None).await.1;
     assert!(
         audit["audit"]
