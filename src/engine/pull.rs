@@ -212,7 +212,8 @@ impl Engine {
             Some(e) => {
                 tracing::warn!(connection = %c.id, kind = %c.kind, class = e.class().as_str(), error = %e, "Pull failed.");
                 metrics::counter!("ordersync_pull_errors_total", "kind" => c.kind.clone(), "class" => e.class().as_str()).increment(1);
-                f.last_error = Some(format!("{}: {e}", e.class().as_str()));
+                // The error's Display already names its class ("retriable: …").
+                f.last_error = Some(e.to_string());
                 match e.class() {
                     // Credentials are gone: stop pulling and surface it; a merchant must re-connect.
                     ErrorClass::Auth => f.state = Some("needs_reauth".into()),
