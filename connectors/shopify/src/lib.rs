@@ -9,14 +9,18 @@
 // The simulator's REST order literal is a large `json!`.
 #![recursion_limit = "256"]
 
+mod bulk;
 pub mod client;
 pub mod config;
 pub mod errors;
 pub mod mapping;
+pub mod paging;
+pub mod queries;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod source;
 pub mod webhooks;
+pub mod wire;
 
 pub use config::ShopifyConfig;
 pub use source::ShopifySource;

@@ -20,7 +20,11 @@ const MAX_LIMIT: usize = 250;
 const PAGE_INFO_COMPANIONS: [&str; 3] = ["page_info", "limit", "fields"];
 
 /// Fault, auth and call-limit checks shared by every REST route; `Ok` is the header value.
-async fn guard(s: &SimState, h: &HeaderMap, route: &str) -> Result<HeaderValue, Box<Response>> {
+pub(super) async fn guard(
+    s: &SimState,
+    h: &HeaderMap,
+    route: &str,
+) -> Result<HeaderValue, Box<Response>> {
     if let Some(f) = s.core.on_request(route) {
         return Err(Box::new(faults::respond(s, f).await));
     }
@@ -51,7 +55,7 @@ async fn guard(s: &SimState, h: &HeaderMap, route: &str) -> Result<HeaderValue, 
         .into_response()))
 }
 
-fn with_limit(limit: HeaderValue, status: StatusCode, body: Value) -> Response {
+pub(super) fn with_limit(limit: HeaderValue, status: StatusCode, body: Value) -> Response {
     (
         status,
         [("x-shopify-shop-api-call-limit", limit)],
@@ -60,7 +64,7 @@ fn with_limit(limit: HeaderValue, status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-fn bad(limit: HeaderValue, msg: impl Into<String>) -> Response {
+pub(super) fn bad(limit: HeaderValue, msg: impl Into<String>) -> Response {
     with_limit(
         limit,
         StatusCode::BAD_REQUEST,

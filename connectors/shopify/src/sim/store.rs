@@ -1,5 +1,6 @@
 //! The simulator's orders, indexed so a filtered, sorted page is O(page), not O(N).
 
+use super::events::{EventLog, Verb};
 use ordersync_sdk::sim::{FakeBuyer, fake_buyer};
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,6 +8,8 @@ use std::ops::Bound;
 
 /// First id handed out; real Shopify ids exceed 2^53 like these.
 pub const FIRST_ID: u64 = 820_982_911_940_000_000;
+/// Most line items of one order made by `add_order`.
+pub const MAX_LINES: u64 = 100_000;
 /// Fixed sales-tax rate of seeded orders (8.25 %), in basis points of a percent.
 pub const TAX_RATE_BP: i64 = 825;
 
@@ -131,6 +134,8 @@ pub struct Store {
     by_updated: BTreeSet<Key>,
     by_created: BTreeSet<Key>,
     next: u64,
+    /// What `events.json` lists: one event per creation, update and deletion.
+    pub events: EventLog,
 }
 
 pub struct PageOut<'a> {
@@ -142,7 +147,67 @@ impl Store {
     pub fn insert(&mut self, o: SimOrder) {
         self.by_updated.insert((o.updated, o.id));
         self.by_created.insert((o.created, o.id));
+        self.events.push(Verb::Confirmed, &o, o.created);
         self.orders.insert(o.id, o);
+    }
+
+    /// Deletes the `count` least recently updated orders (a merchant deleting orders).
+    pub fn delete_oldest(&mut self, count: u64, now: i64) -> u64 {
+        let keys: Vec<Key> = self
+            .by_updated
+            .iter()
+            .take(usize::try_from(count).unwrap_or(usize::MAX))
+            .copied()
+            .collect();
+        for k in &keys {
+            self.by_updated.remove(k);
+            if let Some(o) = self.orders.remove(&k.1) {
+                self.by_created.remove(&(o.created, o.id));
+                self.events.push(Verb::Destroy, &o, now);
+            }
+        }
+        keys.len() as u64
+    }
+
+    /// Adds one order with `lines` line items, updated at `at` (orders bigger than one nested
+    /// page of line items).
+    pub fn add_order(&mut self, lines: u32, at: i64) -> u64 {
+        const BIG_LINE_IDS: u64 = 9_000_000_000_000_000_000;
+        let lines = lines.min(MAX_LINES as u32);
+        let n = self.next;
+        self.next += 1;
+        let id = FIRST_ID + n;
+        let lines = (0..u64::from(lines))
+            .map(|j| {
+                let unit_cents = 100 + (j as i64 % 50) * 10;
+                let discount_cents = if j % 4 == 0 { unit_cents / 10 } else { 0 };
+                LineItemSeed {
+                    quantity: 1 + (j % 3) as u32,
+                    unit_cents,
+                    discount_cents,
+                }
+                .into_line(
+                    BIG_LINE_IDS + n.saturating_mul(MAX_LINES) + j,
+                    unit_cents * (1 + (j % 3) as i64) - discount_cents,
+                    "Sample Part",
+                )
+            })
+            .collect();
+        self.insert(SimOrder {
+            id,
+            number: 1000 + n,
+            created: at - 60,
+            updated: at,
+            cancelled: None,
+            closed: None,
+            fulfillment: Fulfillment::Unfulfilled,
+            lines,
+            shipping_cents: 499,
+            shipping_title: "Standard",
+            buyer: fake_buyer(0xB16, n),
+            note: None,
+        });
+        id
     }
 
     pub fn count(&self, f: &Filter) -> usize {
@@ -312,6 +377,7 @@ impl Store {
             if let Some(o) = self.orders.get_mut(&k.1) {
                 o.updated = now;
                 o.note = Some(format!("Canary note: updated at {now}"));
+                self.events.push(Verb::Update, o, now);
                 if o.closed.is_none() {
                     o.fulfillment = match o.fulfillment {
                         Fulfillment::Unfulfilled => Fulfillment::Partial,

@@ -1,4 +1,5 @@
-//! The shared source conformance kit against the Shopify simulator (real default limits).
+//! The shared source conformance kit against the Shopify simulator (real default limits,
+//! except a restore rate that reads the kit's 600-order stores in seconds, not minutes).
 
 use crate::env;
 use ordersync_conformance::{SourceHarness, SourceInstance, source_suite};
@@ -15,7 +16,7 @@ async fn shopify_passes_the_source_suite() {
             Box::pin(async {
                 let opts = SimOptions {
                     accepted_static_tokens: Some(vec![crate::TOKEN.to_string()]),
-                    ..SimOptions::default()
+                    ..crate::fast()
                 };
                 let e = env(opts).await;
                 let source = e.source(250, crate::TOKEN);

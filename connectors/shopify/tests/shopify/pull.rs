@@ -1,6 +1,6 @@
 //! Pulling through a spawned simulator: pagination, windows, throttling, malformed bodies.
 
-use crate::{TOKEN, env, read_all};
+use crate::{TOKEN, env, fast, read_all};
 use ordersync_sdk::{Clock, ErrorClass, PullCursor};
 use ordersync_shopify::sim::SimOptions;
 use serde_json::{Value, json};
@@ -9,14 +9,15 @@ use time::Duration;
 
 #[tokio::test]
 async fn pages_to_the_end_without_duplicates_or_gaps() {
-    let e = env(SimOptions::default()).await;
+    let e = env(fast()).await;
     assert_eq!(
         e.post("/_sim/seed", json!({"count": 600, "seed": 1})).await["created"],
         600
     );
     let src = e.source(250, TOKEN);
     let (orders, pages) = read_all(&*src, None, e.until()).await;
-    assert_eq!(pages, 3);
+    // 15 orders per page: what fits the 1,000-point maximum (queries.rs), not page_size.
+    assert_eq!(pages, 40);
     let ids: HashSet<_> = orders.iter().map(|o| o.external_id.clone()).collect();
     assert_eq!(ids.len(), 600);
     assert_eq!(orders.len(), 600);
@@ -35,7 +36,7 @@ async fn pages_to_the_end_without_duplicates_or_gaps() {
 
 #[tokio::test]
 async fn windows_are_bounded_and_updates_show_up() {
-    let e = env(SimOptions::default()).await;
+    let e = env(fast()).await;
     e.post("/_sim/seed", json!({"count": 300, "seed": 2})).await;
     let src = e.source(100, TOKEN);
     let until = e.until();
@@ -59,7 +60,7 @@ async fn windows_are_bounded_and_updates_show_up() {
 
 #[tokio::test]
 async fn fetch_by_id() {
-    let e = env(SimOptions::default()).await;
+    let e = env(fast()).await;
     e.post("/_sim/seed", json!({"count": 3, "seed": 3})).await;
     let src = e.source(250, TOKEN);
     let id = (ordersync_shopify::sim::FIRST_ID + 1).to_string();
@@ -72,10 +73,11 @@ async fn fetch_by_id() {
     );
 }
 
-/// Drains the shop's cost bucket with a raw query, as another app of the same shop would.
+/// Drains the shop's cost bucket with a raw query, as another app of the same shop would:
+/// 2 + 250 × (node 1 + customer 1) = 502 points.
 async fn drain(base: &str) -> Value {
     let body = json!({
-        "query": "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT) { edges { cursor } } }",
+        "query": "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT) { edges { node { customer { firstName } } } } }",
         "variables": { "n": 250 }
     });
     reqwest::Client::new()
@@ -92,7 +94,8 @@ async fn drain(base: &str) -> Value {
 
 async fn throttled_pull_still_gets_everything(opts: SimOptions) {
     let e = env(opts).await;
-    e.post("/_sim/seed", json!({"count": 300, "seed": 4})).await;
+    // Enough orders that the drain's actual cost is not refunded.
+    e.post("/_sim/seed", json!({"count": 260, "seed": 4})).await;
     let first = drain(&e.sim.base_url).await;
     assert!(
         first["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
@@ -103,7 +106,7 @@ async fn throttled_pull_still_gets_everything(opts: SimOptions) {
     let src = e.source(250, TOKEN);
     let (orders, _) = read_all(&*src, None, e.until()).await;
     let ids: HashSet<_> = orders.iter().map(|o| o.external_id.clone()).collect();
-    assert_eq!(ids.len(), 300);
+    assert_eq!(ids.len(), 260);
     assert!(
         e.stats().await["throttled"].as_u64().unwrap() >= 1,
         "the sim did throttle"
@@ -112,10 +115,11 @@ async fn throttled_pull_still_gets_everything(opts: SimOptions) {
 
 #[tokio::test]
 async fn throttled_on_http_200_is_retried_after_the_bucket_refills() {
-    // Bucket 600 (one page costs 502), restoring 1000/s: waits stay well under a second.
+    // Bucket 600: a page of 15 orders (947 points) can never pass, so the connector shrinks it
+    // to 9 (569) from the throttled answer's maximumAvailable, then waits for the refill.
     throttled_pull_still_gets_everything(SimOptions {
         bucket_size: 600.0,
-        restore_rate: 1000.0,
+        restore_rate: 20_000.0,
         ..Default::default()
     })
     .await;
@@ -125,7 +129,7 @@ async fn throttled_on_http_200_is_retried_after_the_bucket_refills() {
 async fn throttled_as_429_is_retried_too() {
     throttled_pull_still_gets_everything(SimOptions {
         bucket_size: 600.0,
-        restore_rate: 1000.0,
+        restore_rate: 20_000.0,
         throttle_status_429: true,
         ..Default::default()
     })
@@ -151,7 +155,7 @@ async fn throttled_answer_carries_cost_extensions() {
 
 #[tokio::test]
 async fn malformed_and_truncated_bodies_are_permanent() {
-    let e = env(SimOptions::default()).await;
+    let e = env(fast()).await;
     e.post("/_sim/seed", json!({"count": 5, "seed": 5})).await;
     e.post("/_sim/faults", json!({"rate": 1.0, "kinds": ["malformed"]}))
         .await;
@@ -170,7 +174,7 @@ async fn malformed_and_truncated_bodies_are_permanent() {
 
 #[tokio::test]
 async fn injected_429s_are_absorbed() {
-    let e = env(SimOptions::default()).await;
+    let e = env(fast()).await;
     e.post("/_sim/seed", json!({"count": 120, "seed": 6})).await;
     e.post(
         "/_sim/faults",
