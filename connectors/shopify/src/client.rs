@@ -1,7 +1,9 @@
-//! Raw Admin API calls through the SDK's [`Endpoint`] (retries, rate gate, safe logs), plus
-//! the OAuth refresh of expiring offline tokens.
+//! Transport: raw Admin API calls through the SDK's [`Endpoint`] (retries, rate gate, safe
+//! logs), the download of a bulk operation's result, and the OAuth refresh of expiring offline
+//! tokens. Documents are in `queries.rs`, shapes in `wire.rs`, classification in `errors.rs`.
 
-use crate::errors::{Cost, Extensions, GqlError, graphql_errors, parse_error};
+use crate::errors::{Answer, graphql_answer, parse_error};
+use crate::wire::Cost;
 use async_trait::async_trait;
 use ordersync_sdk::http::{Endpoint, success_body};
 use ordersync_sdk::{Clock, ConnectorError, RefreshFn, TokenProvider, TokenSet};
@@ -9,80 +11,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-
-/// Every field the mapping reads (see `mapping::GqlOrder`).
-pub const ORDER_FIELDS: &str = "fragment OrderFields on Order {
-  id legacyResourceId name createdAt updatedAt cancelledAt closed
-  displayFulfillmentStatus currencyCode email phone note
-  customer { firstName lastName }
-  shippingAddress { name firstName lastName company address1 address2 city province provinceCode zip countryCodeV2 phone }
-  billingAddress { name firstName lastName company address1 address2 city province provinceCode zip countryCodeV2 phone }
-  lineItems(first: 100) { nodes {
-    id sku title quantity
-    originalUnitPriceSet { shopMoney { amount currencyCode } }
-    discountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } }
-    taxLines { title rate priceSet { shopMoney { amount currencyCode } } }
-  } }
-  shippingLine { title }
-  totalShippingPriceSet { shopMoney { amount currencyCode } }
-  totalDiscountsSet { shopMoney { amount currencyCode } }
-  totalTaxSet { shopMoney { amount currencyCode } }
-  subtotalPriceSet { shopMoney { amount currencyCode } }
-  totalPriceSet { shopMoney { amount currencyCode } }
-  taxLines { title rate priceSet { shopMoney { amount currencyCode } } }
-}";
-
-/// `sortKey: UPDATED_AT` is essential: the default (`PROCESSED_AT`) breaks the watermark.
-pub const ORDERS_QUERY: &str = "query Orders($first: Int!, $after: String, $query: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    edges { cursor node { ...OrderFields } }
-    pageInfo { hasNextPage endCursor }
-  }
-}";
-
-pub const ORDER_QUERY: &str = "query Order($id: ID!) { order(id: $id) { ...OrderFields } }";
-
-#[derive(Deserialize)]
-struct GqlResponse<T> {
-    #[serde(default = "Option::default")]
-    data: Option<T>,
-    #[serde(default)]
-    errors: Option<Vec<GqlError>>,
-    #[serde(default)]
-    extensions: Option<Extensions>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct OrdersData {
-    pub orders: Connection,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Connection {
-    pub edges: Vec<Edge>,
-    pub page_info: PageInfo,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Edge {
-    /// Kept raw: one odd node becomes a rejected order, not a failed page.
-    pub node: serde_json::Value,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    #[serde(default)]
-    pub end_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct OrderData {
-    #[serde(default)]
-    pub order: Option<serde_json::Value>,
-}
 
 /// One shop's GraphQL Admin API.
 pub struct Client {
@@ -105,15 +33,16 @@ impl Client {
         }
     }
 
-    /// Runs one query; a rejected token is invalidated and retried once with a fresh one
-    /// (expired OAuth token → refresh), then reported as `Auth`.
-    pub async fn graphql<T: DeserializeOwned>(
+    /// Runs one query and returns its classified answer: data with `extensions.cost`, or
+    /// "too costly" for the caller to shrink. A rejected token is invalidated and retried once
+    /// with a fresh one (expired OAuth token → refresh), then reported as `Auth`.
+    pub async fn query<T: DeserializeOwned>(
         &self,
-        query: &str,
+        document: &str,
         variables: serde_json::Value,
-    ) -> Result<T, ConnectorError> {
+    ) -> Result<Answer<T>, ConnectorError> {
         let body = serde_json::to_vec(&serde_json::json!({
-            "query": format!("{query}\n{ORDER_FIELDS}"),
+            "query": document,
             "variables": variables,
         }))
         .map_err(|_| ConnectorError::permanent("cannot encode query"))?;
@@ -130,11 +59,26 @@ impl Client {
         }
     }
 
+    /// [`Client::query`] for documents whose cost does not depend on a page size: "too costly"
+    /// cannot be fixed by the caller and is reported as a permanent error.
+    pub async fn graphql<T: DeserializeOwned>(
+        &self,
+        document: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, ConnectorError> {
+        match self.query(document, variables).await? {
+            Answer::Data { data, .. } => Ok(data),
+            Answer::TooCostly { .. } => Err(ConnectorError::permanent(
+                "graphql MAX_COST_EXCEEDED (query too costly)",
+            )),
+        }
+    }
+
     async fn graphql_once<T: DeserializeOwned>(
         &self,
         token: &SecretString,
         body: &[u8],
-    ) -> Result<T, ConnectorError> {
+    ) -> Result<Answer<T>, ConnectorError> {
         let build = || {
             self.endpoint
                 .client
@@ -146,27 +90,17 @@ impl Client {
                 .body(body.to_vec())
         };
         let handle = |resp: reqwest::Response| async move {
-            let bytes = success_body(resp, parse_error).await?;
-            let parsed: GqlResponse<T> = serde_json::from_slice(&bytes).map_err(|e| {
-                ConnectorError::permanent(format!(
-                    "malformed GraphQL response ({})",
-                    if e.is_eof() {
-                        "truncated"
-                    } else {
-                        "unexpected shape"
-                    }
-                ))
-            })?;
-            let cost = parsed.extensions.and_then(|x| x.cost);
-            if let Some(errors) = parsed.errors.filter(|e| !e.is_empty()) {
-                return Err(graphql_errors(&errors, cost.as_ref()));
-            }
-            if let Some(c) = &cost {
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| ConnectorError::from_transport(&e))?;
+            let answer = graphql_answer::<T>(status, &headers, &bytes)?;
+            if let Answer::Data { cost: Some(c), .. } = &answer {
                 self.pace(c);
             }
-            parsed
-                .data
-                .ok_or_else(|| ConnectorError::permanent("GraphQL response without data"))
+            Ok(answer)
         };
         self.endpoint
             .call("/admin/api/{version}/graphql.json", build, handle)
@@ -183,6 +117,39 @@ impl Client {
         if let Some(d) = cost.wait_for(expected) {
             self.endpoint.gate.pause_for(d);
         }
+    }
+
+    /// Opens the result of a bulk operation for streaming. The URL is a pre-signed storage
+    /// link, so the shop's access token is *not* sent with it.
+    pub async fn download(&self, url: &str) -> Result<reqwest::Response, ConnectorError> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ConnectorError::permanent("bulk result URL is not http(s)"));
+        }
+        // The whole download may outlast the client's request timeout (it is read page by page
+        // between pulls); stalls are caught per chunk by the reader instead.
+        let build = || {
+            self.endpoint
+                .client
+                .reqwest()
+                .get(url)
+                .timeout(std::time::Duration::from_secs(6 * 3600))
+        };
+        let handle = |resp: reqwest::Response| async move {
+            let status = resp.status().as_u16();
+            if (200..300).contains(&status) {
+                Ok(resp)
+            } else {
+                // The body of a storage error is not ours to read; the status says enough.
+                Err(ConnectorError::from_status(
+                    status,
+                    None,
+                    format!("bulk download http {status}"),
+                ))
+            }
+        };
+        self.endpoint
+            .call("/bulk-operation-result", build, handle)
+            .await
     }
 }
 

@@ -1,30 +1,13 @@
 //! Classifies every Shopify answer once into a [`ConnectorError`]. Reasons carry a status or an
 //! error code, never a response body (bodies may echo buyer data).
 
+use crate::wire::{Cost, Extensions, GqlError, GqlResponse};
 use ordersync_sdk::ConnectorError;
 use ordersync_sdk::error::parse_retry_after;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use std::time::Duration;
-
-/// `extensions.cost` of a GraphQL answer.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Cost {
-    #[serde(default)]
-    pub requested_query_cost: Option<f64>,
-    #[serde(default)]
-    pub actual_query_cost: Option<f64>,
-    pub throttle_status: ThrottleStatus,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ThrottleStatus {
-    pub maximum_available: f64,
-    pub currently_available: f64,
-    pub restore_rate: f64,
-}
 
 impl Cost {
     /// How long until the bucket holds `needed` points (None when it already does).
@@ -46,31 +29,12 @@ impl Cost {
     }
 }
 
-/// One entry of a GraphQL `errors` array (the message is never copied into our errors).
-#[derive(Debug, Clone, Deserialize)]
-pub struct GqlError {
-    #[serde(default)]
-    pub extensions: Option<GqlErrorExt>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct GqlErrorExt {
-    #[serde(default)]
-    pub code: Option<String>,
-}
-
 #[derive(Deserialize)]
 struct ErrorEnvelope {
     #[serde(default)]
     errors: Option<serde_json::Value>,
     #[serde(default)]
     extensions: Option<Extensions>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Extensions {
-    #[serde(default)]
-    pub cost: Option<Cost>,
 }
 
 /// Classifies a non-2xx HTTP answer of any Shopify endpoint.
@@ -108,6 +72,97 @@ fn body_has(body: &[u8], needle: &[u8]) -> bool {
     body.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Shopify's single-query maximum when an answer does not say (`extensions.maxCost`).
+pub const DEFAULT_MAX_QUERY_COST: f64 = 1000.0;
+
+/// A GraphQL answer, classified.
+#[derive(Debug)]
+pub enum Answer<T> {
+    Data {
+        data: T,
+        cost: Option<Cost>,
+    },
+    /// The query asks for more points than one query may cost (`MAX_COST_EXCEEDED`), or more
+    /// than the bucket can ever hold (a `THROTTLED` whose requested cost exceeds
+    /// `maximumAvailable`): the same query will never pass, a smaller one will. Not an error
+    /// of the connection; the caller shrinks the query.
+    TooCostly {
+        requested: f64,
+        limit: f64,
+    },
+}
+
+/// Classifies a whole GraphQL answer (any status). Errors name a status or a code only.
+pub fn graphql_answer<T: DeserializeOwned>(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Answer<T>, ConnectorError> {
+    if !(200..300).contains(&status) {
+        if status == 429
+            && let Some(t) = serde_json::from_slice::<ErrorEnvelope>(body)
+                .ok()
+                .and_then(|e| e.extensions?.cost)
+                .and_then(|c| too_big_for_bucket(&c))
+        {
+            return Ok(t);
+        }
+        return Err(parse_error(status, headers, body));
+    }
+    let parsed: GqlResponse<T> = serde_json::from_slice(body).map_err(|e| {
+        ConnectorError::permanent(format!(
+            "malformed GraphQL response ({})",
+            if e.is_eof() {
+                "truncated"
+            } else {
+                "unexpected shape"
+            }
+        ))
+    })?;
+    let cost = parsed.extensions.and_then(|x| x.cost);
+    if let Some(errors) = parsed.errors.filter(|e| !e.is_empty()) {
+        if let Some(t) = too_costly(&errors, cost.as_ref()) {
+            return Ok(t);
+        }
+        return Err(graphql_errors(&errors, cost.as_ref()));
+    }
+    let data = parsed
+        .data
+        .ok_or_else(|| ConnectorError::permanent("GraphQL response without data"))?;
+    Ok(Answer::Data { data, cost })
+}
+
+fn too_costly<T>(errors: &[GqlError], cost: Option<&Cost>) -> Option<Answer<T>> {
+    for e in errors {
+        let Some(x) = &e.extensions else { continue };
+        match x.code.as_deref() {
+            Some("MAX_COST_EXCEEDED") => {
+                let requested = x
+                    .cost
+                    .or(cost.and_then(|c| c.requested_query_cost))
+                    .filter(|c| c.is_finite() && *c > 0.0)?;
+                let limit = x
+                    .max_cost
+                    .filter(|m| m.is_finite() && *m > 0.0)
+                    .unwrap_or(DEFAULT_MAX_QUERY_COST);
+                return Some(Answer::TooCostly { requested, limit });
+            }
+            Some("THROTTLED") => return cost.and_then(too_big_for_bucket),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn too_big_for_bucket<T>(c: &Cost) -> Option<Answer<T>> {
+    let requested = c.requested_query_cost?;
+    let max = c.throttle_status.maximum_available;
+    (max.is_finite() && max > 0.0 && requested > max).then_some(Answer::TooCostly {
+        requested,
+        limit: max,
+    })
+}
+
 /// Classifies the `errors` of an HTTP-200 GraphQL answer.
 pub fn graphql_errors(errors: &[GqlError], cost: Option<&Cost>) -> ConnectorError {
     let codes: Vec<&str> = errors
@@ -141,6 +196,7 @@ pub fn graphql_errors(errors: &[GqlError], cost: Option<&Cost>) -> ConnectorErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::ThrottleStatus;
     use ordersync_sdk::ErrorClass;
 
     fn cost(avail: f64, requested: f64) -> Cost {
@@ -184,6 +240,28 @@ mod tests {
             parse_error(429, &h, b"").retry_after(),
             Some(Duration::from_secs(2))
         );
+    }
+
+    #[test]
+    fn max_cost_exceeded_is_a_shrink_signal_not_an_error() {
+        let body = br#"{"errors":[{"message":"Query cost is 23002, which exceeds the single query max cost limit (1000).","extensions":{"code":"MAX_COST_EXCEEDED","cost":23002,"maxCost":1000}}]}"#;
+        match graphql_answer::<serde_json::Value>(200, &HeaderMap::new(), body).unwrap() {
+            Answer::TooCostly { requested, limit } => {
+                assert_eq!((requested, limit), (23002.0, 1000.0));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A throttled query bigger than the whole bucket can never pass either.
+        let body = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":947,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":600,"currentlyAvailable":600,"restoreRate":50}}}}"#;
+        assert!(matches!(
+            graphql_answer::<serde_json::Value>(200, &HeaderMap::new(), body).unwrap(),
+            Answer::TooCostly { limit: 600.0, .. }
+        ));
+        // An ordinary throttle stays a rate limit.
+        let body = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":500,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":600,"currentlyAvailable":100,"restoreRate":50}}}}"#;
+        let err = graphql_answer::<serde_json::Value>(200, &HeaderMap::new(), body).unwrap_err();
+        assert_eq!(err.class(), ErrorClass::RateLimited);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(8)));
     }
 
     #[test]

@@ -5,18 +5,34 @@
 //! by id, and verifies `orders/*` webhooks (base64 HMAC-SHA256 of the raw body). Webhook and
 //! REST bodies are mapped too ([`mapping::order_from_rest`]). With feature `sim`, [`sim`] is a
 //! stateful simulator of the Admin API (GraphQL, legacy REST, OAuth) for tests and the demo.
+//!
+//! Query cost ([`queries`], [`paging`]): one order node of the orders query costs
+//! 18 + 9 × 5 = 63 points under Shopify's documented model (its first 5 line items included),
+//! so a page is **15 orders for 947 requested points** of the 1,000 maximum; the size then
+//! follows the `requestedQueryCost` Shopify reports and shrinks on `MAX_COST_EXCEEDED`, never
+//! above `page_size`. Orders with more lines are completed with `order(id:)` follow-ups of
+//! 100 lines (903 points). A first sync of a store with more than `bulk_threshold` (10,000)
+//! orders runs as one Bulk Operation whose JSONL is streamed page by page.
+//!
+//! Layout: `client.rs` transport, `queries.rs` documents and their costs, `wire.rs` JSON
+//! shapes, `errors.rs` classification, `mapping.rs` pure mapping, `paging.rs` page sizes,
+//! `bulk.rs` the bulk result reader, `source.rs` the [`Source`] that ties them.
 
 // The simulator's REST order literal is a large `json!`.
 #![recursion_limit = "256"]
 
+mod bulk;
 pub mod client;
 pub mod config;
 pub mod errors;
 pub mod mapping;
+pub mod paging;
+pub mod queries;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod source;
 pub mod webhooks;
+pub mod wire;
 
 pub use config::ShopifyConfig;
 pub use source::ShopifySource;

@@ -184,13 +184,15 @@ impl<T: BookOrder> OrderBook<T> {
         })
     }
 
+    /// Ids of the `n` least recently updated orders, oldest first.
+    pub fn oldest(&self, n: usize) -> impl Iterator<Item = u64> + '_ {
+        self.by_updated.iter().take(n).map(|k| k.1)
+    }
+
     /// Touches the `count` least recently updated orders (a merchant editing old orders).
     pub fn touch_oldest(&mut self, count: u64, now: i64, mut f: impl FnMut(&mut T)) -> u64 {
         let ids: Vec<u64> = self
-            .by_updated
-            .iter()
-            .take(usize::try_from(count).unwrap_or(usize::MAX))
-            .map(|k| k.1)
+            .oldest(usize::try_from(count).unwrap_or(usize::MAX))
             .collect();
         for id in &ids {
             self.touch(*id, now, &mut f);

@@ -3,6 +3,8 @@
 
 use super::search::utc;
 use super::store::{FAR_DATE, Fulfillment, HUGE_PRICE, Poison, SimLine, SimOrder, TAX_RATE_BP};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -135,15 +137,57 @@ struct Line<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LinePage<'a> {
-    nodes: Vec<Line<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodes: Option<Vec<Line<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edges: Option<Vec<LineEdge<'a>>>,
     page_info: LinePageInfo,
+}
+
+#[derive(Serialize)]
+struct LineEdge<'a> {
+    cursor: String,
+    node: Line<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LinePageInfo {
     has_next_page: bool,
-    end_cursor: Option<()>,
+    has_previous_page: bool,
+    end_cursor: Option<String>,
+}
+
+/// Which line items of an order to render: `lineItems(first:, after:)` and the shape asked
+/// for (`nodes`, `edges`, or both).
+#[derive(Debug, Clone, Copy)]
+pub struct LineWindow {
+    pub first: usize,
+    /// Index of the first line (the one after the `after` cursor).
+    pub start: usize,
+    pub nodes: bool,
+    pub edges: bool,
+}
+
+impl LineWindow {
+    /// How many lines of `o` this window returns.
+    pub fn returned(&self, o: &SimOrder) -> usize {
+        o.lines.len().saturating_sub(self.start).min(self.first)
+    }
+}
+
+/// Opaque cursor of the line at `index` of its order.
+pub fn line_cursor(index: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("li:{index}"))
+}
+
+/// The index after the line a cursor names.
+pub fn line_after(cursor: &str) -> Option<usize> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    raw.strip_prefix("li:")?
+        .parse::<usize>()
+        .ok()?
+        .checked_add(1)
 }
 
 #[derive(Serialize)]
@@ -208,7 +252,8 @@ pub struct GqlNode<'a> {
     customer: Customer<'a>,
     shipping_address: Address<'a>,
     billing_address: Address<'a>,
-    line_items: LinePage<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line_items: Option<LinePage<'a>>,
     shipping_line: ShippingLine,
     total_shipping_price_set: Bag,
     total_discounts_set: Bag,
@@ -261,7 +306,73 @@ fn line(l: &SimLine, huge: bool) -> Line<'_> {
     }
 }
 
+/// The node with every line item (`nodes`), as a query without nested paging would see it.
 pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
+    let all = LineWindow {
+        first: o.lines.len(),
+        start: 0,
+        nodes: true,
+        edges: false,
+    };
+    graphql_node_with(o, Some(&all))
+}
+
+/// One order line of a bulk operation's JSONL: the node without its line items (they are
+/// lines of their own).
+pub fn bulk_order_line(o: &SimOrder) -> GqlNode<'_> {
+    graphql_node_with(o, None)
+}
+
+/// One line-item line of a bulk operation's JSONL, `__parentId` naming its order.
+pub fn write_bulk_line(out: &mut Vec<u8>, l: &SimLine, order_id: u64) {
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, &line(l, false)).is_err() || out.last() != Some(&b'}') {
+        out.truncate(start);
+        return;
+    }
+    out.pop();
+    out.extend_from_slice(
+        format!(",\"__parentId\":\"gid://shopify/Order/{order_id}\"}}").as_bytes(),
+    );
+}
+
+/// The first line of a `huge_price` poisoned order carries the poison.
+fn huge(o: &SimOrder, index: usize) -> bool {
+    index == 0 && o.poison == Some(Poison::HugePrice)
+}
+
+fn line_page<'a>(o: &'a SimOrder, w: &LineWindow) -> LinePage<'a> {
+    let start = w.start.min(o.lines.len());
+    let end = start + w.returned(o);
+    let slice = &o.lines[start..end];
+    LinePage {
+        nodes: w.nodes.then(|| {
+            slice
+                .iter()
+                .enumerate()
+                .map(|(i, l)| line(l, huge(o, start + i)))
+                .collect()
+        }),
+        edges: w.edges.then(|| {
+            slice
+                .iter()
+                .enumerate()
+                .map(|(i, l)| LineEdge {
+                    cursor: line_cursor(start + i),
+                    node: line(l, huge(o, start + i)),
+                })
+                .collect()
+        }),
+        page_info: LinePageInfo {
+            has_next_page: end < o.lines.len(),
+            has_previous_page: start > 0,
+            end_cursor: (end > start).then(|| line_cursor(end - 1)),
+        },
+    }
+}
+
+/// The node with the line items of `lines` (none when the query did not select them).
+pub fn graphql_node_with<'a>(o: &'a SimOrder, lines: Option<&LineWindow>) -> GqlNode<'a> {
     let b = &o.buyer;
     let created = match o.poison {
         Some(Poison::FarDate) => FAR_DATE.to_string(),
@@ -297,18 +408,7 @@ pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
         },
         shipping_address: address(o),
         billing_address: address(o),
-        line_items: LinePage {
-            nodes: o
-                .lines
-                .iter()
-                .enumerate()
-                .map(|(i, l)| line(l, i == 0 && o.poison == Some(Poison::HugePrice)))
-                .collect(),
-            page_info: LinePageInfo {
-                has_next_page: false,
-                end_cursor: None,
-            },
-        },
+        line_items: lines.map(|w| line_page(o, w)),
         shipping_line: ShippingLine {
             title: o.shipping_title,
             original_price_set: bag(o.shipping_cents),
@@ -364,5 +464,12 @@ mod tests {
         assert_eq!(r["created_at"], FAR_DATE);
         let r = super::super::render::rest_order(st.get(bad[0]).unwrap());
         assert!(r["total_price"].is_null());
+    }
+
+    #[test]
+    fn line_cursors_round_trip() {
+        assert_eq!(line_after(&line_cursor(4)), Some(5));
+        assert_eq!(line_after("bm9wZQ"), None);
+        assert_eq!(line_after("!"), None);
     }
 }

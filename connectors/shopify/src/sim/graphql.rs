@@ -1,28 +1,41 @@
-//! `POST /admin/api/{version}/graphql.json`: `orders(...)` and `order(id:)`.
+//! `POST /admin/api/{version}/graphql.json`. The query is parsed (`gql_doc.rs`) and costed
+//! (`cost.rs`) before it runs: a requested cost above the single-query maximum is refused with
+//! `MAX_COST_EXCEEDED`, one the bucket cannot pay with `THROTTLED`; after it runs, the unused
+//! part is refunded (`actualQueryCost`). Root fields served: `orders`, `order`,
+//! `ordersCount`, `node` / `bulkOperation` / `currentBulkOperation`, and the mutation
+//! `bulkOperationRunQuery`. Order nodes are a fixed superset of the fields the connector
+//! selects, except `lineItems`, which follows the query's `first`/`after` (cursor paging).
 
 use super::auth::TokenCheck;
-use super::gql_render::{GqlNode, graphql_node};
+use super::bulk;
+use super::cost::{ConnCost, CostError, Coster};
+use super::gql_doc::{self, Document, Field, OpKind, Operation, Selection, Value as Arg};
+use super::gql_render::{GqlNode, LineWindow, graphql_node_with, line_after};
 use super::search::{decode_cursor, encode_cursor, parse_terms};
-use super::store::{Filter, SortKey, StatusFilter};
+use super::store::{Filter, SimOrder, SortKey, StatusFilter};
 use super::{SimState, shop_key};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ordersync_sdk::sim::LeakyBucket;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const MAX_PAGE: u64 = 250;
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct GqlRequest {
     query: String,
     #[serde(default)]
     variables: Option<Value>,
+    #[serde(default)]
+    operation_name: Option<String>,
 }
 
 pub const UNAUTHORIZED: &str =
@@ -47,6 +60,20 @@ pub fn authorized(s: &SimState, h: &HeaderMap) -> bool {
     )
 }
 
+/// A GraphQL error of one root field or of the whole query.
+#[derive(Debug)]
+pub struct GqlErr {
+    pub message: String,
+    pub code: &'static str,
+}
+
+fn err(message: impl Into<String>, code: &'static str) -> GqlErr {
+    GqlErr {
+        message: message.into(),
+        code,
+    }
+}
+
 fn error(message: &str, code: &str, cost: Option<Value>) -> Response {
     let mut body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     if let Some(c) = cost {
@@ -55,46 +82,50 @@ fn error(message: &str, code: &str, cost: Option<Value>) -> Response {
     Json(body).into_response()
 }
 
-/// The text between `name(` and its closing `)` (argument lists hold no nested parentheses).
-fn arg_list<'a>(query: &'a str, field: &str) -> Option<&'a str> {
-    let start = query.find(&format!("{field}("))? + field.len() + 1;
-    let end = query[start..].find(')')? + start;
-    Some(&query[start..end])
+/// Shopify's refusal of a query above the single-query maximum (HTTP 200, nothing charged).
+fn max_cost_exceeded(cost: f64, max: f64) -> Response {
+    let message = format!(
+        "Query cost is {cost}, which exceeds the single query max cost limit ({max}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n"
+    );
+    Json(json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": "MAX_COST_EXCEEDED", "cost": cost, "maxCost": max },
+    }] }))
+    .into_response()
 }
 
-/// An argument's value: a `$variable` from `vars`, or a literal number/boolean/enum.
-fn arg(args: &str, vars: &Value, name: &str) -> Option<Value> {
-    let pat = format!("{name}:");
-    let mut from = 0;
-    let pos = loop {
-        let p = args[from..].find(&pat)? + from;
-        // Whole-word match: `first:` must not match inside `ifirst:`.
-        if p == 0 || !args.as_bytes()[p - 1].is_ascii_alphanumeric() {
-            break p;
-        }
-        from = p + 1;
-    };
-    let rest = args[pos + pat.len()..].trim_start();
-    let token: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
-        .collect();
-    if let Some(var) = token.strip_prefix('$') {
-        return vars.get(var).filter(|v| !v.is_null()).cloned();
-    }
-    if let Ok(n) = token.parse::<u64>() {
-        return Some(json!(n));
-    }
-    match token.as_str() {
-        "" => None,
-        "true" => Some(json!(true)),
-        "false" => Some(json!(false)),
-        "null" => None,
-        t => Some(json!(t)),
+/// Everything a root field resolver needs.
+struct Ctx<'a> {
+    s: &'a SimState,
+    doc: &'a Document,
+    op: &'a Operation,
+    vars: &'a Value,
+    coster: Coster<'a>,
+    shop: &'a str,
+    host: &'a str,
+    version: &'a str,
+}
+
+impl Ctx<'_> {
+    fn arg(&self, f: &Field, name: &str) -> Option<Value> {
+        f.arg(name)
+            .map(|v| v.resolve(self.vars, &self.op.defaults))
+            .filter(|v| !v.is_null())
     }
 }
 
-pub async fn handle(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
+/// A resolved root field: its JSON and its actual cost.
+struct Resolved {
+    json: Vec<u8>,
+    actual: f64,
+}
+
+pub async fn handle(
+    State(s): State<Arc<SimState>>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !authorized(&s, &headers) {
         return unauthorized();
     }
@@ -105,19 +136,95 @@ pub async fn handle(State(s): State<Arc<SimState>>, headers: HeaderMap, body: By
         )
             .into_response();
     };
+    let doc = match gql_doc::parse(&req.query) {
+        Ok(d) => d,
+        Err(e) => return Json(json!({ "errors": [{ "message": e }] })).into_response(),
+    };
+    let op = match doc.operation(req.operation_name.as_deref()) {
+        Ok(op) => op,
+        Err(e) => return Json(json!({ "errors": [{ "message": e }] })).into_response(),
+    };
     let vars = req.variables.unwrap_or_else(|| json!({}));
     let shop = shop_key(&headers);
-    if let Some(args) = arg_list(&req.query, "orders") {
-        orders(&s, &shop, args, &vars)
-    } else if let Some(args) = arg_list(&req.query, "order") {
-        order(&s, &shop, args, &vars)
-    } else {
-        error(
-            "Field doesn't exist on type 'QueryRoot' (the simulator serves orders and order)",
-            "undefinedField",
-            None,
-        )
+    let ctx = Ctx {
+        s: &s,
+        doc: &doc,
+        op,
+        vars: &vars,
+        coster: Coster::new(&doc, op, &vars),
+        shop: &shop,
+        host: &shop,
+        version: &version,
+    };
+    let requested = match ctx.coster.operation(op) {
+        Ok(c) => c,
+        Err(CostError::MissingFirst(field)) => {
+            return error(
+                &format!("you must provide one of first or last (field '{field}')"),
+                "BAD_REQUEST",
+                None,
+            );
+        }
+        Err(CostError::TooDeep) => return error("Query is nested too deeply", "BAD_REQUEST", None),
+    };
+    if requested > s.opts.max_query_cost {
+        return max_cost_exceeded(requested, s.opts.max_query_cost);
     }
+    if let Some(r) = charge(&s, &shop, requested) {
+        return r;
+    }
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"data\":{");
+    let mut actual = 0.0;
+    for (i, f) in doc.fields(&op.selection).into_iter().enumerate() {
+        let resolved = match (op.kind, f.name.as_str()) {
+            (OpKind::Query, "orders") => orders(&ctx, f),
+            (OpKind::Query, "order") => order(&ctx, f),
+            (OpKind::Query, "ordersCount") => orders_count(&ctx, f),
+            (OpKind::Query, "node" | "bulkOperation") => node(&ctx, f),
+            (OpKind::Query, "currentBulkOperation") => Ok(Resolved {
+                json: bytes(&bulk::current(&s, &shop, ctx.host)),
+                actual: 1.0,
+            }),
+            (OpKind::Mutation, "bulkOperationRunQuery") => bulk_run(&ctx, f),
+            (OpKind::Query, other) => Err(err(
+                format!(
+                    "Field '{other}' doesn't exist on type 'QueryRoot' (the simulator serves orders, order, ordersCount, node, bulkOperation, currentBulkOperation)"
+                ),
+                "undefinedField",
+            )),
+            (_, other) => Err(err(
+                format!(
+                    "Field '{other}' doesn't exist on type 'Mutation' (the simulator serves bulkOperationRunQuery)"
+                ),
+                "undefinedField",
+            )),
+        };
+        let r = match resolved {
+            Ok(r) => r,
+            Err(e) => {
+                // Nothing ran: the whole charge is refunded.
+                let cost = settle(&s, &shop, requested, 0.0);
+                return error(&e.message, e.code, Some(cost));
+            }
+        };
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&bytes(&f.key()));
+        out.push(b':');
+        out.extend_from_slice(&r.json);
+        actual += r.actual;
+    }
+    out.extend_from_slice(b"},\"extensions\":{\"cost\":");
+    let cost = settle(&s, &shop, requested, actual.min(requested));
+    out.extend_from_slice(&bytes(&cost));
+    out.extend_from_slice(b"}}");
+    ([(CONTENT_TYPE, "application/json")], out).into_response()
+}
+
+fn bytes<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_else(|_| b"null".to_vec())
 }
 
 /// Charges `requested` points, or returns the `THROTTLED` answer.
@@ -162,47 +269,31 @@ fn cost_json(s: &SimState, requested: f64, actual: Option<f64>, available: f64) 
     })
 }
 
-fn orders(s: &SimState, shop: &str, args: &str, vars: &Value) -> Response {
-    let Some(first) = arg(args, vars, "first").and_then(|v| v.as_u64()) else {
-        return error("you must provide one of first or last", "BAD_REQUEST", None);
+/// Sort, direction and filter of an `orders(...)` field (shared with bulk queries).
+pub fn order_args(
+    f: &Field,
+    vars: &Value,
+    defaults: &HashMap<String, Arg>,
+) -> Result<(SortKey, bool, Filter), GqlErr> {
+    let arg = |n: &str| {
+        f.arg(n)
+            .map(|v| v.resolve(vars, defaults))
+            .filter(|v| !v.is_null())
     };
-    if first == 0 || first > MAX_PAGE {
-        return error(
-            "The maximum page size is 250 (argument 'first').",
-            "BAD_REQUEST",
-            None,
-        );
-    }
     // The default sort is PROCESSED_AT — the trap the connector must avoid.
-    let sort = match arg(args, vars, "sortKey").as_ref().and_then(Value::as_str) {
+    let sort = match arg("sortKey").as_ref().and_then(Value::as_str) {
         None | Some("PROCESSED_AT" | "CREATED_AT") => SortKey::CreatedAt,
         Some("UPDATED_AT") => SortKey::UpdatedAt,
         Some("ID") => SortKey::Id,
         Some(_) => {
-            return error(
+            return Err(err(
                 "Argument 'sortKey' has an invalid value (the simulator supports PROCESSED_AT, CREATED_AT, UPDATED_AT, ID).",
                 "argumentLiteralsIncompatible",
-                None,
-            );
+            ));
         }
     };
-    let reverse = arg(args, vars, "reverse")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    let after = match arg(args, vars, "after") {
-        None => None,
-        Some(c) => match c.as_str().and_then(|c| decode_cursor(c, sort)) {
-            Some(k) => Some(k),
-            None => {
-                return error(
-                    "Invalid cursor for current pagination sort.",
-                    "BAD_REQUEST",
-                    None,
-                );
-            }
-        },
-    };
-    let terms = arg(args, vars, "query")
+    let reverse = arg("reverse").and_then(|v| v.as_bool()).unwrap_or(false);
+    let terms = arg("query")
         .and_then(|q| q.as_str().map(parse_terms))
         .unwrap_or_default();
     let filter = Filter {
@@ -210,51 +301,125 @@ fn orders(s: &SimState, shop: &str, args: &str, vars: &Value) -> Response {
         updated_max: terms.updated_max,
         status: terms.status.unwrap_or(StatusFilter::Any),
     };
-    let requested = 2.0 + 2.0 * first as f64;
-    if let Some(r) = charge(s, shop, requested) {
-        return r;
-    }
-    // Rendered straight to bytes under the store lock: no per-order `Value` tree.
-    let body = {
-        let store = s.store.lock().unwrap_or_else(|e| e.into_inner());
-        let page = store.page(sort, reverse, after, &filter, first as usize);
-        let actual = 2.0 + 2.0 * page.orders.len() as f64;
-        let out = OrdersOut {
-            data: OrdersData {
-                orders: ConnOut {
-                    page_info: PageInfoOut {
-                        has_next_page: page.has_more,
-                        has_previous_page: after.is_some(),
-                        end_cursor: page.orders.last().map(|(_, k)| encode_cursor(sort, *k)),
-                    },
-                    edges: page
-                        .orders
-                        .iter()
-                        .map(|(o, k)| EdgeOut {
-                            cursor: encode_cursor(sort, *k),
-                            node: graphql_node(o),
-                        })
-                        .collect(),
-                },
-            },
-            extensions: Ext {
-                cost: settle(s, shop, requested, actual),
-            },
-        };
-        serde_json::to_vec(&out).unwrap_or_default()
+    Ok((sort, reverse, filter))
+}
+
+/// The `lineItems` field inside a selection of an order node, and the window it asks for.
+fn line_window(
+    ctx: &Ctx<'_>,
+    node_sel: &[Selection],
+) -> Result<Option<(LineWindow, ConnCost)>, GqlErr> {
+    let Some(f) = ctx.doc.field(node_sel, "lineItems") else {
+        return Ok(None);
     };
-    ([(CONTENT_TYPE, "application/json")], body).into_response()
+    let conn = ctx.coster.connection(f, 0).map_err(|_| {
+        err(
+            "you must provide one of first or last (field 'lineItems')",
+            "BAD_REQUEST",
+        )
+    })?;
+    if conn.first > MAX_PAGE {
+        return Err(err(
+            "The maximum page size is 250 (argument 'first' of lineItems).",
+            "BAD_REQUEST",
+        ));
+    }
+    let start = match ctx.arg(f, "after") {
+        None => 0,
+        Some(c) => c
+            .as_str()
+            .and_then(line_after)
+            .ok_or_else(|| err("Invalid cursor for current pagination sort.", "BAD_REQUEST"))?,
+    };
+    let shapes = ctx.doc.fields(&f.selection);
+    let window = LineWindow {
+        first: usize::try_from(conn.first).unwrap_or(usize::MAX),
+        start,
+        nodes: shapes.iter().any(|x| x.name == "nodes"),
+        edges: shapes.iter().any(|x| x.name == "edges"),
+    };
+    Ok(Some((window, conn)))
 }
 
-#[derive(Serialize)]
-struct OrdersOut<'a> {
-    data: OrdersData<'a>,
-    extensions: Ext,
+/// The selection of one node of a connection field (`edges { node }` or `nodes`).
+fn node_selection<'a>(doc: &'a Document, f: &'a Field) -> Vec<Selection> {
+    let mut out = Vec::new();
+    for w in doc.fields(&f.selection) {
+        match w.name.as_str() {
+            "nodes" => out.extend(w.selection.iter().cloned()),
+            "edges" => {
+                for n in doc
+                    .fields(&w.selection)
+                    .into_iter()
+                    .filter(|n| n.name == "node")
+                {
+                    out.extend(n.selection.iter().cloned());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
-#[derive(Serialize)]
-struct OrdersData<'a> {
-    orders: ConnOut<'a>,
+fn orders(ctx: &Ctx<'_>, f: &Field) -> Result<Resolved, GqlErr> {
+    let conn = ctx
+        .coster
+        .connection(f, 0)
+        .map_err(|_| err("you must provide one of first or last", "BAD_REQUEST"))?;
+    let first = conn.first;
+    if first == 0 || first > MAX_PAGE {
+        return Err(err(
+            "The maximum page size is 250 (argument 'first').",
+            "BAD_REQUEST",
+        ));
+    }
+    let (sort, reverse, filter) = order_args(f, ctx.vars, &ctx.op.defaults)?;
+    let after = match ctx.arg(f, "after") {
+        None => None,
+        Some(c) => Some(
+            c.as_str()
+                .and_then(|c| decode_cursor(c, sort))
+                .ok_or_else(|| err("Invalid cursor for current pagination sort.", "BAD_REQUEST"))?,
+        ),
+    };
+    let node_sel = node_selection(ctx.doc, f);
+    let lines = line_window(ctx, &node_sel)?;
+    // Rendered straight to bytes under the store lock: no per-order `Value` tree.
+    let store = ctx.s.store.lock().unwrap_or_else(|e| e.into_inner());
+    let page = store.page(sort, reverse, after, &filter, first as usize);
+    let window = lines.as_ref().map(|(w, _)| w);
+    let returned: Vec<u64> = page
+        .orders
+        .iter()
+        .map(|(o, _)| window.map_or(0, |w| w.returned(o) as u64))
+        .collect();
+    let actual = conn.actual(page.orders.len(), |i, name| {
+        if name == "lineItems" {
+            returned.get(i).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    });
+    let out = ConnOut {
+        page_info: PageInfoOut {
+            has_next_page: page.has_more,
+            has_previous_page: after.is_some(),
+            end_cursor: page.orders.last().map(|(_, k)| encode_cursor(sort, *k)),
+        },
+        edges: page
+            .orders
+            .iter()
+            .map(|(o, k)| EdgeOut {
+                cursor: encode_cursor(sort, *k),
+                node: graphql_node_with(o, window),
+            })
+            .collect(),
+    };
+    Ok(Resolved {
+        json: bytes(&out),
+        actual,
+    })
 }
 
 #[derive(Serialize)]
@@ -278,51 +443,121 @@ struct PageInfoOut {
     end_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Ext {
-    cost: Value,
+/// An order node and its actual cost (object 1 + what it selects, its lines as returned).
+fn order_node(ctx: &Ctx<'_>, f: &Field, o: &SimOrder) -> Result<Resolved, GqlErr> {
+    let requested = ctx
+        .coster
+        .field(f, 0)
+        .map_err(|_| err("you must provide one of first or last", "BAD_REQUEST"))?;
+    let lines = line_window(ctx, &f.selection)?;
+    let actual = match &lines {
+        Some((w, conn)) => requested - conn.requested() + conn.actual(w.returned(o), |_, _| 0),
+        None => requested,
+    };
+    Ok(Resolved {
+        json: bytes(&graphql_node_with(o, lines.as_ref().map(|(w, _)| w))),
+        actual,
+    })
 }
 
-fn order(s: &SimState, shop: &str, args: &str, vars: &Value) -> Response {
-    let id = arg(args, vars, "id")
+fn gid_arg(ctx: &Ctx<'_>, f: &Field) -> Result<String, GqlErr> {
+    ctx.arg(f, "id")
         .and_then(|v| v.as_str().map(str::to_string))
-        .and_then(|g| {
-            g.strip_prefix("gid://shopify/Order/")
-                .and_then(|n| n.parse::<u64>().ok())
-        });
-    let Some(id) = id else {
-        return error(
-            "Invalid global id (pass it as a variable: order(id: $id))",
-            "BAD_REQUEST",
-            None,
-        );
-    };
-    if let Some(r) = charge(s, shop, 2.0) {
-        return r;
-    }
-    let node = {
-        let store = s.store.lock().unwrap_or_else(|e| e.into_inner());
-        store
-            .get(id)
-            .map(|o| serde_json::to_value(graphql_node(o)).unwrap_or_default())
-    };
-    let cost = settle(s, shop, 2.0, if node.is_some() { 2.0 } else { 1.0 });
-    Json(json!({ "data": { "order": node }, "extensions": { "cost": cost } })).into_response()
+        .ok_or_else(|| err("Invalid global id", "BAD_REQUEST"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn args_resolve_variables_and_literals() {
-        let q = "query($n: Int!, $q: String) { orders(first: $n, query: $q, sortKey: UPDATED_AT, reverse: true) { edges { node { lineItems(first: 5) { nodes { id } } } } } }";
-        let args = arg_list(q, "orders").unwrap();
-        let vars = json!({ "n": 7, "q": "updated_at:>2020-01-01" });
-        assert_eq!(arg(args, &vars, "first"), Some(json!(7)));
-        assert_eq!(arg(args, &vars, "sortKey"), Some(json!("UPDATED_AT")));
-        assert_eq!(arg(args, &vars, "reverse"), Some(json!(true)));
-        assert_eq!(arg(args, &vars, "after"), None);
-        assert!(arg_list("{ order(id: $id) { id } }", "orders").is_none());
+fn order(ctx: &Ctx<'_>, f: &Field) -> Result<Resolved, GqlErr> {
+    let id = gid_arg(ctx, f)?
+        .strip_prefix("gid://shopify/Order/")
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| err("Invalid global id", "BAD_REQUEST"))?;
+    let store = ctx.s.store.lock().unwrap_or_else(|e| e.into_inner());
+    match store.get(id) {
+        Some(o) => order_node(ctx, f, o),
+        None => Ok(Resolved {
+            json: b"null".to_vec(),
+            actual: 1.0,
+        }),
     }
+}
+
+/// `node(id:)` / `bulkOperation(id:)`: bulk operations and orders.
+fn node(ctx: &Ctx<'_>, f: &Field) -> Result<Resolved, GqlErr> {
+    let gid = gid_arg(ctx, f)?;
+    if let Some(id) = bulk::parse_gid(&gid) {
+        return Ok(Resolved {
+            json: bytes(&bulk::read(ctx.s, ctx.shop, id, ctx.host)),
+            actual: 1.0,
+        });
+    }
+    if f.name == "node"
+        && let Some(id) = gid
+            .strip_prefix("gid://shopify/Order/")
+            .and_then(|n| n.parse::<u64>().ok())
+    {
+        let store = ctx.s.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(o) = store.get(id) {
+            return order_node(ctx, f, o);
+        }
+    }
+    Ok(Resolved {
+        json: b"null".to_vec(),
+        actual: 1.0,
+    })
+}
+
+/// `ordersCount(query:, limit:)`: counts up to `limit` (default 10,000), as Shopify does.
+fn orders_count(ctx: &Ctx<'_>, f: &Field) -> Result<Resolved, GqlErr> {
+    let terms = ctx
+        .arg(f, "query")
+        .and_then(|q| q.as_str().map(parse_terms))
+        .unwrap_or_default();
+    let limit = match f
+        .arg("limit")
+        .map(|v| v.resolve(ctx.vars, &ctx.op.defaults))
+    {
+        None => Some(10_000),
+        Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| err("Argument 'limit' must be a positive integer", "BAD_REQUEST"))?,
+        ),
+    };
+    let filter = Filter {
+        updated_min: terms.updated_min,
+        updated_max: terms.updated_max,
+        status: terms.status.unwrap_or(StatusFilter::Any),
+    };
+    let n = ctx
+        .s
+        .store
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .count(&filter) as u64;
+    let (count, precision) = match limit {
+        Some(l) if n > l => (l, "AT_LEAST"),
+        _ => (n, "EXACT"),
+    };
+    Ok(Resolved {
+        json: bytes(&json!({ "count": count, "precision": precision })),
+        actual: 1.0,
+    })
+}
+
+fn bulk_run(ctx: &Ctx<'_>, f: &Field) -> Result<Resolved, GqlErr> {
+    let query = ctx
+        .arg(f, "query")
+        .and_then(|q| q.as_str().map(str::to_string))
+        .ok_or_else(|| {
+            err(
+                "Argument 'query' on Field 'bulkOperationRunQuery' is required",
+                "missingRequiredArguments",
+            )
+        })?;
+    let group = ctx.arg(f, "groupObjects").and_then(|v| v.as_bool());
+    let payload = bulk::run_query(ctx.s, ctx.shop, ctx.version, &query, group, ctx.host);
+    Ok(Resolved {
+        json: bytes(&payload),
+        actual: super::cost::MUTATION_COST,
+    })
 }

@@ -5,20 +5,25 @@
 //! 40 leaking 2/s), and the OAuth token endpoint with 1-hour tokens and rotating refresh tokens.
 //!
 //! Every shop domain is served from one base URL; buckets are kept per `Host` header. The
-//! GraphQL endpoint is not a GraphQL parser: it detects the root field (`orders(` or `order(`)
-//! and reads arguments from the `orders(...)` argument list, resolving `$variables` (literal
-//! numbers, booleans and enum values are read too; string arguments must come as variables).
-//!
-//! Cost formula (documented, not Shopify's exact one): `orders(first: n)` requests `2 + 2n`
-//! points and is charged `2 + 2·returned` (the difference is refunded, as Shopify does);
-//! `order(id:)` costs 2.
+//! GraphQL endpoint parses the query (`gql_doc.rs`) and charges Shopify's documented cost
+//! model computed from it (`cost.rs`: object 1, connection 2 + `first` × one child, nested
+//! connections multiply, mutation 10), refusing a query above the single-query maximum with
+//! `MAX_COST_EXCEEDED` and refunding what a page did not return. It serves `orders` (with
+//! nested `lineItems(first, after)` paging), `order`, `ordersCount`, bulk operations
+//! (`bulk.rs`: JSONL results on pre-signed URLs) and, on the REST side, `events.json`
+//! (`events.rs`).
 
 mod auth;
+mod bulk;
 mod control;
+mod cost;
+mod events;
+mod gql_doc;
 mod gql_render;
 mod graphql;
 mod render;
 mod rest;
+mod scenario;
 mod search;
 mod store;
 
@@ -54,6 +59,12 @@ pub struct SimOptions {
     pub accepted_static_tokens: Option<Vec<String>>,
     /// Lifetime of OAuth-issued access tokens in sim-clock seconds (Shopify: 3600).
     pub token_ttl_secs: i64,
+    /// Most points one query may request (Shopify: 1,000).
+    pub max_query_cost: f64,
+    /// A bulk operation completes at this status read (the first read makes it RUNNING) ...
+    pub bulk_polls_to_complete: u32,
+    /// ... or this many sim-clock seconds after it was created, whichever comes first.
+    pub bulk_seconds: i64,
 }
 
 impl Default for SimOptions {
@@ -66,6 +77,9 @@ impl Default for SimOptions {
             rest_leak_rate: 2.0,
             accepted_static_tokens: None,
             token_ttl_secs: 3600,
+            max_query_cost: 1000.0,
+            bulk_polls_to_complete: 2,
+            bulk_seconds: 30,
         }
     }
 }
@@ -94,6 +108,7 @@ pub struct SimState {
     cost_buckets: PerKey<LeakyBucket>,
     /// REST calls per shop.
     call_buckets: PerKey<LeakyBucket>,
+    bulk: Mutex<bulk::BulkBook>,
 }
 
 impl AsRef<SimCore> for SimState {
@@ -154,6 +169,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         store: Mutex::new(store::Store::default()),
         cost_buckets: PerKey::default(),
         call_buckets: PerKey::default(),
+        bulk: Mutex::new(bulk::BulkBook::default()),
     });
     let api = Router::new()
         .route("/admin/api/{version}/graphql.json", post(graphql::handle))
@@ -163,6 +179,8 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
             get(rest::order_or_count),
         )
         .route("/admin/api/{version}/shop.json", get(rest::shop))
+        .route("/admin/api/{version}/events.json", get(events::events))
+        .route("/bulk-results/{file}", get(bulk::download))
         .route("/admin/oauth/access_scopes.json", get(rest::access_scopes))
         .route("/admin/oauth/access_token", post(auth::access_token));
     with_faults(api, state.clone())
@@ -172,6 +190,10 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         .route("/_sim/expire_tokens", post(control::expire_tokens))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))
+        .route("/_sim/order", post(scenario::add_order))
+        .route("/_sim/delete", post(scenario::delete))
+        .route("/_sim/bulk", get(bulk::list))
+        .route("/_sim/bulk/fail_next", post(bulk::fail_next))
         .with_state(state)
 }
 

@@ -21,7 +21,7 @@ const PAGE_INFO_COMPANIONS: [&str; 3] = ["page_info", "limit", "fields"];
 
 /// Auth and call-limit checks shared by every REST route (faults come before, from the
 /// layer); `Ok` is the header value.
-fn guard(s: &SimState, h: &HeaderMap) -> Result<HeaderValue, Box<Response>> {
+pub(super) fn guard(s: &SimState, h: &HeaderMap) -> Result<HeaderValue, Box<Response>> {
     if !authorized(s, h) {
         return Err(Box::new(unauthorized()));
     }
@@ -46,7 +46,7 @@ fn guard(s: &SimState, h: &HeaderMap) -> Result<HeaderValue, Box<Response>> {
         .into_response()))
 }
 
-fn with_limit(limit: HeaderValue, status: StatusCode, body: Value) -> Response {
+pub(super) fn with_limit(limit: HeaderValue, status: StatusCode, body: Value) -> Response {
     (
         status,
         [("x-shopify-shop-api-call-limit", limit)],
@@ -55,7 +55,7 @@ fn with_limit(limit: HeaderValue, status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-fn bad(limit: HeaderValue, msg: impl Into<String>) -> Response {
+pub(super) fn bad(limit: HeaderValue, msg: impl Into<String>) -> Response {
     with_limit(
         limit,
         StatusCode::BAD_REQUEST,

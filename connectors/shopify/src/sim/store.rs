@@ -1,7 +1,10 @@
 //! Shopify's orders: their content (lines, money, statuses) and filters, kept in the SDK's
 //! [`OrderBook`], which does the ids, timestamps, indexes and paging.
 
-use ordersync_sdk::sim::{BookOrder, FakeBuyer, OrderBook, Page, PageQuery, SeedWindow};
+use super::events::{EventLog, Verb};
+use ordersync_sdk::sim::{
+    BookOrder, FakeBuyer, OrderBook, Page, PageQuery, SeedWindow, fake_buyer,
+};
 use rand::Rng;
 use std::ops::{Deref, DerefMut};
 
@@ -9,6 +12,8 @@ pub use ordersync_sdk::sim::{Key, SortKey};
 
 /// First id handed out; real Shopify ids exceed 2^53 like these.
 pub const FIRST_ID: u64 = 820_982_911_940_000_000;
+/// Most line items one simulated order may have.
+pub const MAX_LINES: u64 = 100_000;
 /// Fixed sales-tax rate of seeded orders (8.25 %), in basis points of a percent.
 pub const TAX_RATE_BP: i64 = 825;
 
@@ -135,33 +140,41 @@ impl BookOrder for SimOrder {
 
 pub type PageOut<'a> = Page<'a, SimOrder>;
 
-pub struct Store(OrderBook<SimOrder>);
+pub struct Store {
+    book: OrderBook<SimOrder>,
+    /// What `events.json` lists: one event per creation, update and deletion.
+    pub events: EventLog,
+}
 
 impl Default for Store {
     fn default() -> Self {
-        Self(OrderBook::new(FIRST_ID))
+        Self {
+            book: OrderBook::new(FIRST_ID),
+            events: EventLog::default(),
+        }
     }
 }
 
 impl Deref for Store {
     type Target = OrderBook<SimOrder>;
     fn deref(&self) -> &Self::Target {
-        &self.0
+        &self.book
     }
 }
 
 impl DerefMut for Store {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
+        &mut self.book
     }
 }
 
 impl Store {
     pub fn count(&self, f: &Filter) -> usize {
         if f.updated_min.is_none() && f.updated_max.is_none() && f.status == StatusFilter::Any {
-            return self.0.len();
+            return self.book.len();
         }
-        self.0.count(f.updated_min, f.updated_max, |o| f.matches(o))
+        self.book
+            .count(f.updated_min, f.updated_max, |o| f.matches(o))
     }
 
     pub fn page(
@@ -179,7 +192,7 @@ impl Store {
             updated_min: f.updated_min,
             updated_max: f.updated_max,
         };
-        self.0.page(&q, limit, |o| f.matches(o))
+        self.book.page(&q, limit, |o| f.matches(o))
     }
 
     /// Creates `count` deterministic orders with `updated_at` spread over the 7 days before
@@ -200,7 +213,8 @@ impl Store {
             span_secs: 7 * 86_400,
             created_within_secs: 3_600,
         };
-        self.0.seed(count, seed, window, |c| {
+        let events = &mut self.events;
+        self.book.seed(count, seed, window, |c| {
             let (id, updated, r) = (c.id, c.updated, c.rng);
             let nlines = r.random_range(1..=4u64);
             let lines = (0..nlines)
@@ -230,7 +244,7 @@ impl Store {
                 15..25 => (None, None, Fulfillment::Partial),
                 _ => (None, None, Fulfillment::Unfulfilled),
             };
-            SimOrder {
+            let o = SimOrder {
                 id,
                 number: 1000 + c.seq,
                 created: c.created,
@@ -246,22 +260,24 @@ impl Store {
                     .random_bool(0.3)
                     .then(|| format!("Canary note {}: leave at the door", c.index)),
                 poison: None,
-            }
+            };
+            events.push(Verb::Confirmed, &o, o.created);
+            o
         })
     }
 
     /// Creates `count` seeded-like orders updated in the seconds before `end`, carrying
     /// `poison` in their rendering; returns their ids.
     pub fn poison(&mut self, kind: Poison, count: u64, end: i64) -> Vec<u64> {
-        let first = self.0.next_id().1;
-        self.0.remove(first);
+        let first = self.book.next_id().1;
+        self.book.remove(first);
         let seed = first;
         self.seed(count, seed, end);
         let ids: Vec<u64> = (0..count)
             .filter_map(|i| first.checked_add(i + 1))
             .collect();
         for (i, id) in ids.iter().enumerate() {
-            self.0.edit(*id, |o| {
+            self.book.edit(*id, |o| {
                 o.updated = end - i64::try_from(i).unwrap_or(0);
                 o.created = o.updated - 60;
                 o.poison = Some(kind);
@@ -275,11 +291,69 @@ impl Store {
         ids
     }
 
+    /// Deletes the `count` least recently updated orders (a merchant deleting orders).
+    pub fn delete_oldest(&mut self, count: u64, now: i64) -> u64 {
+        let ids: Vec<u64> = self
+            .book
+            .oldest(usize::try_from(count).unwrap_or(usize::MAX))
+            .collect();
+        for id in &ids {
+            if let Some(o) = self.book.remove(*id) {
+                self.events.push(Verb::Destroy, &o, now);
+            }
+        }
+        ids.len() as u64
+    }
+
+    /// Adds one order with `lines` line items, updated at `at` (orders bigger than one nested
+    /// page of line items).
+    pub fn add_order(&mut self, lines: u32, at: i64) -> u64 {
+        const BIG_LINE_IDS: u64 = 9_000_000_000_000_000_000;
+        let lines = lines.min(MAX_LINES as u32);
+        let (n, id) = self.book.next_id();
+        let lines = (0..u64::from(lines))
+            .map(|j| {
+                let unit_cents = 100 + (j as i64 % 50) * 10;
+                let discount_cents = if j % 4 == 0 { unit_cents / 10 } else { 0 };
+                LineItemSeed {
+                    quantity: 1 + (j % 3) as u32,
+                    unit_cents,
+                    discount_cents,
+                }
+                .into_line(
+                    BIG_LINE_IDS + n.saturating_mul(MAX_LINES) + j,
+                    unit_cents * (1 + (j % 3) as i64) - discount_cents,
+                    "Sample Part",
+                )
+            })
+            .collect();
+        let o = SimOrder {
+            id,
+            number: 1000 + n,
+            created: at - 60,
+            updated: at,
+            cancelled: None,
+            closed: None,
+            fulfillment: Fulfillment::Unfulfilled,
+            lines,
+            shipping_cents: 499,
+            shipping_title: "Standard",
+            buyer: fake_buyer(0xB16, n),
+            note: None,
+            poison: None,
+        };
+        self.events.push(Verb::Confirmed, &o, o.created);
+        self.book.insert(o);
+        id
+    }
+
     /// Moves the `count` least recently updated orders to `now`, changing their note and
     /// fulfillment like a merchant edit would.
     pub fn touch_oldest(&mut self, count: u64, now: i64) -> u64 {
-        self.0.touch_oldest(count, now, |o| {
+        let events = &mut self.events;
+        self.book.touch_oldest(count, now, |o| {
             o.note = Some(format!("Canary note: updated at {now}"));
+            events.push(Verb::Update, o, now);
             if o.closed.is_none() {
                 o.fulfillment = match o.fulfillment {
                     Fulfillment::Unfulfilled => Fulfillment::Partial,

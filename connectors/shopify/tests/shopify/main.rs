@@ -1,7 +1,11 @@
 //! Integration tests of the Shopify connector and its simulator.
 
 mod auth;
+mod bulk;
 mod conformance;
+mod cost;
+mod events;
+mod lines;
 mod mapping;
 mod pull;
 mod rest;
@@ -24,6 +28,15 @@ pub struct Env {
     pub clock: Arc<ManualClock>,
 }
 
+/// Real limits except a restore rate high enough that reading hundreds of orders at the
+/// model's cost (~40 points each) does not wait minutes; for tests not about throttling.
+pub fn fast() -> SimOptions {
+    SimOptions {
+        restore_rate: 1_000_000.0,
+        ..SimOptions::default()
+    }
+}
+
 pub async fn env(opts: SimOptions) -> Env {
     let clock = Arc::new(ManualClock::new());
     let sim = spawn(opts, clock.clone()).await.expect("sim binds");
@@ -44,6 +57,15 @@ impl Env {
     }
 
     pub fn source(&self, page_size: u32, token: &str) -> Arc<dyn Source> {
+        self.source_with(json!({ "page_size": page_size }), token)
+    }
+
+    /// A source whose config is the default one with `extra`'s fields set.
+    pub fn source_with(&self, extra: Value, token: &str) -> Arc<dyn Source> {
+        let mut config = self.config(250);
+        if let (Some(c), Some(x)) = (config.as_object_mut(), extra.as_object()) {
+            c.extend(x.clone());
+        }
         let mut secrets = Secrets::new();
         secrets.insert("access_token".into(), token.to_string().into());
         secrets.insert(
@@ -51,7 +73,7 @@ impl Env {
             "test-client-secret".to_string().into(),
         );
         ordersync_shopify::build_source(
-            &self.config(page_size),
+            &config,
             &secrets,
             &self.deps(Arc::new(ordersync_sdk::DiscardSecrets)),
         )
@@ -85,6 +107,29 @@ impl Env {
 
     pub async fn stats(&self) -> Value {
         self.get("/_sim/stats").await.json().await.unwrap()
+    }
+
+    /// The sim's bulk operations (`/_sim/bulk`).
+    pub async fn bulk_ops(&self) -> Vec<Value> {
+        let v: Value = self.get("/_sim/bulk").await.json().await.unwrap();
+        v["operations"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A raw GraphQL request as another client of the shop would send it.
+    pub async fn gql(&self, version: &str, query: &str, vars: Value) -> Value {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/admin/api/{version}/graphql.json",
+                self.sim.base_url
+            ))
+            .header("X-Shopify-Access-Token", TOKEN)
+            .json(&json!({ "query": query, "variables": vars }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 }
 

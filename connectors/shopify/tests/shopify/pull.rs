@@ -22,10 +22,11 @@ async fn fetch_refuses_a_gid_as_id() {
     );
 }
 
-/// Drains the shop's cost bucket with a raw query, as another app of the same shop would.
+/// Drains the shop's cost bucket with a raw query, as another app of the same shop would:
+/// 2 + 250 × (node 1 + customer 1) = 502 points.
 async fn drain(base: &str) -> Value {
     let body = json!({
-        "query": "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT) { edges { cursor } } }",
+        "query": "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT) { edges { node { customer { firstName } } } } }",
         "variables": { "n": 250 }
     });
     reqwest::Client::new()
@@ -42,7 +43,8 @@ async fn drain(base: &str) -> Value {
 
 async fn throttled_pull_still_gets_everything(opts: SimOptions) {
     let e = env(opts).await;
-    e.post("/_sim/seed", json!({"count": 300, "seed": 4})).await;
+    // Enough orders that the drain's actual cost is not refunded.
+    e.post("/_sim/seed", json!({"count": 260, "seed": 4})).await;
     let first = drain(&e.sim.base_url).await;
     assert!(
         first["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
@@ -53,7 +55,7 @@ async fn throttled_pull_still_gets_everything(opts: SimOptions) {
     let src = e.source(250, TOKEN);
     let (orders, _) = read_all(&*src, None, e.until()).await;
     let ids: HashSet<_> = orders.iter().map(|o| o.external_id.clone()).collect();
-    assert_eq!(ids.len(), 300);
+    assert_eq!(ids.len(), 260);
     assert!(
         e.stats().await["throttled"].as_u64().unwrap() >= 1,
         "the sim did throttle"
@@ -62,10 +64,11 @@ async fn throttled_pull_still_gets_everything(opts: SimOptions) {
 
 #[tokio::test]
 async fn throttled_on_http_200_is_retried_after_the_bucket_refills() {
-    // Bucket 600 (one page costs 502), restoring 1000/s: waits stay well under a second.
+    // Bucket 600: a page of 15 orders (947 points) can never pass, so the connector shrinks it
+    // to 9 (569) from the throttled answer's maximumAvailable, then waits for the refill.
     throttled_pull_still_gets_everything(SimOptions {
         bucket_size: 600.0,
-        restore_rate: 1000.0,
+        restore_rate: 20_000.0,
         ..Default::default()
     })
     .await;
@@ -75,7 +78,7 @@ async fn throttled_on_http_200_is_retried_after_the_bucket_refills() {
 async fn throttled_as_429_is_retried_too() {
     throttled_pull_still_gets_everything(SimOptions {
         bucket_size: 600.0,
-        restore_rate: 1000.0,
+        restore_rate: 20_000.0,
         throttle_status_429: true,
         ..Default::default()
     })
@@ -188,14 +191,26 @@ async fn poisoned_orders_are_rejected_while_the_page_maps_the_rest() {
             .collect()
     };
     let src = e.source(250, TOKEN);
-    let p = src
-        .pull(&PullCursor {
-            since: None,
-            until: e.until(),
-            page_token: None,
-        })
-        .await
-        .unwrap();
+    // Pages are sized to the query-cost budget, so the window may take several.
+    let until = e.until();
+    let mut p = ordersync_sdk::Page::default();
+    let mut token = None;
+    loop {
+        let page = src
+            .pull(&PullCursor {
+                since: None,
+                until,
+                page_token: token.take(),
+            })
+            .await
+            .unwrap();
+        p.orders.extend(page.orders);
+        p.rejected.extend(page.rejected);
+        match page.next_page_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
     let mut rejected: Vec<(String, String)> = p
         .rejected
         .iter()

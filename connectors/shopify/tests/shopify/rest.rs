@@ -106,7 +106,12 @@ async fn page_info_with_a_filter_and_oversized_limit_are_400() {
 
 #[tokio::test]
 async fn rest_call_limit_bucket_answers_429_with_retry_after() {
-    let e = env(SimOptions::default()).await;
+    // A leak slow enough that a loaded machine cannot drain the bucket between calls.
+    let e = env(SimOptions {
+        rest_leak_rate: 0.01,
+        ..SimOptions::default()
+    })
+    .await;
     let mut last = None;
     for _ in 0..45 {
         let r = e.get("/admin/api/2026-07/shop.json").await;
