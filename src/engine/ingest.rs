@@ -229,7 +229,10 @@ impl Engine {
             });
         }
         if !rejected.is_empty() {
-            commit.rejected = i64::try_from(rejected.len()).unwrap_or(i64::MAX);
+            commit.rejected = rejected
+                .iter()
+                .map(|r| (r.external_id.clone(), r.reason.clone()))
+                .collect();
             commit.rejected_reason = rejection_summary(&rejected);
             tracing::warn!(connection = %c.id, rejected = rejected.len(), "Orders could not be mapped or scheduled and are held for review.");
             metrics::counter!("ordersync_orders_rejected_total", "kind" => c.kind.clone())

@@ -96,7 +96,9 @@ pub struct PageCommit {
     pub orders: Vec<OrderUpsert>,
     pub deliveries: Vec<DeliveryEnqueue>,
     pub cursor: CursorRow,
-    pub rejected: i64,
+    /// Orders of this page that could not be mapped: (external id, PII-free reason). They are
+    /// recorded once per order, however often an overlapping window re-reads them.
+    pub rejected: Vec<(String, String)>,
     pub rejected_reason: Option<String>,
 }
 

@@ -158,9 +158,37 @@ macro_rules! impl_store {
                     ON CONFLICT (connection_id) DO UPDATE SET watermark = excluded.watermark, window_until = excluded.window_until, page_token = excluded.page_token, updated_at = excluded.updated_at")
                     .bind(&p.connection_id).bind(p.cursor.watermark).bind(p.cursor.window_until).bind(&p.cursor.page_token).bind(p.now)
                     .execute(&mut *tx).await?;
-                if p.rejected > 0 {
-                    sqlx::query("UPDATE connections SET rejected_orders = rejected_orders + $2, last_error = $3 WHERE id = $1")
-                        .bind(&p.connection_id).bind(p.rejected).bind(&p.rejected_reason).execute(&mut *tx).await?;
+                // Rejections are kept per order: an overlapping re-read updates, never recounts,
+                // and an order that maps again (fixed at the source) stops counting.
+                let mut recount = false;
+                for chunk in p.rejected.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO rejected_orders (connection_id, external_id, reason, seen_at) ");
+                    qb.push_values(chunk, |mut b, (id, why)| {
+                        b.push_bind(p.connection_id.clone()).push_bind(id.clone()).push_bind(why.clone()).push_bind(p.now);
+                    });
+                    qb.push(" ON CONFLICT (connection_id, external_id) DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at");
+                    qb.build().execute(&mut *tx).await?;
+                    recount = true;
+                }
+                if !p.orders.is_empty() {
+                    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rejected_orders WHERE connection_id = $1)")
+                        .bind(&p.connection_id).fetch_one(&mut *tx).await?;
+                    if any {
+                        for chunk in p.orders.chunks(500) {
+                            let mut qb = sqlx::QueryBuilder::<$db>::new("DELETE FROM rejected_orders WHERE connection_id = ");
+                            qb.push_bind(p.connection_id.clone()).push(" AND external_id IN (");
+                            let mut sep = qb.separated(", ");
+                            for o in chunk {
+                                sep.push_bind(o.external_id.clone());
+                            }
+                            qb.push(")");
+                            recount |= qb.build().execute(&mut *tx).await?.rows_affected() > 0;
+                        }
+                    }
+                }
+                if recount {
+                    sqlx::query("UPDATE connections SET rejected_orders = (SELECT COUNT(*) FROM rejected_orders WHERE connection_id = $1), last_error = COALESCE($2, last_error) WHERE id = $1")
+                        .bind(&p.connection_id).bind(&p.rejected_reason).execute(&mut *tx).await?;
                 }
                 tx.commit().await
             }

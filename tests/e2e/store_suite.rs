@@ -96,7 +96,7 @@ fn page(
             window_until: None,
             page_token: None,
         },
-        rejected: 0,
+        rejected: vec![],
         rejected_reason: None,
     }
 }
