@@ -140,10 +140,14 @@ fn too_costly<T>(errors: &[GqlError], cost: Option<&Cost>) -> Option<Answer<T>> 
             Some("MAX_COST_EXCEEDED") => {
                 let requested = x
                     .cost
+                    .as_ref()
+                    .and_then(serde_json::Value::as_f64)
                     .or(cost.and_then(|c| c.requested_query_cost))
                     .filter(|c| c.is_finite() && *c > 0.0)?;
                 let limit = x
                     .max_cost
+                    .as_ref()
+                    .and_then(serde_json::Value::as_f64)
                     .filter(|m| m.is_finite() && *m > 0.0)
                     .unwrap_or(DEFAULT_MAX_QUERY_COST);
                 return Some(Answer::TooCostly { requested, limit });
