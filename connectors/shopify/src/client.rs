@@ -2,7 +2,7 @@
 //! logs), the download of a bulk operation's result, and the OAuth refresh of expiring offline
 //! tokens. Documents are in `queries.rs`, shapes in `wire.rs`, classification in `errors.rs`.
 
-use crate::errors::{Answer, graphql_answer, parse_error};
+use crate::errors::{Answer, graphql_answer, parse_error, too_costly_status};
 use crate::wire::Cost;
 use async_trait::async_trait;
 use ordersync_sdk::http::{Endpoint, success_body};
@@ -90,13 +90,20 @@ impl Client {
                 .body(body.to_vec())
         };
         let handle = |resp: reqwest::Response| async move {
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| ConnectorError::from_transport(&e))?;
-            let answer = graphql_answer::<T>(status, &headers, &bytes)?;
+            let mut too_costly = None;
+            let read = success_body(resp, |status, headers, body| {
+                too_costly = too_costly_status(status, body);
+                parse_error(status, headers, body)
+            })
+            .await;
+            let bytes = match (read, too_costly) {
+                (Ok(b), _) => b,
+                (Err(_), Some((requested, limit))) => {
+                    return Ok(Answer::TooCostly { requested, limit });
+                }
+                (Err(e), None) => return Err(e),
+            };
+            let answer = graphql_answer::<T>(&bytes)?;
             if let Answer::Data { cost: Some(c), .. } = &answer {
                 self.pace(c);
             }

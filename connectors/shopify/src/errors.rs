@@ -92,23 +92,24 @@ pub enum Answer<T> {
     },
 }
 
-/// Classifies a whole GraphQL answer (any status). Errors name a status or a code only.
-pub fn graphql_answer<T: DeserializeOwned>(
-    status: u16,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Answer<T>, ConnectorError> {
-    if !(200..300).contains(&status) {
-        if status == 429
-            && let Some(t) = serde_json::from_slice::<ErrorEnvelope>(body)
-                .ok()
-                .and_then(|e| e.extensions?.cost)
-                .and_then(|c| too_big_for_bucket(&c))
-        {
-            return Ok(t);
-        }
-        return Err(parse_error(status, headers, body));
+/// A non-2xx GraphQL answer that says the query can never fit (a 429 whose requested cost
+/// exceeds the bucket): `(requested, limit)`. Other non-2xx answers go through [`parse_error`].
+pub fn too_costly_status(status: u16, body: &[u8]) -> Option<(f64, f64)> {
+    if status != 429 {
+        return None;
     }
+    let cost = serde_json::from_slice::<ErrorEnvelope>(body)
+        .ok()?
+        .extensions?
+        .cost?;
+    match too_big_for_bucket::<()>(&cost)? {
+        Answer::TooCostly { requested, limit } => Some((requested, limit)),
+        Answer::Data { .. } => None,
+    }
+}
+
+/// Classifies the body of a 2xx GraphQL answer. Errors name a code only.
+pub fn graphql_answer<T: DeserializeOwned>(body: &[u8]) -> Result<Answer<T>, ConnectorError> {
     let parsed: GqlResponse<T> = serde_json::from_slice(body).map_err(|e| {
         ConnectorError::permanent(format!(
             "malformed GraphQL response ({})",
@@ -139,10 +140,14 @@ fn too_costly<T>(errors: &[GqlError], cost: Option<&Cost>) -> Option<Answer<T>> 
             Some("MAX_COST_EXCEEDED") => {
                 let requested = x
                     .cost
+                    .as_ref()
+                    .and_then(serde_json::Value::as_f64)
                     .or(cost.and_then(|c| c.requested_query_cost))
                     .filter(|c| c.is_finite() && *c > 0.0)?;
                 let limit = x
                     .max_cost
+                    .as_ref()
+                    .and_then(serde_json::Value::as_f64)
                     .filter(|m| m.is_finite() && *m > 0.0)
                     .unwrap_or(DEFAULT_MAX_QUERY_COST);
                 return Some(Answer::TooCostly { requested, limit });
@@ -245,7 +250,7 @@ mod tests {
     #[test]
     fn max_cost_exceeded_is_a_shrink_signal_not_an_error() {
         let body = br#"{"errors":[{"message":"Query cost is 23002, which exceeds the single query max cost limit (1000).","extensions":{"code":"MAX_COST_EXCEEDED","cost":23002,"maxCost":1000}}]}"#;
-        match graphql_answer::<serde_json::Value>(200, &HeaderMap::new(), body).unwrap() {
+        match graphql_answer::<serde_json::Value>(body).unwrap() {
             Answer::TooCostly { requested, limit } => {
                 assert_eq!((requested, limit), (23002.0, 1000.0));
             }
@@ -254,12 +259,14 @@ mod tests {
         // A throttled query bigger than the whole bucket can never pass either.
         let body = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":947,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":600,"currentlyAvailable":600,"restoreRate":50}}}}"#;
         assert!(matches!(
-            graphql_answer::<serde_json::Value>(200, &HeaderMap::new(), body).unwrap(),
+            graphql_answer::<serde_json::Value>(body).unwrap(),
             Answer::TooCostly { limit: 600.0, .. }
         ));
+        assert_eq!(too_costly_status(429, body), Some((947.0, 600.0)));
+        assert_eq!(too_costly_status(200, body), None);
         // An ordinary throttle stays a rate limit.
         let body = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":500,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":600,"currentlyAvailable":100,"restoreRate":50}}}}"#;
-        let err = graphql_answer::<serde_json::Value>(200, &HeaderMap::new(), body).unwrap_err();
+        let err = graphql_answer::<serde_json::Value>(body).unwrap_err();
         assert_eq!(err.class(), ErrorClass::RateLimited);
         assert_eq!(err.retry_after(), Some(Duration::from_secs(8)));
     }

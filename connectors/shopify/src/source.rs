@@ -37,7 +37,8 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 /// (the engine calls again at once): bounded pacing instead of a busy loop, well inside the
 /// engine's lease.
 const BULK_POLL_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
-const BULK_POLL_FIRST_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+/// Polls start quick (a small export is done in well under a second) and back off.
+const BULK_POLL_FIRST_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
 const BULK_POLL_MAX_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 /// Follow-up pages of one order's line items before it is rejected (100 lines each).
 const MAX_LINE_PAGES: usize = 1000;

@@ -50,16 +50,18 @@ pub struct GqlError {
     pub extensions: Option<GqlErrorExt>,
 }
 
-/// `errors[].extensions`: the code, and for `MAX_COST_EXCEEDED` the query's cost and the limit.
+/// `errors[].extensions`: the code, and for `MAX_COST_EXCEEDED` the query's cost and the limit
+/// (kept untyped: another error's extensions may use these names for other shapes, and an odd
+/// one must not make the whole answer unreadable).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GqlErrorExt {
     #[serde(default)]
     pub code: Option<String>,
     #[serde(default)]
-    pub cost: Option<f64>,
+    pub cost: Option<serde_json::Value>,
     #[serde(default)]
-    pub max_cost: Option<f64>,
+    pub max_cost: Option<serde_json::Value>,
 }
 
 // ---------- orders / order / ordersCount ----------

@@ -14,6 +14,7 @@ use super::search::utc;
 use super::store::{Filter, SortKey, Store};
 use super::{SimOptions, SimState};
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -59,7 +60,7 @@ struct BulkOp {
     reverse: bool,
     grouped: bool,
     fail: bool,
-    result: Option<Arc<Vec<u8>>>,
+    result: Option<Bytes>,
     roots: u64,
     objects: u64,
     sig: String,
@@ -116,7 +117,7 @@ fn advance(op: &mut BulkOp, now: i64, opts: &SimOptions, store: &Store, read: bo
         }
     }
     op.roots = page.orders.len() as u64;
-    op.result = Some(Arc::new(out));
+    op.result = Some(Bytes::from(out));
     op.status = Status::Completed;
 }
 
@@ -305,11 +306,7 @@ pub async fn download(
             })
     };
     match body {
-        Some(b) => (
-            [(CONTENT_TYPE, "application/jsonl")],
-            b.as_ref().clone(),
-        )
-            .into_response(),
+        Some(b) => ([(CONTENT_TYPE, "application/jsonl")], b).into_response(),
         None => (
             StatusCode::FORBIDDEN,
             [(CONTENT_TYPE, "application/xml")],

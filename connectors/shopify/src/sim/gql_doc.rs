@@ -11,6 +11,9 @@ use std::collections::HashMap;
 const MAX_DEPTH: usize = 64;
 /// Largest document accepted, in bytes.
 pub const MAX_DOCUMENT: usize = 256 * 1024;
+/// Most selections an operation may expand to once fragments are inlined (fragments can
+/// multiply: `A { ...B ...B }`, `B { ...C ...C }`, ...).
+const MAX_EXPANDED: u64 = 50_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -388,7 +391,93 @@ pub fn parse(src: &str) -> Result<Document, ParseError> {
             _ => return Err(p.unexpected()),
         }
     }
+    validate(&doc)?;
     Ok(doc)
+}
+
+/// Refuses fragment cycles and documents that expand beyond [`MAX_EXPANDED`], so everything
+/// that walks a document later is bounded.
+fn validate(doc: &Document) -> Result<(), ParseError> {
+    let mut memo: HashMap<&str, u64> = HashMap::new();
+    let mut visiting: Vec<&str> = Vec::new();
+    for op in &doc.operations {
+        if expanded(doc, &op.selection, &mut memo, &mut visiting)? > MAX_EXPANDED {
+            return Err("Query is too complex".into());
+        }
+    }
+    for name in doc.fragments.keys() {
+        fragment_size(doc, name, &mut memo, &mut visiting)?;
+    }
+    // As Shopify's validation: every fragment must be used by an operation.
+    let mut used = Vec::new();
+    for op in &doc.operations {
+        spreads(doc, &op.selection, &mut used);
+    }
+    if let Some(unused) = doc.fragments.keys().find(|n| !used.contains(n)) {
+        return Err(format!("Fragment {unused} was defined, but not used"));
+    }
+    Ok(())
+}
+
+/// Names of the fragments a selection reaches (cycles were refused before).
+fn spreads<'a>(doc: &'a Document, sel: &'a [Selection], out: &mut Vec<&'a String>) {
+    for s in sel {
+        match s {
+            Selection::Field(f) => spreads(doc, &f.selection, out),
+            Selection::Spread(name) => {
+                if let Some((k, (_, fs))) = doc.fragments.get_key_value(name)
+                    && !out.contains(&k)
+                {
+                    out.push(k);
+                    spreads(doc, fs, out);
+                }
+            }
+            Selection::Inline { selection, .. } => spreads(doc, selection, out),
+        }
+    }
+}
+
+fn fragment_size<'a>(
+    doc: &'a Document,
+    name: &'a str,
+    memo: &mut HashMap<&'a str, u64>,
+    visiting: &mut Vec<&'a str>,
+) -> Result<u64, ParseError> {
+    if let Some(n) = memo.get(name) {
+        return Ok(*n);
+    }
+    if visiting.contains(&name) {
+        return Err(format!("Fragment {name} contains an infinite loop"));
+    }
+    let Some((_, sel)) = doc.fragments.get(name) else {
+        return Err(format!("Fragment {name} was used, but not defined"));
+    };
+    visiting.push(name);
+    let n = expanded(doc, sel, memo, visiting)?;
+    visiting.pop();
+    memo.insert(name, n);
+    Ok(n)
+}
+
+fn expanded<'a>(
+    doc: &'a Document,
+    sel: &'a [Selection],
+    memo: &mut HashMap<&'a str, u64>,
+    visiting: &mut Vec<&'a str>,
+) -> Result<u64, ParseError> {
+    let mut n: u64 = 0;
+    for s in sel {
+        let add = match s {
+            Selection::Field(f) => 1 + expanded(doc, &f.selection, memo, visiting)?,
+            Selection::Spread(name) => fragment_size(doc, name, memo, visiting)?,
+            Selection::Inline { selection, .. } => expanded(doc, selection, memo, visiting)?,
+        };
+        n = n.saturating_add(add);
+        if n > MAX_EXPANDED {
+            return Err("Query is too complex".into());
+        }
+    }
+    Ok(n)
 }
 
 impl Parser {
@@ -659,6 +748,23 @@ mod tests {
         }
         let deep = format!("{}{}", "{ a ".repeat(200), "}".repeat(200));
         assert!(parse(&deep).is_err());
+        // Fragment cycles and fragments that multiply are refused before anything walks them.
+        assert!(parse("{ ...A } fragment A on Q { a { ...A } }").is_err());
+        assert!(parse("{ ...Missing }").is_err());
+        assert_eq!(
+            parse("{ a } fragment F on Q { b }").unwrap_err(),
+            "Fragment F was defined, but not used"
+        );
+        let mut bomb = String::from("{ ...F0 }");
+        for i in 0..40 {
+            bomb.push_str(&format!(
+                " fragment F{i} on Q {{ x ...F{} ...F{} }}",
+                i + 1,
+                i + 1
+            ));
+        }
+        bomb.push_str(" fragment F40 on Q { y }");
+        assert_eq!(parse(&bomb).unwrap_err(), "Query is too complex");
         assert!(
             parse("query A { a } query B { b }")
                 .unwrap()
