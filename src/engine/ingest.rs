@@ -26,28 +26,22 @@ pub fn fallback_purge(created_at: OffsetDateTime, days: i64) -> Option<OffsetDat
     created_at.checked_add(Duration::seconds(secs))
 }
 
-/// `6 order(s) rejected (e.g. order 123): 2× missing total; 4× amount out of range in unit
-/// price`: each distinct reason with its count (at most five), for `status`.
+/// The summary of one page's rejections (the store keeps the connection-wide one).
 pub fn rejection_summary(rejected: &[Rejected]) -> Option<String> {
-    const SHOWN: usize = 5;
     let first = rejected.first()?;
-    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_reason: BTreeMap<&str, i64> = BTreeMap::new();
     for r in rejected {
         *by_reason.entry(r.reason.as_str()).or_default() += 1;
     }
-    let mut reasons: Vec<String> = by_reason
-        .iter()
-        .take(SHOWN)
-        .map(|(r, n)| format!("{n}× {}", r.chars().take(120).collect::<String>()))
+    let by_reason: Vec<(String, i64)> = by_reason
+        .into_iter()
+        .map(|(r, n)| (r.to_string(), n))
         .collect();
-    if by_reason.len() > SHOWN {
-        reasons.push("…".into());
-    }
-    Some(format!(
-        "{} order(s) rejected (e.g. order {}): {}",
-        rejected.len(),
-        first.external_id.chars().take(64).collect::<String>(),
-        reasons.join("; ")
+    let total = i64::try_from(rejected.len()).unwrap_or(i64::MAX);
+    Some(crate::store::rejection_summary(
+        total,
+        &first.external_id,
+        &by_reason,
     ))
 }
 
@@ -240,11 +234,11 @@ impl Engine {
         }
         let n = commit.orders.len();
         let prepared_ms = started.elapsed().as_millis() as u64;
-        self.store.commit_page(&commit).await?;
+        let summary = self.store.commit_page(&commit).await?;
         tracing::debug!(connection = %c.id, orders = n, lookup_ms, prepared_ms, total_ms = started.elapsed().as_millis() as u64, "Page ingested.");
         metrics::counter!("ordersync_orders_ingested_total", "kind" => c.kind.clone())
             .increment(n as u64);
-        Ok(commit.rejected_reason)
+        Ok(summary.or(commit.rejected_reason))
     }
 
     /// Never lets a refetch that lacks PII erase what we hold: the stored fields the refetch

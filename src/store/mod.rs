@@ -65,7 +65,9 @@ pub trait Store: Send + Sync + 'static {
         external_ids: &[String],
     ) -> StoreResult<Vec<ExistingOrder>>;
     /// Orders upsert + deliveries enqueue + cursor advance, in one transaction.
-    async fn commit_page(&self, p: &PageCommit) -> StoreResult<()>;
+    /// Commits one page; returns the connection-wide rejection summary when this page
+    /// rejected or un-rejected orders.
+    async fn commit_page(&self, p: &PageCommit) -> StoreResult<Option<String>>;
 
     // deliveries
     async fn claim_deliveries(

@@ -254,3 +254,23 @@ pub struct AuditRow {
     pub subject: Option<String>,
     pub detail: Option<String>,
 }
+
+/// `6 order(s) rejected (e.g. order 123): 2× missing total; 4× amount out of range in unit
+/// price`: each distinct reason with its count (at most five), for `status`. PII-free: reasons
+/// and ids come from connectors' rejections.
+pub fn rejection_summary(total: i64, example: &str, by_reason: &[(String, i64)]) -> String {
+    const SHOWN: usize = 5;
+    let mut reasons: Vec<String> = by_reason
+        .iter()
+        .take(SHOWN)
+        .map(|(r, n)| format!("{n}× {}", r.chars().take(120).collect::<String>()))
+        .collect();
+    if by_reason.len() > SHOWN {
+        reasons.push("…".into());
+    }
+    format!(
+        "{total} order(s) rejected (e.g. order {}): {}",
+        example.chars().take(64).collect::<String>(),
+        reasons.join("; ")
+    )
+}

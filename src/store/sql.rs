@@ -125,7 +125,7 @@ macro_rules! impl_store {
                 qb.build_query_as().fetch_all(&self.pool).await
             }
 
-            async fn commit_page(&self, p: &PageCommit) -> StoreResult<()> {
+            async fn commit_page(&self, p: &PageCommit) -> StoreResult<Option<String>> {
                 let mut tx = self.pool.begin().await?;
                 for chunk in p.orders.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO orders (id, merchant_id, connection_id, marketplace, external_id, order_number, status, data, content_hash, version, pii_ct, pii_dek, pii_epoch, pii_fields, email_bidx, source_created_at, source_updated_at, ingested_at, updated_at, purge_after) ");
@@ -187,10 +187,21 @@ macro_rules! impl_store {
                     }
                 }
                 if recount {
-                    sqlx::query("UPDATE connections SET rejected_orders = (SELECT COUNT(*) FROM rejected_orders WHERE connection_id = $1), last_error = COALESCE($2, last_error) WHERE id = $1")
-                        .bind(&p.connection_id).bind(&p.rejected_reason).execute(&mut *tx).await?;
+                    let by_reason: Vec<(String, i64)> = sqlx::query_as("SELECT reason, COUNT(*) FROM rejected_orders WHERE connection_id = $1 GROUP BY reason ORDER BY reason")
+                        .bind(&p.connection_id).fetch_all(&mut *tx).await?;
+                    let total: i64 = by_reason.iter().map(|r| r.1).sum();
+                    let summary = match p.rejected.first() {
+                        Some((example, _)) => Some($crate::store::rejection_summary(total, example, &by_reason)),
+                        None if total == 0 => None,
+                        None => p.rejected_reason.clone(),
+                    };
+                    sqlx::query("UPDATE connections SET rejected_orders = $2, last_error = COALESCE($3, last_error) WHERE id = $1")
+                        .bind(&p.connection_id).bind(total).bind(&summary).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    return Ok(summary);
                 }
-                tx.commit().await
+                tx.commit().await?;
+                Ok(None)
             }
 
             async fn claim_deliveries(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
