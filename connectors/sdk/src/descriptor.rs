@@ -124,3 +124,32 @@ impl Descriptor {
 pub fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or(serde_json::Value::Null)
 }
+
+/// A connector's [`SimSpec`] constant, for simulator modules that follow the convention
+/// `sim::router(opts, clock)` with `sim::SimOptions: Default` and `SimOptions::relaxed()`:
+///
+/// ```ignore
+/// #[cfg(feature = "sim")]
+/// const SIM: Option<SimSpec> = ordersync_sdk::sim_spec!(
+///     sim,
+///     |url| serde_json::json!({ "api_base_url": url }),
+///     &[("api_key", "demo-key")]
+/// );
+/// ```
+#[macro_export]
+macro_rules! sim_spec {
+    ($sim:ident, $demo_config:expr, $demo_secrets:expr) => {
+        Some($crate::SimSpec {
+            router: |relaxed, clock| {
+                let opts = if relaxed {
+                    $sim::SimOptions::relaxed()
+                } else {
+                    $sim::SimOptions::default()
+                };
+                $sim::router(opts, clock)
+            },
+            demo_config: $demo_config,
+            demo_secrets: $demo_secrets,
+        })
+    };
+}

@@ -60,18 +60,11 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
 };
 
 #[cfg(feature = "sim")]
-const SIM: Option<ordersync_sdk::SimSpec> = Some(ordersync_sdk::SimSpec {
-    router: |relaxed, clock| {
-        let opts = if relaxed {
-            sim::SimOptions::relaxed()
-        } else {
-            sim::SimOptions::default()
-        };
-        sim::router(opts, clock)
-    },
-    demo_config: |url| serde_json::json!({ "api_base_url": url, "requests_per_minute": 1_000_000 }),
-    demo_secrets: &[("api_key", "demo-api-key")],
-});
+const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
+    sim,
+    |url| serde_json::json!({ "api_base_url": url, "requests_per_minute": 1_000_000 }),
+    &[("api_key", "demo-api-key")]
+);
 #[cfg(not(feature = "sim"))]
 const SIM: Option<ordersync_sdk::SimSpec> = None;
 

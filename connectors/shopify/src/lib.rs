@@ -99,18 +99,11 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
 };
 
 #[cfg(feature = "sim")]
-const SIM: Option<ordersync_sdk::SimSpec> = Some(ordersync_sdk::SimSpec {
-    router: |relaxed, clock| {
-        let opts = if relaxed {
-            sim::SimOptions::relaxed()
-        } else {
-            sim::SimOptions::default()
-        };
-        sim::router(opts, clock)
-    },
-    demo_config: |url| serde_json::json!({ "shop_domain": "demo-store.myshopify.com", "api_base_url": url }),
-    demo_secrets: &[("access_token", "shpat_demo_token")],
-});
+const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
+    sim,
+    |url| { serde_json::json!({ "shop_domain": "demo-store.myshopify.com", "api_base_url": url }) },
+    &[("access_token", "shpat_demo_token")]
+);
 #[cfg(not(feature = "sim"))]
 const SIM: Option<ordersync_sdk::SimSpec> = None;
 
