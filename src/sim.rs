@@ -49,7 +49,11 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     };
     let mut servers = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let port = args.port.map_or(0, |p| p.saturating_add(i as u16));
+        // `--port 0` means ephemeral ports for all, not 0, 1, 2 ...
+        let port = args
+            .port
+            .filter(|p| *p != 0)
+            .map_or(0, |p| p.saturating_add(i as u16));
         let s = start(name, port, args.relaxed, clock.clone()).await?;
         println!("{name} {}", s.base_url);
         servers.push(s);
