@@ -3,7 +3,9 @@
 //! panicking connector is isolated to its connection or batch; stored PII that cannot be
 //! opened fails only its order; a stuck loop turns `/healthz` red.
 
-use crate::helpers::{Backend, TestApp, backends, eventually, provision};
+use crate::helpers::{
+    Backend, TestApp, backends, capture_logs, captured_logs, eventually, provision,
+};
 use async_trait::async_trait;
 use base64::Engine as _;
 use ordersync::api::{self, ApiState};
@@ -114,6 +116,7 @@ fn ids(v: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn poisoned_orders_are_rejected_and_every_other_order_syncs() {
+    capture_logs();
     for b in backends() {
         let t = TestApp::new(b).await;
         let (bad, good, ss) = (shop(&t).await, shop(&t).await, shipstation(&t).await);
@@ -200,6 +203,13 @@ async fn poisoned_orders_are_rejected_and_every_other_order_syncs() {
             "{b:?}"
         );
     }
+    // The warnings these failures log carry ids and reasons, never the seeded buyers.
+    let logs = captured_logs();
+    assert!(logs.contains("held for review"), "logs are captured");
+    assert!(
+        !logs.contains("@customer.test") && !logs.contains("Canary"),
+        "seeded PII reached a log line"
+    );
 }
 
 /// A source whose pull panics (a connector bug), installed without a registry kind.
@@ -406,6 +416,7 @@ async fn corrupt_pii(t: &TestApp, connection_id: &str) -> String {
 
 #[tokio::test]
 async fn unreadable_stored_pii_fails_only_its_order_until_it_is_re_read() {
+    capture_logs();
     for b in backends() {
         let t = TestApp::new(b).await;
         let (a, ss) = (shop(&t).await, shipstation(&t).await);
@@ -452,6 +463,16 @@ async fn unreadable_stored_pii_fails_only_its_order_until_it_is_re_read() {
         );
         assert_eq!(received(&ss).await.len(), 12, "{b:?}");
     }
+    // The warnings these failures log carry ids and reasons, never the seeded buyers.
+    let logs = captured_logs();
+    assert!(
+        logs.contains("Stored PII cannot be opened"),
+        "logs are captured"
+    );
+    assert!(
+        !logs.contains("@customer.test") && !logs.contains("Canary"),
+        "seeded PII reached a log line"
+    );
 }
 
 /// A sink whose call never returns (a hang no timeout catches).
