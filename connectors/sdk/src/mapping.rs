@@ -81,6 +81,18 @@ pub fn checked_sum(
     })
 }
 
+/// Sums amounts that are each parsed (or refused) on the way: the first refusal or an
+/// overflow is the reason. Saves every mapper a collect-then-sum.
+pub fn sum_parsed(
+    amounts: impl IntoIterator<Item = Result<Decimal, Reason>>,
+    what: &str,
+) -> Result<Decimal, Reason> {
+    amounts.into_iter().try_fold(Decimal::ZERO, |acc, a| {
+        acc.checked_add(a?)
+            .ok_or_else(|| format!("amounts overflow in {what}"))
+    })
+}
+
 /// A line quantity: present, not negative, within `u32`.
 pub fn parse_quantity(q: Option<i64>, line: &str) -> Result<u32, Reason> {
     match q {
@@ -163,6 +175,19 @@ mod tests {
         assert_eq!(
             checked_sum([Decimal::ONE, Decimal::TWO], "lines"),
             Ok(Decimal::new(3, 0))
+        );
+        assert_eq!(
+            sum_parsed([Ok(Decimal::ONE), Ok(Decimal::TWO)], "tax"),
+            Ok(Decimal::new(3, 0))
+        );
+        assert_eq!(
+            sum_parsed([Ok(Decimal::ONE), Err("bad".to_string())], "tax"),
+            Err("bad".to_string())
+        );
+        assert!(
+            sum_parsed([Ok(big), Ok(Decimal::ONE)], "tax")
+                .unwrap_err()
+                .contains("overflow in tax")
         );
         assert_eq!(parse_quantity(Some(2), "l"), Ok(2));
         assert!(parse_quantity(Some(-1), "l").is_err());

@@ -6,7 +6,7 @@ use crate::wire::{GqlAddress, GqlOrder, MoneyBag, RestAddress, RestOrder};
 pub use ordersync_sdk::mapping::Reason;
 use ordersync_sdk::mapping::{
     checked_sum, join_name, non_empty, parse_amount, parse_money, parse_opt_amount, parse_quantity,
-    parse_rate, parse_time,
+    parse_rate, parse_time, sum_parsed,
 };
 use ordersync_sdk::{
     Address, Decimal, FulfillmentStatus, LineItem, Order, OrderStatus, Pii, TaxLine, Totals,
@@ -108,18 +108,16 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
     let mut lines = Vec::new();
     for l in o.line_items.as_ref().map_or(&[][..], |n| &n.nodes[..]) {
         let lid = l.id.as_deref().map(strip_gid).unwrap_or("").to_string();
-        let discount = checked_sum(
+        let discount = sum_parsed(
             l.discount_allocations
                 .iter()
-                .map(|d| shop_money(Some(&d.allocated_amount_set), &currency, "line discount"))
-                .collect::<Result<Vec<_>, _>>()?,
+                .map(|d| shop_money(Some(&d.allocated_amount_set), &currency, "line discount")),
             "line discount",
         )?;
-        let tax = checked_sum(
+        let tax = sum_parsed(
             l.tax_lines
                 .iter()
-                .map(|t| shop_money(Some(&t.price_set), &currency, "line tax"))
-                .collect::<Result<Vec<_>, _>>()?,
+                .map(|t| shop_money(Some(&t.price_set), &currency, "line tax")),
             "line tax",
         )?;
         lines.push(LineItem {
@@ -212,18 +210,16 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
     let mut lines = Vec::with_capacity(o.line_items.len());
     for l in &o.line_items {
         let lid = l.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        let discount = checked_sum(
+        let discount = sum_parsed(
             l.discount_allocations
                 .iter()
-                .map(|d| parse_amount(&d.amount, "line discount"))
-                .collect::<Result<Vec<_>, _>>()?,
+                .map(|d| parse_amount(&d.amount, "line discount")),
             "line discount",
         )?;
-        let tax = checked_sum(
+        let tax = sum_parsed(
             l.tax_lines
                 .iter()
-                .map(|t| parse_amount(&t.price, "line tax"))
-                .collect::<Result<Vec<_>, _>>()?,
+                .map(|t| parse_amount(&t.price, "line tax")),
             "line tax",
         )?;
         lines.push(LineItem {

@@ -5,7 +5,7 @@
 //! carries the filters and refuses new ones, like `orders.json`. Oldest (lowest id) first.
 
 use super::SimState;
-use super::rest::{bad, guard, with_limit};
+use super::rest::{PAGE_INFO_COMPANIONS, bad, guard, page_limit, with_limit};
 use super::search::{local, parse_time};
 use super::store::SimOrder;
 use axum::extract::{Path, Query, State};
@@ -20,8 +20,6 @@ use std::sync::Arc;
 
 /// First event id (Shopify's are nine digits and up).
 const FIRST_EVENT_ID: u64 = 164_748_010;
-const MAX_LIMIT: usize = 250;
-const PAGE_INFO_COMPANIONS: [&str; 3] = ["page_info", "limit", "fields"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
@@ -142,10 +140,9 @@ pub async fn events(
         Ok(h) => h,
         Err(r) => return *r,
     };
-    let limit = match p.get("limit").map(|l| l.parse::<usize>()) {
-        None => 50,
-        Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
-        Some(_) => return bad(limit_h, "limit must be between 1 and 250"),
+    let limit = match page_limit(&p) {
+        Some(l) => l,
+        None => return bad(limit_h, "limit must be between 1 and 250"),
     };
     let (q, after) = if let Some(tok) = p.get("page_info") {
         if let Some(k) = p

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 const MAX_LIMIT: usize = 250;
 /// Parameters allowed next to `page_info` (filters are carried inside the token).
-const PAGE_INFO_COMPANIONS: [&str; 3] = ["page_info", "limit", "fields"];
+pub(super) const PAGE_INFO_COMPANIONS: [&str; 3] = ["page_info", "limit", "fields"];
 
 /// Auth and call-limit checks shared by every REST route (faults come before, from the
 /// layer); `Ok` is the header value.
@@ -53,6 +53,15 @@ pub(super) fn with_limit(limit: HeaderValue, status: StatusCode, body: Value) ->
         Json(body),
     )
         .into_response()
+}
+
+/// `limit` of a REST list: 50 by default, 1..=250, anything else refused (`None`).
+pub(super) fn page_limit(p: &HashMap<String, String>) -> Option<usize> {
+    match p.get("limit").map(|l| l.parse::<usize>()) {
+        None => Some(50),
+        Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => Some(l),
+        Some(_) => None,
+    }
 }
 
 pub(super) fn bad(limit: HeaderValue, msg: impl Into<String>) -> Response {
@@ -109,10 +118,9 @@ pub async fn orders(
         Ok(h) => h,
         Err(r) => return *r,
     };
-    let limit = match p.get("limit").map(|l| l.parse::<usize>()) {
-        None => 50,
-        Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
-        Some(_) => return bad(limit_h, "limit must be between 1 and 250"),
+    let limit = match page_limit(&p) {
+        Some(l) => l,
+        None => return bad(limit_h, "limit must be between 1 and 250"),
     };
     let info = if let Some(tok) = p.get("page_info") {
         if let Some(k) = p

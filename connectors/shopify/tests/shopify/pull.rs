@@ -102,19 +102,6 @@ async fn throttled_answer_carries_cost_extensions() {
     assert!(v.get("data").is_none());
 }
 
-async fn raw(base: &str, query: &str, vars: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{base}/admin/api/2026-07/graphql.json"))
-        .header("X-Shopify-Access-Token", TOKEN)
-        .json(&json!({ "query": query, "variables": vars }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 fn updated(v: &Value) -> Vec<String> {
     v["data"]["orders"]["edges"]
         .as_array()
@@ -131,27 +118,29 @@ async fn sim_default_sort_is_processed_at_and_first_is_capped() {
     e.clock.advance(Duration::seconds(10));
     // Bumping the oldest-updated orders makes updated order differ from processed order.
     e.post("/_sim/update", json!({"count": 10})).await;
-    let by_default = raw(
-        &e.sim.base_url,
-        "query($n: Int!) { orders(first: $n) { edges { node { updatedAt processedAt } } } }",
-        json!({"n": 50}),
-    )
-    .await;
-    let by_updated = raw(&e.sim.base_url, "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT) { edges { node { updatedAt } } } }", json!({"n": 50})).await;
+    let by_default = e
+        .gql(
+            "2026-07",
+            "query($n: Int!) { orders(first: $n) { edges { node { updatedAt processedAt } } } }",
+            json!({"n": 50}),
+        )
+        .await;
+    let by_updated = e.gql("2026-07", "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT) { edges { node { updatedAt } } } }", json!({"n": 50})).await;
     let (d, u) = (updated(&by_default), updated(&by_updated));
     assert!(u.windows(2).all(|w| w[0] <= w[1]));
     assert!(
         !d.windows(2).all(|w| w[0] <= w[1]),
         "default sort is not by updated_at"
     );
-    let reversed = raw(&e.sim.base_url, "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT, reverse: true) { edges { node { updatedAt } } } }", json!({"n": 50})).await;
+    let reversed = e.gql("2026-07", "query($n: Int!) { orders(first: $n, sortKey: UPDATED_AT, reverse: true) { edges { node { updatedAt } } } }", json!({"n": 50})).await;
     assert!(updated(&reversed).windows(2).all(|w| w[0] >= w[1]));
-    let too_big = raw(
-        &e.sim.base_url,
-        "query($n: Int!) { orders(first: $n) { edges { cursor } } }",
-        json!({"n": 251}),
-    )
-    .await;
+    let too_big = e
+        .gql(
+            "2026-07",
+            "query($n: Int!) { orders(first: $n) { edges { cursor } } }",
+            json!({"n": 251}),
+        )
+        .await;
     assert_eq!(too_big["errors"][0]["extensions"]["code"], "BAD_REQUEST");
     assert!(too_big["extensions"].is_null() || too_big.get("data").is_none());
     let until = e.clock.now() - Duration::seconds(5);
@@ -161,7 +150,7 @@ async fn sim_default_sort_is_processed_at_and_first_is_capped() {
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap()
     );
-    let recent = raw(&e.sim.base_url, "query($n: Int!, $q: String) { orders(first: $n, query: $q, sortKey: UPDATED_AT) { edges { cursor } } }", json!({"n": 50, "q": q})).await;
+    let recent = e.gql("2026-07", "query($n: Int!, $q: String) { orders(first: $n, query: $q, sortKey: UPDATED_AT) { edges { cursor } } }", json!({"n": 50, "q": q})).await;
     assert_eq!(
         recent["data"]["orders"]["edges"].as_array().unwrap().len(),
         10,
