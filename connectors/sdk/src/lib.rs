@@ -6,6 +6,7 @@
 //! [`http::HttpClient`], which rate-limits, retries and logs without leaking bodies or secrets.
 
 pub mod auth;
+pub mod balance;
 pub mod clock;
 pub mod descriptor;
 pub mod dns;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod mapping;
 pub mod model;
+pub mod money;
 pub mod net;
 pub mod pii;
 #[cfg(feature = "sim")]
@@ -24,13 +26,17 @@ pub use auth::{
     DiscardSecrets, RefreshFn, RefreshingToken, SecretsPersister, StaticToken, TokenProvider,
     TokenSet,
 };
+pub use balance::TotalsError;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use descriptor::{
     AppWebhookSpec, Descriptor, Factory, SecretSpec, SimSpec, WebhookSpec, schema_of,
 };
 pub use error::{ConnectorError, ErrorClass};
-pub use model::{
-    FulfillmentStatus, LineItem, Order, OrderStatus, TaxLine, Totals, TotalsError, money,
+pub use model::{FinancialStatus, FulfillmentStatus, LineItem, LineKind, Order, OrderStatus};
+pub use money::{
+    AllocationMethod, Basis, CashRounding, Collector, CurrentTotals, DiscountAllocation,
+    DiscountApplication, DiscountKind, DiscountTarget, DiscountValue, Fee, FeeKind, Presentment,
+    Refund, RefundAdjustment, RefundLine, ShippingLine, TaxLine, Tolerance, Totals,
 };
 pub use pii::{Address, Pii, Redacted};
 pub use traits::{

@@ -1,10 +1,18 @@
 //! The canonical order. Money is `Decimal` in the order's ISO-4217 currency, never `f64`; all
-//! times are UTC. The serialised form carries no PII (`pii` is skipped).
+//! times are UTC. The serialised form carries no PII (`pii` is skipped). What each amount
+//! means is in [`crate::money`] and `docs/money.md`; [`Order::balance`] proves it adds up.
 
+use crate::money::{
+    Basis, CashRounding, CurrentTotals, DiscountAllocation, DiscountApplication, Fee, Presentment,
+    Refund, ShippingLine, TaxLine, Tolerance, Totals, combined_rate, discount_of, net_gross,
+    tax_of,
+};
 use crate::pii::Pii;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+pub use crate::balance::TotalsError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,23 +33,58 @@ pub enum FulfillmentStatus {
     Unknown,
 }
 
+/// Where the buyer's money stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinancialStatus {
+    Pending,
+    Authorized,
+    PartiallyPaid,
+    #[default]
+    Paid,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+    Expired,
+    /// A value this version does not know.
+    Unknown,
+}
+
+/// What a line sells. Only `Product` and `Custom` lines are goods: a tip is income that is
+/// not revenue, a gift card is a liability until redeemed, and neither is shipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    #[default]
+    Product,
+    GiftCard,
+    Tip,
+    /// A custom item without a product (typed in by staff).
+    Custom,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineItem {
     pub external_line_id: String,
     pub sku: Option<String>,
     pub title: String,
+    #[serde(default)]
+    pub kind: LineKind,
+    /// Units ordered, including refunded and removed ones.
     pub quantity: u32,
-    /// Price of one unit before discounts and tax.
+    /// Units still on the order: without refunded and removed ones.
+    pub current_quantity: u32,
+    /// Price of one unit before discounts, in the order's basis.
     #[serde(with = "rust_decimal::serde::str")]
     pub unit_price: Decimal,
-    /// Discount on the whole line.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub discount: Decimal,
-    /// Tax on the whole line.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub tax: Decimal,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub tax_rate: Option<Decimal>,
+    pub requires_shipping: bool,
+    pub taxable: bool,
+    /// Discounts on the line's `quantity` units.
+    #[serde(default)]
+    pub discounts: Vec<DiscountAllocation>,
+    /// Taxes on the line's `quantity` units, after discounts.
+    #[serde(default)]
+    pub tax_lines: Vec<TaxLine>,
 }
 
 impl LineItem {
@@ -50,34 +93,54 @@ impl LineItem {
     pub fn gross(&self) -> Option<Decimal> {
         self.unit_price.checked_mul(Decimal::from(self.quantity))
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaxLine {
-    pub title: String,
-    #[serde(with = "rust_decimal::serde::str_option", default)]
-    pub rate: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-}
-
-/// Order-level sums. `rounding` is the explicit line that makes
-/// `subtotal + shipping − discounts + tax + rounding == total` hold to the cent when a
-/// platform rounds differently from per-line sums.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Totals {
-    #[serde(with = "rust_decimal::serde::str")]
-    pub subtotal: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub shipping: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub discounts: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub tax: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub rounding: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub total: Decimal,
+    /// Σ discount allocations.
+    pub fn discount(&self) -> Option<Decimal> {
+        discount_of(&self.discounts)
+    }
+    /// Σ tax lines.
+    pub fn tax(&self) -> Option<Decimal> {
+        tax_of(&self.tax_lines)
+    }
+    /// Combined rate of the line's taxes, a fraction.
+    pub fn tax_rate(&self) -> Option<Decimal> {
+        combined_rate(&self.tax_lines)
+    }
+    /// Gross − discounts, in the basis.
+    pub fn discounted(&self) -> Option<Decimal> {
+        self.gross()?.checked_sub(self.discount()?)
+    }
+    /// (net, gross) of the whole line after discounts: without and with its tax.
+    pub fn net_gross(&self, basis: Basis) -> Option<(Decimal, Decimal)> {
+        net_gross(basis, self.discounted()?, self.tax()?)
+    }
+    /// Goods to ship: not a tip or gift card, and the product needs shipping.
+    pub fn ships(&self) -> bool {
+        self.requires_shipping && matches!(self.kind, LineKind::Product | LineKind::Custom)
+    }
+    /// One unit's price after discounts, in the basis, rounded half-even to `dp` places
+    /// (for targets that take a unit price: the exact figures are the line's).
+    pub fn discounted_unit(&self, dp: u32) -> Option<Decimal> {
+        if self.quantity == 0 {
+            return Some(Decimal::ZERO);
+        }
+        Some(
+            self.discounted()?
+                .checked_div(Decimal::from(self.quantity))?
+                .round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven),
+        )
+    }
+    /// The tax of the units still on the order (`tax × current / quantity`), rounded to `dp`.
+    pub fn current_tax(&self, dp: u32) -> Option<Decimal> {
+        if self.quantity == 0 || self.current_quantity == self.quantity {
+            return self.tax();
+        }
+        Some(
+            self.tax()?
+                .checked_mul(Decimal::from(self.current_quantity))?
+                .checked_div(Decimal::from(self.quantity))?
+                .round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven),
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,172 +151,96 @@ pub struct Order {
     pub external_id: String,
     pub order_number: String,
     pub status: OrderStatus,
+    #[serde(default)]
+    pub financial_status: FinancialStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
-    /// ISO-4217, upper case.
+    /// ISO-4217, upper case: the shop's currency, which every amount is in.
     pub currency: String,
+    /// The basis: prices contain their tax (`true`) or tax comes on top.
+    pub taxes_included: bool,
+    /// The buyer is exempt: no tax at all.
+    #[serde(default)]
+    pub tax_exempt: bool,
+    /// The buyer's currency when it is not the shop's.
+    #[serde(default)]
+    pub presentment: Option<Presentment>,
     pub lines: Vec<LineItem>,
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
+    #[serde(default)]
+    pub fees: Vec<Fee>,
+    #[serde(default)]
+    pub discount_applications: Vec<DiscountApplication>,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+    /// The order's taxes summed by title and rate (information; the lines carry the detail).
     pub tax_lines: Vec<TaxLine>,
+    /// As placed (before returns).
     pub totals: Totals,
+    /// Now (after refunds, removals, edits).
+    pub current: CurrentTotals,
+    #[serde(default)]
+    pub cash_rounding: CashRounding,
+    /// The connector's tolerance for its platform's totals.
+    #[serde(default)]
+    pub tolerance: Tolerance,
     pub fulfillment_status: FulfillmentStatus,
+    /// Title of the first shipping line.
     pub shipping_method: Option<String>,
     #[serde(skip)]
     pub pii: Pii,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TotalsError {
-    #[error("currency {0:?} is not an ISO-4217 code")]
-    BadCurrency(String),
-    #[error("line {0} has a negative amount")]
-    NegativeAmount(String),
-    #[error("totals differ by {0} (more than a rounding cent per line)")]
-    Unbalanced(Decimal),
-    #[error("amounts overflow in {0}")]
-    Overflow(&'static str),
-}
-
 impl Order {
-    /// Validates money and fills `totals.rounding` so the order balances exactly.
-    /// A difference larger than one cent per line plus one is a mapping bug or a corrupt
-    /// payload, not rounding, and is refused.
-    pub fn balance(&mut self) -> Result<(), TotalsError> {
-        if !money::is_currency(&self.currency) {
-            return Err(TotalsError::BadCurrency(self.currency.clone()));
+    pub fn basis(&self) -> Basis {
+        if self.taxes_included {
+            Basis::Inclusive
+        } else {
+            Basis::Exclusive
         }
-        for l in &self.lines {
-            if l.unit_price.is_sign_negative()
-                || l.discount.is_sign_negative()
-                || l.tax.is_sign_negative()
+    }
+
+    /// What the buyer paid for the order as placed: the total plus the cash-rounding
+    /// adjustment.
+    pub fn paid(&self) -> Option<Decimal> {
+        self.totals.total.checked_add(self.cash_rounding.payment)
+    }
+
+    /// Σ refund totals.
+    pub fn refunded(&self) -> Option<Decimal> {
+        crate::money::sum(self.refunds.iter().map(|r| &r.total))
+    }
+
+    /// Lines with units left to ship (goods, current quantity > 0).
+    pub fn lines_to_ship(&self) -> impl Iterator<Item = &LineItem> {
+        self.lines
+            .iter()
+            .filter(|l| l.ships() && l.current_quantity > 0)
+    }
+
+    /// Sums the taxes of lines, shipping lines and fees by (title, rate, collector), in
+    /// first-seen order: the order-level summary a mapper fills `tax_lines` with when the
+    /// platform does not send one.
+    pub fn summarise_taxes(&self) -> Option<Vec<TaxLine>> {
+        let mut out: Vec<TaxLine> = Vec::new();
+        let all = self
+            .lines
+            .iter()
+            .flat_map(|l| &l.tax_lines)
+            .chain(self.shipping_lines.iter().flat_map(|s| &s.tax_lines))
+            .chain(self.fees.iter().flat_map(|f| &f.tax_lines));
+        for t in all {
+            match out
+                .iter_mut()
+                .find(|o| o.title == t.title && o.rate == t.rate && o.collector == t.collector)
             {
-                return Err(TotalsError::NegativeAmount(l.external_line_id.clone()));
+                Some(o) => o.amount = o.amount.checked_add(t.amount)?,
+                None => out.push(t.clone()),
             }
-            // A sink multiplies these too; an order whose lines overflow must not reach one.
-            l.gross().ok_or(TotalsError::Overflow("line items"))?;
         }
-        let t = &self.totals;
-        let diff = t
-            .subtotal
-            .checked_add(t.shipping)
-            .and_then(|x| x.checked_sub(t.discounts))
-            .and_then(|x| x.checked_add(t.tax))
-            .and_then(|computed| t.total.checked_sub(computed))
-            .ok_or(TotalsError::Overflow("totals"))?;
-        let tolerance = Decimal::new(
-            i64::try_from(self.lines.len()).unwrap_or(i64::MAX / 2) + 1,
-            2,
-        );
-        if diff.abs() > tolerance {
-            return Err(TotalsError::Unbalanced(diff));
-        }
-        self.totals.rounding = diff;
-        Ok(())
-    }
-}
-
-pub mod money {
-    use rust_decimal::Decimal;
-    use std::str::FromStr;
-
-    /// Three ASCII upper-case letters (the shape of ISO-4217; the list changes yearly).
-    pub fn is_currency(s: &str) -> bool {
-        s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
-    }
-
-    /// Parses a platform's decimal string ("12.50"); never goes through f64.
-    pub fn parse(s: &str) -> Option<Decimal> {
-        Decimal::from_str(s.trim()).ok()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn sample() -> Order {
-        Order {
-            marketplace: "test".into(),
-            external_id: "1".into(),
-            order_number: "#1001".into(),
-            status: OrderStatus::Open,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-            currency: "EUR".into(),
-            lines: vec![LineItem {
-                external_line_id: "l1".into(),
-                sku: Some("SKU".into()),
-                title: "Widget".into(),
-                quantity: 3,
-                unit_price: Decimal::new(333, 2),
-                discount: Decimal::ZERO,
-                tax: Decimal::new(190, 2),
-                tax_rate: Some(Decimal::new(19, 2)),
-            }],
-            tax_lines: vec![],
-            totals: Totals {
-                subtotal: Decimal::new(999, 2),
-                shipping: Decimal::new(500, 2),
-                discounts: Decimal::ZERO,
-                tax: Decimal::new(190, 2),
-                rounding: Decimal::ZERO,
-                total: Decimal::new(1689, 2),
-            },
-            fulfillment_status: FulfillmentStatus::Unfulfilled,
-            shipping_method: None,
-            pii: Pii {
-                email: Some("canary@customer.test".into()),
-                ..Default::default()
-            },
-        }
-    }
-
-    #[test]
-    fn balance_records_a_rounding_line() {
-        let mut o = sample();
-        o.totals.total = Decimal::new(1690, 2);
-        o.balance().unwrap();
-        assert_eq!(o.totals.rounding, Decimal::new(1, 2));
-    }
-
-    #[test]
-    fn balance_refuses_big_differences_and_bad_input() {
-        let mut o = sample();
-        o.totals.total = Decimal::new(2000, 2);
-        assert!(matches!(o.balance(), Err(TotalsError::Unbalanced(_))));
-        let mut o = sample();
-        o.currency = "euro".into();
-        assert!(matches!(o.balance(), Err(TotalsError::BadCurrency(_))));
-        let mut o = sample();
-        o.lines[0].unit_price = Decimal::new(-1, 0);
-        assert!(matches!(o.balance(), Err(TotalsError::NegativeAmount(_))));
-    }
-
-    #[test]
-    fn balance_refuses_overflowing_amounts() {
-        let huge = Decimal::from_str_exact("70000000000000000000000000000").unwrap();
-        let mut o = sample();
-        o.lines[0].unit_price = huge;
-        o.lines[0].quantity = 2;
-        assert_eq!(o.lines[0].gross(), None);
-        assert_eq!(o.balance(), Err(TotalsError::Overflow("line items")));
-        let mut o = sample();
-        o.totals.subtotal = huge;
-        o.totals.shipping = huge;
-        assert_eq!(o.balance(), Err(TotalsError::Overflow("totals")));
-        let mut o = sample();
-        o.totals.total = -huge;
-        o.totals.subtotal = huge;
-        assert_eq!(o.balance(), Err(TotalsError::Overflow("totals")));
-    }
-
-    #[test]
-    fn serialised_order_has_no_pii() {
-        let s = serde_json::to_string(&sample()).unwrap();
-        assert!(!s.contains("customer.test"));
-        let back: Order = serde_json::from_str(&s).unwrap();
-        assert!(back.pii.is_empty());
-        assert_eq!(back.totals, sample().totals);
+        Some(out)
     }
 }
