@@ -2,61 +2,155 @@
 //!
 //! Costs follow Shopify's documented model (scalar/enum 0, object 1, connection
 //! 2 + `first` × one child, nested connections multiply, mutation 10), the worst case the
-//! simulator charges too. Money fields are `MoneyBag { shopMoney }` (2 points each); lists that
-//! are not connections (`taxLines`, `discountAllocations`) count as one object.
+//! simulator charges too. A `MoneyBag { shopMoney }` is 2 points (3 with `presentmentMoney`);
+//! lists that are not connections (`taxLines`, `discountAllocations`, `refunds`,
+//! `additionalFees`) count as one object.
 //!
-//! - One line item node ([`LINE_FIELDS`]): 1 + `originalUnitPriceSet` 2 +
-//!   `discountAllocations` 3 + `taxLines` 3 = **9**.
-//! - One order node without its lines: 1 + customer 1 + two addresses 2 + shippingLine 1 +
-//!   four money bags 8 + taxLines 3 = **16**; with `lineItems(first: L)` it is
-//!   16 + 2 + 9·L = **18 + 9·L**.
-//! - [`ORDERS_QUERY`] with `first: n`: **2 + n·(18 + 9·L)**. With L = [`LINE_PAGE`] = 5 one
-//!   order costs 63, so n = ⌊(1000 − 2) / 63⌋ = **15** orders per page, requested cost **947**
+//! - One line item node ([`LINE_FIELDS`]): 1 + `product` 1 + `originalUnitPriceSet` 2 +
+//!   `discountAllocations` 4 + `taxLines` 3 = **11**.
+//! - One shipping line node: 1 + `originalPriceSet` 2 + `discountAllocations` 4 +
+//!   `taxLines` 3 = **10**; one discount application node: 1 + `value` 1 = **2**.
+//! - One order node without its lines ([`ORDER_BODY_COST`]): 1 + customer 1 + two addresses 2
+//!   + thirteen money bags 28 (two with presentment money) + cash rounding 5 + `refunds { id }`
+//!   1 + `additionalFees` 6 + `shippingLines(first: 2)` 22 + `discountApplications(first: 5)`
+//!   12 = **78**; with `lineItems(first: L)` it is 78 + 2 + 11·L.
+//! - [`ORDERS_QUERY`] with `first: n`: **2 + n·(80 + 11·L)**. With L = [`LINE_PAGE`] = 5 one
+//!   order costs 135, so n = ⌊(1000 − 2) / 135⌋ = **7** orders per page, requested cost **947**
 //!   (see `paging.rs`; the page size follows what Shopify reports back).
-//! - [`ORDER_LINES_QUERY`] with `first: m`: 1 + 2 + 9·m; m = [`LINE_FOLLOW_UP`] = 100 → 903.
-//! - [`ORDER_QUERY`] (fetch by id) with L = [`FETCH_LINE_PAGE`] = 100: 1 + 16 + 2 + 900 = 919.
+//! - [`ORDER_LINES_QUERY`] with `first: m`: 1 + 2 + 11·m; m = [`LINE_FOLLOW_UP`] = 90 → 993.
+//! - [`ORDER_QUERY`] (fetch by id) with L = [`FETCH_LINE_PAGE`] = 80: 78 + 2 + 880 = 960.
+//! - [`ORDER_EXTRAS_QUERY`]: every shipping line, discount application and refund of one
+//!   order, asked only for orders that have refunds or more than the page's shipping lines or
+//!   discount applications: 1 + 202 + 42 + refunds 687 = **932**.
 
 /// Line items read with each order of a page; an order with more is completed with
 /// [`ORDER_LINES_QUERY`]. Most orders have a handful of lines, and every line of this nested page
 /// multiplies the cost of every order of the page, so it is small.
 pub const LINE_PAGE: u32 = 5;
-/// Line items per follow-up page of one order (cost 903 of the 1,000 maximum).
-pub const LINE_FOLLOW_UP: u32 = 100;
+/// Line items per follow-up page of one order (cost 993 of the 1,000 maximum).
+pub const LINE_FOLLOW_UP: u32 = 90;
 /// Line items read with a single order fetched by id.
-pub const FETCH_LINE_PAGE: u32 = 100;
-/// Requested cost of one order node of [`ORDERS_QUERY`] (see the module docs).
-pub const ORDER_NODE_COST: f64 = 18.0 + 9.0 * LINE_PAGE as f64;
+pub const FETCH_LINE_PAGE: u32 = 80;
+/// Shipping lines and discount applications read with each order of a page.
+pub const SHIPPING_PAGE: u32 = 2;
+pub const DISCOUNT_PAGE: u32 = 5;
+/// Refund line items one refund may have (more is refused with a reason, not cut short).
+pub const REFUND_LINES: u32 = 100;
+/// Requested cost of one order node without its line items (see the module docs).
+pub const ORDER_BODY_COST: f64 = 78.0;
+/// Requested cost of one line item node.
+pub const LINE_NODE_COST: f64 = 11.0;
 /// Fixed part of a connection's cost.
 pub const CONNECTION_BASE: f64 = 2.0;
-/// Requested cost of one line item node.
-pub const LINE_NODE_COST: f64 = 9.0;
+/// Requested cost of one order node of [`ORDERS_QUERY`].
+pub const ORDER_NODE_COST: f64 = ORDER_BODY_COST + CONNECTION_BASE + LINE_NODE_COST * LINE_PAGE as f64;
+
+/// One `MoneyBag` in shop money (the shop currency every canonical amount is in).
+macro_rules! shop {
+    () => {
+        "{ shopMoney { amount currencyCode } }"
+    };
+}
+
+/// Tax lines of a line, shipping line or fee; `channelLiable` says who remits.
+macro_rules! tax_lines {
+    () => {
+        concat!("taxLines { title rate channelLiable priceSet ", shop!(), " }")
+    };
+}
+
+macro_rules! allocations {
+    () => {
+        concat!(
+            "discountAllocations { allocatedAmountSet ",
+            shop!(),
+            " discountApplication { index } }"
+        )
+    };
+}
+
+macro_rules! shipping_fields {
+    () => {
+        concat!(
+            "title code originalPriceSet ",
+            shop!(),
+            " ",
+            allocations!(),
+            " ",
+            tax_lines!()
+        )
+    };
+}
+
+macro_rules! discount_fields {
+    () => {
+        "__typename index targetType allocationMethod
+    value { __typename ... on MoneyV2 { amount currencyCode } ... on PricingPercentageValue { percentage } }
+    ... on DiscountCodeApplication { code }
+    ... on AutomaticDiscountApplication { title }
+    ... on ManualDiscountApplication { title }
+    ... on ScriptDiscountApplication { title }"
+    };
+}
 
 /// Fields of an order node except its line items (kept in one place: the paged queries and
-/// the bulk query select the same fields).
+/// the bulk query select the same fields). `$shipFirst`/`$discountFirst` are the page's
+/// nested pages; the bulk query, which takes no `first`, gets them as child objects.
+macro_rules! order_money {
+    () => {
+        concat!(
+            "displayFinancialStatus currencyCode presentmentCurrencyCode taxesIncluded taxExempt
+  totalShippingPriceSet ", shop!(), "
+  totalDiscountsSet ", shop!(), "
+  totalTaxSet ", shop!(), "
+  totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
+  currentSubtotalPriceSet ", shop!(), "
+  currentTotalDiscountsSet ", shop!(), "
+  currentShippingPriceSet ", shop!(), "
+  currentTotalTaxSet ", shop!(), "
+  currentTotalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
+  totalTipReceivedSet ", shop!(), "
+  originalTotalDutiesSet ", shop!(), "
+  currentTotalDutiesSet ", shop!(), "
+  currentTotalAdditionalFeesSet ", shop!(), "
+  totalCashRoundingAdjustment { paymentSet ", shop!(), " refundSet ", shop!(), " }
+  refunds { id }
+  additionalFees { name price ", shop!(), " ", tax_lines!(), " }"
+        )
+    };
+}
+
 macro_rules! order_body {
     () => {
-        "id legacyResourceId name createdAt updatedAt cancelledAt closed
-  displayFulfillmentStatus currencyCode email phone note
+        concat!(
+            "id legacyResourceId name createdAt updatedAt cancelledAt closed
+  displayFulfillmentStatus email phone note
   customer { firstName lastName }
   shippingAddress { name firstName lastName company address1 address2 city province provinceCode zip countryCodeV2 phone }
   billingAddress { name firstName lastName company address1 address2 city province provinceCode zip countryCodeV2 phone }
-  shippingLine { title }
-  totalShippingPriceSet { shopMoney { amount currencyCode } }
-  totalDiscountsSet { shopMoney { amount currencyCode } }
-  totalTaxSet { shopMoney { amount currencyCode } }
-  totalPriceSet { shopMoney { amount currencyCode } }
-  taxLines { title rate priceSet { shopMoney { amount currencyCode } } }"
+  ",
+            order_money!()
+        )
     };
 }
 
 /// Fields of a line item node. `discountAllocations` and `taxLines` are lists, not
-/// connections: they come whole with their line.
+/// connections: they come whole with their line. `product` tells a tip (no product) from
+/// goods.
 macro_rules! line_body {
     () => {
-        "id sku title quantity
-  originalUnitPriceSet { shopMoney { amount currencyCode } }
-  discountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } }
-  taxLines { title rate priceSet { shopMoney { amount currencyCode } } }"
+        concat!(
+            "id sku title quantity currentQuantity isGiftCard requiresShipping taxable
+  product { id }
+  originalUnitPriceSet ",
+            shop!(),
+            "
+  ",
+            allocations!(),
+            "
+  ",
+            tax_lines!()
+        )
     };
 }
 
@@ -75,6 +169,11 @@ macro_rules! order_fragment {
         concat!(
             "fragment OrderFields on Order {\n  ",
             order_body!(),
+            "\n  shippingLines(first: 2) { nodes { ",
+            shipping_fields!(),
+            " } pageInfo { hasNextPage } }\n  discountApplications(first: 5) { nodes { ",
+            discount_fields!(),
+            " } pageInfo { hasNextPage } }",
             "\n  lineItems(first: $lineFirst) { nodes { ...LineFields } pageInfo { hasNextPage endCursor } }\n}\n",
             line_fragment!()
         )
@@ -112,6 +211,44 @@ pub const ORDER_LINES_QUERY: &str = concat!(
     line_fragment!()
 );
 
+/// Every shipping line, discount application and refund of one order (see the module docs
+/// for when it is asked).
+pub const ORDER_EXTRAS_QUERY: &str = concat!(
+    "query OrderExtras($id: ID!) {
+  order(id: $id) {
+    shippingLines(first: 20) { nodes { ",
+    shipping_fields!(),
+    " } pageInfo { hasNextPage } }
+    discountApplications(first: 20) { nodes { ",
+    discount_fields!(),
+    " } pageInfo { hasNextPage } }
+    refunds {
+      id createdAt totalRefundedSet ",
+    shop!(),
+    "
+      refundLineItems(first: 100) { nodes { lineItem { id } quantity restockType subtotalSet ",
+    shop!(),
+    " totalTaxSet ",
+    shop!(),
+    " } pageInfo { hasNextPage } }
+      refundShippingLines(first: 5) { nodes { subtotalAmountSet ",
+    shop!(),
+    " taxAmountSet ",
+    shop!(),
+    " } }
+      orderAdjustments(first: 10) { nodes { reason amountSet ",
+    shop!(),
+    " taxAmountSet ",
+    shop!(),
+    " } }
+      duties { amountSet ",
+    shop!(),
+    " }
+    }
+  }
+}"
+);
+
 /// How many orders a window holds, up to `limit` (Shopify counts up to a limit).
 pub const ORDERS_COUNT_QUERY: &str = "query OrdersCount($query: String, $limit: Int) {
   ordersCount(query: $query, limit: $limit) { count precision }
@@ -145,8 +282,10 @@ pub fn bulk_orders_query(search: &str) -> String {
     // A JSON string literal is a valid GraphQL string literal.
     let quoted = serde_json::Value::String(search.to_string()).to_string();
     format!(
-        "{{ orders(query: {quoted}, sortKey: UPDATED_AT) {{ edges {{ node {{ {} lineItems {{ edges {{ node {{ {} }} }} }} }} }} }} }}",
+        "{{ orders(query: {quoted}, sortKey: UPDATED_AT) {{ edges {{ node {{ {} shippingLines {{ edges {{ node {{ id {} }} }} }} discountApplications {{ edges {{ node {{ {} }} }} }} lineItems {{ edges {{ node {{ {} }} }} }} }} }} }} }}",
         order_body!(),
+        shipping_fields!(),
+        discount_fields!(),
         line_body!()
     )
 }
@@ -158,7 +297,7 @@ mod tests {
     #[test]
     fn page_cost_fits_the_single_query_maximum() {
         let n = ((1000.0 - CONNECTION_BASE) / ORDER_NODE_COST).floor();
-        assert_eq!(n, 15.0);
+        assert_eq!(n, 7.0);
         assert_eq!(CONNECTION_BASE + n * ORDER_NODE_COST, 947.0);
         assert!(3.0 + f64::from(LINE_FOLLOW_UP) * LINE_NODE_COST <= 1000.0);
     }
@@ -167,6 +306,6 @@ mod tests {
     fn bulk_query_quotes_the_search() {
         let q = bulk_orders_query("updated_at:<='2026-01-01T00:00:00Z' \"x\"");
         assert!(q.starts_with("{ orders(query: \"updated_at:<='2026-01-01T00:00:00Z' \\\"x\\\"\""));
-        assert!(!q.contains("first:") && !q.contains("..."));
+        assert!(!q.contains("first:") && !q.contains("...Line") && !q.contains("...Order"));
     }
 }
