@@ -88,11 +88,20 @@ pub struct BulkReader {
     /// Orders handed out so far.
     pub offset: u64,
     lines: Lines,
-    pending: Option<(Map<String, Value>, Vec<Value>)>,
+    pending: Option<(Map<String, Value>, Children)>,
     done: bool,
 }
 
 const LINE_ITEM_GID: &str = "gid://shopify/LineItem/";
+const SHIPPING_LINE_GID: &str = "gid://shopify/ShippingLine/";
+
+/// An order's child objects of a bulk result, by connection.
+#[derive(Default)]
+struct Children {
+    lines: Vec<Value>,
+    shipping: Vec<Value>,
+    discounts: Vec<Value>,
+}
 
 impl BulkReader {
     pub fn new(id: String, resp: reqwest::Response) -> Self {
@@ -136,12 +145,14 @@ impl BulkReader {
                         // Ungrouped output: the parent is not the order being read.
                         return Err(ReadError::Unusable("bulk result is not grouped"));
                     }
-                    let is_line = obj
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .is_some_and(|id| id.starts_with(LINE_ITEM_GID));
-                    if is_line {
-                        children.push(Value::Object(obj));
+                    let id = obj.get("id").and_then(Value::as_str).unwrap_or("");
+                    let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or("");
+                    if id.starts_with(LINE_ITEM_GID) {
+                        children.lines.push(Value::Object(obj));
+                    } else if id.starts_with(SHIPPING_LINE_GID) {
+                        children.shipping.push(Value::Object(obj));
+                    } else if typename.ends_with("DiscountApplication") {
+                        children.discounts.push(Value::Object(obj));
                     }
                 }
                 Some(_) => {
@@ -150,7 +161,7 @@ impl BulkReader {
                     ));
                 }
                 None => {
-                    let prev = self.pending.replace((obj, Vec::new()));
+                    let prev = self.pending.replace((obj, Children::default()));
                     if let Some(p) = prev {
                         self.offset += 1;
                         return Ok(Some(assemble(p)));
@@ -161,11 +172,17 @@ impl BulkReader {
     }
 }
 
-fn assemble((mut order, lines): (Map<String, Value>, Vec<Value>)) -> Value {
-    order.insert(
-        "lineItems".into(),
-        serde_json::json!({ "nodes": lines, "pageInfo": { "hasNextPage": false, "endCursor": null } }),
-    );
+fn assemble((mut order, c): (Map<String, Value>, Children)) -> Value {
+    for (field, nodes) in [
+        ("lineItems", c.lines),
+        ("shippingLines", c.shipping),
+        ("discountApplications", c.discounts),
+    ] {
+        order.insert(
+            field.into(),
+            serde_json::json!({ "nodes": nodes, "pageInfo": { "hasNextPage": false, "endCursor": null } }),
+        );
+    }
     Value::Object(order)
 }
 

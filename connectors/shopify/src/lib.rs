@@ -33,6 +33,8 @@ pub mod sim;
 mod source;
 pub mod webhooks;
 pub mod wire;
+pub mod wire_gql;
+pub mod wire_rest;
 
 pub use config::ShopifyConfig;
 pub use source::ShopifySource;

@@ -43,7 +43,8 @@ pub const LINE_NODE_COST: f64 = 11.0;
 /// Fixed part of a connection's cost.
 pub const CONNECTION_BASE: f64 = 2.0;
 /// Requested cost of one order node of [`ORDERS_QUERY`].
-pub const ORDER_NODE_COST: f64 = ORDER_BODY_COST + CONNECTION_BASE + LINE_NODE_COST * LINE_PAGE as f64;
+pub const ORDER_NODE_COST: f64 =
+    ORDER_BODY_COST + CONNECTION_BASE + LINE_NODE_COST * LINE_PAGE as f64;
 
 /// One `MoneyBag` in shop money (the shop currency every canonical amount is in).
 macro_rules! shop {
@@ -55,7 +56,11 @@ macro_rules! shop {
 /// Tax lines of a line, shipping line or fee; `channelLiable` says who remits.
 macro_rules! tax_lines {
     () => {
-        concat!("taxLines { title rate channelLiable priceSet ", shop!(), " }")
+        concat!(
+            "taxLines { title rate channelLiable priceSet ",
+            shop!(),
+            " }"
+        )
     };
 }
 

@@ -13,11 +13,13 @@ use crate::mapping;
 use crate::paging::Sizer;
 use crate::queries::{
     BULK_POLL_QUERY, BULK_RUN_GROUPED, BULK_RUN_LEGACY, CONNECTION_BASE, FETCH_LINE_PAGE,
-    LINE_FOLLOW_UP, LINE_NODE_COST, LINE_PAGE, ORDER_LINES_QUERY, ORDER_NODE_COST, ORDER_QUERY,
-    ORDERS_COUNT_QUERY, ORDERS_QUERY, bulk_orders_query,
+    LINE_FOLLOW_UP, LINE_NODE_COST, LINE_PAGE, ORDER_BODY_COST, ORDER_EXTRAS_QUERY,
+    ORDER_LINES_QUERY, ORDER_NODE_COST, ORDER_QUERY, ORDERS_COUNT_QUERY, ORDERS_QUERY,
+    bulk_orders_query,
 };
 use crate::wire::{
-    BulkNodeData, BulkRunData, OrderData, OrderLinesData, OrdersCountData, OrdersData,
+    BulkNodeData, BulkRunData, OrderData, OrderExtrasData, OrderLinesData, OrdersCountData,
+    OrdersData,
 };
 use async_trait::async_trait;
 use ordersync_sdk::{
@@ -45,7 +47,7 @@ const MAX_LINE_PAGES: usize = 1000;
 /// Fixed cost of `order(id:) { lineItems(...) }`: the order object and the connection.
 const ORDER_LINES_BASE: f64 = 1.0 + CONNECTION_BASE;
 /// Fixed cost of `order(id:) { ...OrderFields }` besides its lines (see `queries.rs`).
-const ORDER_FETCH_BASE: f64 = 1.0 + 16.0 + CONNECTION_BASE;
+const ORDER_FETCH_BASE: f64 = 1.0 + ORDER_BODY_COST + CONNECTION_BASE;
 
 pub struct ShopifySource {
     cfg: ShopifyConfig,
@@ -126,7 +128,7 @@ impl ShopifySource {
         };
         for e in data.orders.edges {
             let mut node = e.node;
-            match self.complete_lines(&mut node).await? {
+            match self.complete(&mut node).await? {
                 Ok(()) => push_node(&mut page, &node),
                 Err(reason) => page.rejected.push(Rejected {
                     external_id: mapping::gql_external_id(&node),
@@ -144,6 +146,50 @@ impl ShopifySource {
             None
         };
         Ok(page)
+    }
+
+    /// Completes a node with what its page could not hold: the rest of its line items, and
+    /// its refunds, shipping lines and discount applications when it has more than the page's.
+    async fn complete(&self, node: &mut Value) -> Result<Result<(), String>, ConnectorError> {
+        if let Err(r) = self.complete_lines(node).await? {
+            return Ok(Err(r));
+        }
+        self.complete_extras(node).await
+    }
+
+    /// One [`ORDER_EXTRAS_QUERY`] for an order that needs it; its answer replaces the node's
+    /// shipping lines, discount applications and refunds.
+    async fn complete_extras(
+        &self,
+        node: &mut Value,
+    ) -> Result<Result<(), String>, ConnectorError> {
+        if !mapping::needs_extras(node) {
+            return Ok(Ok(()));
+        }
+        let Some(id) = node.get("id").and_then(Value::as_str).map(str::to_string) else {
+            return Ok(Err("missing id".into()));
+        };
+        let data: OrderExtrasData = self
+            .client
+            .graphql(ORDER_EXTRAS_QUERY, json!({ "id": id }))
+            .await?;
+        let Some(Value::Object(mut extras)) = data.order else {
+            return Ok(Err("order disappeared while reading its refunds".into()));
+        };
+        for field in ["shippingLines", "discountApplications", "refunds"] {
+            let v = extras.remove(field).unwrap_or(Value::Null);
+            let more = v
+                .pointer("/pageInfo/hasNextPage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if more {
+                return Ok(Err(format!("more {field} than one follow-up page")));
+            }
+            if let Some(o) = node.as_object_mut() {
+                o.insert(field.into(), v);
+            }
+        }
+        Ok(Ok(()))
     }
 
     /// Reads the rest of an order's line items when its nested page says there are more, and
@@ -278,7 +324,13 @@ impl ShopifySource {
         let size = self.cfg.page_size as usize;
         while page.orders.len() + page.rejected.len() < size {
             match r.next_order().await {
-                Ok(Some(node)) => push_node(&mut page, &node),
+                Ok(Some(mut node)) => match self.complete_extras(&mut node).await? {
+                    Ok(()) => push_node(&mut page, &node),
+                    Err(reason) => page.rejected.push(Rejected {
+                        external_id: mapping::gql_external_id(&node),
+                        reason,
+                    }),
+                },
                 Ok(None) => break,
                 Err(e) => {
                     *slot = None;
@@ -454,7 +506,7 @@ impl Source for ShopifySource {
         let Some(mut node) = data.order.filter(|v| !v.is_null()) else {
             return Ok(None);
         };
-        self.complete_lines(&mut node)
+        self.complete(&mut node)
             .await?
             .map_err(|r| ConnectorError::permanent(format!("order not mappable: {r}")))?;
         mapping::order_from_graphql(&node)
