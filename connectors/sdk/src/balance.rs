@@ -180,7 +180,7 @@ impl Order {
         check_sum("line subtotal", sum(&line_gross), t.subtotal, tol)?;
         check_sum("shipping", sum(&ship_price), t.shipping, tol)?;
         check_sum("fees", sum(&fee_amount), t.fees, tol)?;
-        let discounts = sum(&line_disc).and_then(|a| Some(a.checked_add(sum(&ship_disc)?)?));
+        let discounts = sum(&line_disc).and_then(|a| a.checked_add(sum(&ship_disc)?));
         check_sum("line + shipping discounts", discounts, t.discounts, tol)?;
         let tax = sum(&line_tax)
             .and_then(|a| a.checked_add(sum(&ship_tax)?))

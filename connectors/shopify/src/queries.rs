@@ -10,10 +10,10 @@
 //!   `discountAllocations` 4 + `taxLines` 3 = **11**.
 //! - One shipping line node: 1 + `originalPriceSet` 2 + `discountAllocations` 4 +
 //!   `taxLines` 3 = **10**; one discount application node: 1 + `value` 1 = **2**.
-//! - One order node without its lines ([`ORDER_BODY_COST`]): 1 + customer 1 + two addresses 2
-//!   + thirteen money bags 28 (two with presentment money) + cash rounding 5 + `refunds { id }`
-//!   1 + `additionalFees` 6 + `shippingLines(first: 2)` 22 + `discountApplications(first: 5)`
-//!   12 = **78**; with `lineItems(first: L)` it is 78 + 2 + 11·L.
+//! - One order node without its lines ([`ORDER_BODY_COST`]): 1, customer 1, two addresses 2,
+//!   thirteen money bags 28 (two with presentment money), cash rounding 5, `refunds { id }` 1,
+//!   `additionalFees` 6, `shippingLines(first: 2)` 22, `discountApplications(first: 5)` 12:
+//!   **78**; with `lineItems(first: L)` it is 78 + 2 + 11·L.
 //! - [`ORDERS_QUERY`] with `first: n`: **2 + n·(80 + 11·L)**. With L = [`LINE_PAGE`] = 5 one
 //!   order costs 135, so n = ⌊(1000 − 2) / 135⌋ = **7** orders per page, requested cost **947**
 //!   (see `paging.rs`; the page size follows what Shopify reports back).
