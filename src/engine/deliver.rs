@@ -11,7 +11,7 @@ use super::{Engine, Pass, retry_delay};
 use crate::crypto::{CryptoError, PiiRow, SealedPii};
 use crate::store::{ClaimedDelivery, DeliveryResult, OrderRow};
 use futures::{FutureExt, StreamExt};
-use ordersync_sdk::{ConnectorError, DeliveryRequest, ErrorClass, Order, Sink};
+use ordersync_sdk::{ConnectorError, DeliveryRequest, ErrorClass, Order, OutcomeKind, Sink};
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -167,7 +167,8 @@ impl Engine {
                 order: &p.order,
                 idempotency_key: &p.claim.idempotency_key,
                 object_key: &p.object_key,
-                previous_ref: p.claim.external_ref.as_deref(),
+                // A skipped version left no object behind (an empty ref).
+                previous_ref: p.claim.external_ref.as_deref().filter(|r| !r.is_empty()),
             })
             .collect();
         let res = sink.deliver_batch(&reqs).await;
@@ -180,6 +181,10 @@ impl Engine {
             .iter()
             .zip(res.into_iter().chain(missing))
             .map(|(p, r)| match r {
+                Ok(out) if out.kind == OutcomeKind::Skipped => {
+                    metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => "skipped").increment(1);
+                    DeliveryResult::Done { id: p.claim.id.clone(), external_ref: String::new(), version: p.claim.version, next_track_at: None }
+                }
                 Ok(out) => {
                     metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => "ok").increment(1);
                     DeliveryResult::Done { id: p.claim.id.clone(), external_ref: out.external_ref, version: p.claim.version, next_track_at: tracks.then_some(track_at) }

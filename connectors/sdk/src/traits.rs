@@ -123,6 +123,9 @@ pub enum OutcomeKind {
     Created,
     Updated,
     Unchanged,
+    /// The target has nothing to do with this order (a fulfillment target and an order with
+    /// no units left to ship): done, with no object and nothing to track.
+    Skipped,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
