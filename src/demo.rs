@@ -12,7 +12,7 @@ use crate::store::RouteRow;
 use anyhow::Context;
 use clap::Args;
 use ordersync_sdk::clock::to_micros;
-use ordersync_sdk::sim::{Received, SimServer, SimStats};
+use ordersync_sdk::sim::{Expected, Received, SimServer, SimStats};
 use ordersync_sdk::{Clock, Descriptor, ManualClock, Secrets, SimSpec};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -242,7 +242,8 @@ async fn run_in(
             t.delivered_orders,
             t.orders,
         );
-        if t.delivered_orders >= t.orders || Instant::now() > tracked_until {
+        // Orders with nothing to ship (refunded, cancelled) have no parcel to track.
+        if t.awaiting_tracking == 0 || Instant::now() > tracked_until {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -282,6 +283,8 @@ async fn run_in(
     let t = app.store.totals().await?;
     let mut deliveries = BTreeMap::new();
     let (mut duplicates, mut missing) = (0i64, 0i64);
+    let shippable = expected_shipments(&http, &servers).await?;
+    let mut shipment_mismatches = 0i64;
     for (name, _, url) in &sinks {
         let received: Received = http
             .get(format!("{url}/_sim/received"))
@@ -293,8 +296,17 @@ async fn run_in(
             .with_context(|| format!("reading {name}'s /_sim/received"))?;
         let per_order = received.per_order();
         duplicates += per_order.values().map(|c| *c as i64 - 1).sum::<i64>();
-        missing += (seeded as i64 - per_order.len() as i64).max(0);
-        deliveries.insert(name.to_string(), per_order.len());
+        if received.objects.iter().any(|o| o.units.is_some()) {
+            // A fulfillment target: it must hold exactly the units left to ship of every
+            // order that has some, and nothing else (no tips, gift cards, refunded units).
+            let check = check_shipments(&received, &shippable);
+            missing += check.missing;
+            shipment_mismatches += check.mismatched;
+            deliveries.insert(name.to_string(), check.holding);
+        } else {
+            missing += (seeded as i64 - per_order.len() as i64).max(0);
+            deliveries.insert(name.to_string(), per_order.len());
+        }
     }
     let mut faults = 0;
     for (d, s) in &servers {
@@ -321,6 +333,8 @@ async fn run_in(
         "deliveries": deliveries,
         "duplicate_deliveries": duplicates,
         "missing_deliveries": missing,
+        "shipment_mismatches": shipment_mismatches,
+        "orders_with_nothing_to_ship": seeded as i64 - shippable.len() as i64,
         "dead_deliveries": t.deliveries_dead,
         "orders_delivered_to_buyer": t.delivered_orders,
         "pii_purged": t.pii_purged,
@@ -348,6 +362,7 @@ async fn run_in(
         }
         println!("  duplicates         {duplicates}");
         println!("  missing            {missing}");
+        println!("  wrong shipments    {shipment_mismatches}");
         println!("  parcels delivered  {}", t.delivered_orders);
         println!("  PII purged         {}", t.pii_purged);
         println!(
@@ -359,11 +374,69 @@ async fn run_in(
         }
     }
     println!("{summary}");
-    Ok(if duplicates == 0 && missing == 0 {
+    Ok(if duplicates == 0 && missing == 0 && shipment_mismatches == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Per order, the units a fulfillment target should hold, from every source simulator that
+/// knows (`/_sim/expected`).
+async fn expected_shipments(
+    http: &reqwest::Client,
+    servers: &[(&'static Descriptor, SimServer)],
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, u64>>> {
+    let mut all = BTreeMap::new();
+    for (d, s) in servers.iter().filter(|(d, _)| d.is_source()) {
+        let r = http
+            .get(format!("{}/_sim/expected", s.base_url))
+            .send()
+            .await?;
+        if r.status() == reqwest::StatusCode::NOT_FOUND {
+            continue;
+        }
+        let e: Expected = r
+            .error_for_status()?
+            .json()
+            .await
+            .with_context(|| format!("reading {}'s /_sim/expected", d.kind))?;
+        all.extend(e.shippable);
+    }
+    Ok(all)
+}
+
+struct ShipmentCheck {
+    /// Orders the target holds a live shipment for.
+    holding: usize,
+    missing: i64,
+    mismatched: i64,
+}
+
+/// Compares a fulfillment target's live (not cancelled) objects with what should be shipped.
+fn check_shipments(
+    received: &Received,
+    expected: &BTreeMap<String, BTreeMap<String, u64>>,
+) -> ShipmentCheck {
+    let live: BTreeMap<&str, &BTreeMap<String, u64>> = received
+        .objects
+        .iter()
+        .filter(|o| o.status.as_deref() != Some("cancelled"))
+        .filter_map(|o| Some((o.external_order_id.as_str(), o.units.as_ref()?)))
+        .collect();
+    let missing = expected
+        .keys()
+        .filter(|k| !live.contains_key(k.as_str()))
+        .count() as i64;
+    let mismatched = live
+        .iter()
+        .filter(|(k, units)| expected.get(**k) != Some(**units))
+        .count() as i64;
+    ShipmentCheck {
+        holding: live.len(),
+        missing,
+        mismatched,
+    }
 }
 
 /// Starts the worker children with the demo's database, keystore, key and clock.

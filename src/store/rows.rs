@@ -243,6 +243,8 @@ pub struct Totals {
     pub deliveries_in_flight: i64,
     pub deliveries_done: i64,
     pub deliveries_dead: i64,
+    /// Done deliveries whose parcel is not yet seen delivered (skipped ones are not tracked).
+    pub awaiting_tracking: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]

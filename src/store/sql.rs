@@ -379,7 +379,8 @@ macro_rules! impl_store {
                     "SELECT COUNT(*), COALESCE(SUM(CASE WHEN pii_purged_at IS NULL THEN 0 ELSE 1 END), 0), COALESCE(SUM(CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END), 0) FROM orders",
                 ).fetch_one(&self.pool).await?;
                 let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetch_all(&self.pool).await?;
-                let mut t = Totals { orders, pii_purged, delivered_orders, ..Default::default() };
+                let (awaiting_tracking,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE status = 'done' AND next_track_at IS NOT NULL AND tracked_delivered_at IS NULL").fetch_one(&self.pool).await?;
+                let mut t = Totals { orders, pii_purged, delivered_orders, awaiting_tracking, ..Default::default() };
                 for (s, n) in rows {
                     match s.as_str() {
                         "pending" => t.deliveries_pending = n,

@@ -34,6 +34,17 @@ pub struct UpdateResponse {
     pub updated: u64,
 }
 
+/// `GET /_sim/expected` (sources): the simulator's own truth of what a fulfillment target
+/// should end up holding: per order (external id), the units left to ship per line (external
+/// line id). Orders with nothing to ship (refunded, cancelled, tips and gift cards only) are
+/// absent. The demo checks targets against it, not against our ledger.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Expected {
+    /// Orders the simulator holds.
+    pub orders: u64,
+    pub shippable: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
 /// `POST /_sim/expire_tokens` (OAuth platforms): how many access tokens were expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpiredResponse {
@@ -105,6 +116,10 @@ pub struct ReceivedObject {
     pub updates: u64,
     #[serde(default)]
     pub status: Option<String>,
+    /// What a fulfillment target holds to ship: units per marketplace line id (`None` for
+    /// targets that do not ship, such as accounting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<BTreeMap<String, u64>>,
     /// Platform fields (`shipment_number`, …), kept at the top level of the object.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -138,6 +153,7 @@ mod tests {
             creates: 1,
             updates: 2,
             status: Some("pending".into()),
+            units: None,
             extra: Map::from_iter([("shipment_number".to_string(), json!("#1001"))]),
         };
         let r = Received::new(vec![

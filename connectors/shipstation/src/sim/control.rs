@@ -6,8 +6,20 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordersync_sdk::sim::{Received, ReceivedObject, SimStats};
+use crate::wire::ShipmentItem;
 use serde_json::{Map, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// Units per marketplace line of a shipment (items without a line id count under "").
+fn units(items: &[ShipmentItem]) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for i in items {
+        *m.entry(i.external_order_item_id.clone().unwrap_or_default())
+            .or_default() += u64::from(i.quantity);
+    }
+    m
+}
 
 /// `GET /_sim/received`: every shipment held, in creation order, with its create/update
 /// counts; the demo derives delivered / duplicate / missing counts from it. The object key
@@ -25,6 +37,7 @@ pub async fn received(State(s): State<Arc<SimState>>) -> Json<Received> {
             creates: 1,
             updates: st.updates,
             status: Some(status.to_string()),
+            units: Some(units(&st.body.items)),
             extra: Map::from_iter([
                 ("shipment_id".to_string(), json!(shipment_id(st.num()))),
                 ("external_shipment_id".to_string(), json!(ext)),

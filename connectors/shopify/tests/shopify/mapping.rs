@@ -1,6 +1,6 @@
 //! Pure mapping against the copied fixtures and hand-made edge cases.
 
-use ordersync_sdk::{Decimal, FulfillmentStatus, OrderStatus};
+use ordersync_sdk::{Decimal, FinancialStatus, FulfillmentStatus, LineKind, OrderStatus};
 use ordersync_shopify::mapping::{order_from_graphql, order_from_rest};
 use serde_json::{Value, json};
 use std::str::FromStr;
@@ -25,9 +25,21 @@ fn rest_single_order_fixture_maps_money_status_and_pii() {
     assert_eq!(o.currency, "USD");
     assert_eq!(o.lines.len(), 3);
     assert_eq!(o.lines[0].unit_price, d("199.00"));
-    assert_eq!(o.lines[0].discount, d("3.34"));
-    assert_eq!(o.lines[0].tax, d("3.98"));
-    assert_eq!(o.lines[0].tax_rate, Some(d("0.06")));
+    assert_eq!(o.lines[0].discount(), Some(d("3.34")));
+    assert_eq!(o.lines[0].tax(), Some(d("3.98")));
+    assert_eq!(o.lines[0].tax_rate(), Some(d("0.06")));
+    assert!(!o.taxes_included);
+    assert_eq!(o.financial_status, FinancialStatus::PartiallyRefunded);
+    // Two of the three units were refunded: only one is left to ship.
+    let current: Vec<u32> = o.lines.iter().map(|l| l.current_quantity).collect();
+    assert_eq!(current, [0, 1, 0]);
+    assert_eq!(o.current.subtotal, d("195.67"));
+    assert_eq!(o.current.tax, d("3.98"));
+    assert_eq!(o.current.total, d("199.65"));
+    assert_eq!(o.refunds.len(), 1);
+    assert_eq!(o.refunds[0].lines.len(), 2);
+    assert_eq!(o.refunds[0].total, d("209.00"));
+    assert_eq!(o.discount_applications[0].code.as_deref(), Some("TENOFF"));
     assert_eq!(o.lines[0].sku.as_deref(), Some("IPOD2008GREEN"));
     assert_eq!(o.totals.subtotal, d("597.00"));
     assert_eq!(o.totals.discounts, d("10.00"));
@@ -97,20 +109,38 @@ fn gql_node() -> Value {
         "id": "gid://shopify/Order/5", "legacyResourceId": "5", "name": "#1005",
         "createdAt": "2026-11-01T10:00:00Z", "updatedAt": "2026-11-02T10:00:00Z",
         "cancelledAt": null, "closed": false, "displayFulfillmentStatus": "PARTIALLY_FULFILLED",
-        "currencyCode": "EUR", "email": "canary.x@customer.test", "phone": null, "note": "Canary note",
+        "currencyCode": "EUR", "presentmentCurrencyCode": "EUR", "taxesIncluded": false,
+        "displayFinancialStatus": "PAID",
+        "email": "canary.x@customer.test", "phone": null, "note": "Canary note",
         "customer": { "firstName": "CanaryAda", "lastName": "CanaryWren" },
         "shippingAddress": { "address1": "1 Canary Street", "city": "Canaryville", "countryCodeV2": "DE" },
         "billingAddress": null,
         "lineItems": { "nodes": [{
             "id": "gid://shopify/LineItem/9", "sku": "", "title": "Mug", "quantity": 2,
+            "currentQuantity": 2, "isGiftCard": false, "requiresShipping": true, "taxable": true,
+            "product": { "id": "gid://shopify/Product/1" },
             "originalUnitPriceSet": money("10.00"),
-            "discountAllocations": [{ "allocatedAmountSet": money("1.00") }],
-            "taxLines": [{ "title": "VAT", "rate": 0.19, "priceSet": money("3.61") }],
-        }] },
-        "shippingLine": { "title": "DHL" },
+            "discountAllocations": [{ "allocatedAmountSet": money("1.00"), "discountApplication": { "index": 0 } }],
+            "taxLines": [{ "title": "VAT", "rate": 0.19, "channelLiable": null, "priceSet": money("3.61") }],
+        }], "pageInfo": { "hasNextPage": false } },
+        "shippingLines": { "nodes": [{
+            "title": "DHL", "code": "dhl", "originalPriceSet": money("4.90"),
+            "discountAllocations": [], "taxLines": [],
+        }], "pageInfo": { "hasNextPage": false } },
+        "discountApplications": { "nodes": [{
+            "__typename": "DiscountCodeApplication", "index": 0, "targetType": "LINE_ITEM",
+            "allocationMethod": "ACROSS", "code": "ONEOFF",
+            "value": { "__typename": "MoneyV2", "amount": "1.0", "currencyCode": "EUR" },
+        }], "pageInfo": { "hasNextPage": false } },
+        "refunds": [], "additionalFees": [],
         "totalShippingPriceSet": money("4.90"), "totalDiscountsSet": money("1.00"),
-        "totalTaxSet": money("3.61"), "subtotalPriceSet": money("19.00"), "totalPriceSet": money("27.51"),
-        "taxLines": [{ "title": "VAT", "rate": 0.19, "priceSet": money("3.61") }],
+        "totalTaxSet": money("3.61"), "totalPriceSet": money("27.51"),
+        "currentSubtotalPriceSet": money("19.00"), "currentTotalDiscountsSet": money("1.00"),
+        "currentShippingPriceSet": money("4.90"), "currentTotalTaxSet": money("3.61"),
+        "currentTotalPriceSet": money("27.51"), "totalTipReceivedSet": money("0.00"),
+        "originalTotalDutiesSet": null, "currentTotalDutiesSet": null,
+        "currentTotalAdditionalFeesSet": null,
+        "totalCashRoundingAdjustment": { "paymentSet": money("0.00"), "refundSet": money("0.00") },
     })
 }
 
@@ -127,6 +157,10 @@ fn graphql_node_maps() {
         "canonical subtotal is before discounts"
     );
     assert_eq!(o.totals.total, d("27.51"));
+    assert_eq!(o.current.total, d("27.51"));
+    assert_eq!(o.lines[0].kind, LineKind::Product);
+    assert_eq!(o.discount_applications[0].code.as_deref(), Some("ONEOFF"));
+    assert_eq!(o.lines[0].discounts[0].application, Some(0));
     assert_eq!(o.shipping_method.as_deref(), Some("DHL"));
     assert_eq!(o.pii.buyer_name.as_deref(), Some("CanaryAda CanaryWren"));
     assert_eq!(o.pii.notes.as_deref(), Some("Canary note"));
@@ -185,6 +219,47 @@ fn bad_payloads_are_reasons_without_pii() {
             "missing currencyCode",
             Box::new(|n| n["currencyCode"] = Value::Null),
         ),
+        (
+            "more decimals than the currency allows",
+            Box::new(|n| {
+                n["totalPriceSet"] = money("27.505");
+                n["currentTotalPriceSet"] = money("27.505");
+            }),
+        ),
+        (
+            "line + shipping discounts differs",
+            Box::new(|n| n["totalDiscountsSet"] = money("2.00")),
+        ),
+        (
+            "current total differs",
+            Box::new(|n| n["currentTotalPriceSet"] = money("30.00")),
+        ),
+        (
+            "more current than ordered units",
+            Box::new(|n| n["lineItems"]["nodes"][0]["currentQuantity"] = json!(3)),
+        ),
+        (
+            "refunds exceed what was paid",
+            Box::new(|n| {
+                n["lineItems"]["nodes"][0]["currentQuantity"] = json!(1);
+                n["refunds"] = json!([{
+                    "id": "gid://shopify/Refund/1", "createdAt": "2026-11-02T10:00:00Z",
+                    "totalRefundedSet": money("50.00"),
+                    "refundLineItems": { "nodes": [{
+                        "lineItem": { "id": "gid://shopify/LineItem/9" }, "quantity": 1,
+                        "restockType": "RETURN", "subtotalSet": money("9.50"), "totalTaxSet": money("1.81"),
+                    }], "pageInfo": { "hasNextPage": false } },
+                    "refundShippingLines": { "nodes": [] }, "orderAdjustments": { "nodes": [] }, "duties": [],
+                }]);
+                n["currentSubtotalPriceSet"] = money("9.50");
+                n["currentTotalTaxSet"] = money("1.80");
+                n["currentTotalPriceSet"] = money("16.20");
+            }),
+        ),
+        (
+            "more nested pages",
+            Box::new(|n| n["shippingLines"]["pageInfo"]["hasNextPage"] = json!(true)),
+        ),
     ];
     for (want, mutate) in cases {
         let mut n = gql_node();
@@ -215,7 +290,7 @@ fn overflowing_prices_and_far_dates_never_panic() {
     assert!(
         order_from_graphql(&n)
             .unwrap_err()
-            .starts_with("totals: totals differ")
+            .starts_with("totals: total differs")
     );
     // Year 9999 is a valid timestamp (the engine refuses what it cannot schedule); a UTC
     // offset that pushes it into year 10000 is not.
