@@ -70,6 +70,23 @@ impl Client {
             .await
     }
 
+    /// `PUT /v2/shipments/{shipment_id}/cancel` → 204 (refused once a label exists).
+    pub async fn cancel_shipment(&self, shipment_id: &str) -> Result<(), ConnectorError> {
+        let url = format!(
+            "{}/v2/shipments/{}/cancel",
+            self.base,
+            segment(shipment_id)?
+        );
+        self.exchange(
+            "/v2/shipments/{shipment_id}/cancel",
+            Method::PUT,
+            &url,
+            None,
+            |_| Ok(()),
+        )
+        .await
+    }
+
     /// `GET /v2/labels?shipment_id=`.
     pub async fn labels_of(&self, shipment_id: &str) -> Result<ListLabelsResponse, ConnectorError> {
         let url = format!(
@@ -94,8 +111,28 @@ impl Client {
         url: &str,
         body: Option<Vec<u8>>,
     ) -> Result<T, ConnectorError> {
+        self.exchange(route, method, url, body, |bytes| {
+            // A garbled 2xx leaves the outcome unknown; retrying is safe because every write
+            // is keyed by the stable external_shipment_id.
+            serde_json::from_slice(bytes)
+                .map_err(|_| ConnectorError::retriable("malformed response body (outcome unknown)"))
+        })
+        .await
+    }
+
+    /// One call; `decode` reads a success body (inside the retry loop, so a retriable decode
+    /// error is retried like a 5xx).
+    async fn exchange<T>(
+        &self,
+        route: &'static str,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        decode: impl Fn(&[u8]) -> Result<T, ConnectorError>,
+    ) -> Result<T, ConnectorError> {
         let http = self.endpoint.client.reqwest();
         let gate = &self.endpoint.gate;
+        let decode = &decode;
         self.endpoint
             .call(
                 route,
@@ -114,11 +151,7 @@ impl Client {
                 |resp| async move {
                     observe_rate_headers(resp.headers(), gate);
                     let body = success_body(resp, parse_error).await?;
-                    // A garbled 2xx leaves the outcome unknown; retrying is safe because
-                    // every write is keyed by the stable external_shipment_id.
-                    serde_json::from_slice(&body).map_err(|_| {
-                        ConnectorError::retriable("malformed response body (outcome unknown)")
-                    })
+                    decode(&body)
                 },
             )
             .await

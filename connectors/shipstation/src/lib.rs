@@ -8,6 +8,12 @@
 //! Updates use `PUT /v2/shipments/{id}`. `delivery_status` follows the shipment's label to its
 //! tracking and reports `actual_delivery_date` once the status is `DE`.
 //!
+//! A shipment carries what is left to ship (goods at their current quantities, current
+//! totals; see [`mapping::shipment_plan`]). An order with nothing left (fully refunded,
+//! cancelled, only tips or gift cards) is a Permanent error, which the engine dead-letters
+//! without retrying; if an earlier delivery made a shipment, it is cancelled first
+//! (`PUT /v2/shipments/{id}/cancel`) so the warehouse does not ship refunded goods.
+//!
 //! Config: see [`ShipStationConfig`]. Secrets: `api_key` (sent as `API-Key`), optional
 //! `webhook_secret`.
 

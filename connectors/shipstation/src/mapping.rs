@@ -2,7 +2,8 @@
 //! V2 answers → what the engine needs. No I/O. Errors never carry PII: they name fields.
 
 use crate::wire::{Address, MonetaryValue, ShipmentBody, ShipmentItem, TrackingInfo};
-use ordersync_sdk::{ConnectorError, Delivered, Order};
+use ordersync_sdk::money::minor_units;
+use ordersync_sdk::{ConnectorError, Delivered, Order, OrderStatus};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -11,60 +12,88 @@ use time::format_description::well_known::Rfc3339;
 /// silently truncates longer ids, so we never send one.
 pub const MAX_ID_LEN: usize = 50;
 
+/// Why an order produces no shipment: it has no goods with units left (all refunded or
+/// removed, or only tips, gift cards and non-shipping lines), or it was cancelled.
+pub const NOTHING_TO_SHIP: &str =
+    "nothing left to ship (no goods with units left on the order, or it is cancelled)";
+
 /// Builds the shipment for `order`. `object_key` becomes `external_shipment_id`, the id that
 /// makes a lost response harmless (a repeat is an `identifier_conflict`, not a second object).
+/// An order with nothing left to ship is a Permanent [`NOTHING_TO_SHIP`] error.
 pub fn shipment_body(
     order: &Order,
     object_key: &str,
     warehouse_id: Option<&str>,
 ) -> Result<ShipmentBody, ConnectorError> {
+    shipment_plan(order, object_key, warehouse_id)?
+        .ok_or_else(|| ConnectorError::permanent(NOTHING_TO_SHIP))
+}
+
+/// [`shipment_body`], with "nothing left to ship" as `Ok(None)` so the sink can withdraw a
+/// shipment it made earlier.
+///
+/// ShipStation ships what is left: the goods of [`Order::lines_to_ship`] at their current
+/// quantities, each at its unit price after the line's discounts and with the tax of its
+/// current units; `amount_paid`, `shipping_paid` (after shipping discounts) and `tax_paid`
+/// are the order's current totals. Amounts are in the order's basis (docs/money.md).
+pub fn shipment_plan(
+    order: &Order,
+    object_key: &str,
+    warehouse_id: Option<&str>,
+) -> Result<Option<ShipmentBody>, ConnectorError> {
     if object_key.is_empty() || object_key.chars().count() > MAX_ID_LEN {
         return Err(ConnectorError::permanent(
             "object_key must be 1 to 50 characters (external_shipment_id)",
         ));
     }
-    // Validates currency, signs and totals the same way every mapped order is checked.
+    // Validates currency, signs, decimals and totals the way every mapped order is checked.
     order
         .clone()
         .balance()
         .map_err(|e| ConnectorError::permanent(format!("order does not balance: {e}")))?;
-    let currency = order.currency.to_ascii_lowercase();
-    let money = |amount: Decimal, what: &str| -> Result<MonetaryValue, ConnectorError> {
-        if amount.is_sign_negative() && !amount.is_zero() {
-            return Err(ConnectorError::permanent(format!(
-                "{what} is negative (ShipStation amounts are >= 0)"
-            )));
-        }
-        Ok(MonetaryValue {
-            currency: currency.clone(),
-            amount,
-        })
-    };
+    if order.status == OrderStatus::Cancelled {
+        return Ok(None);
+    }
+    let dp = minor_units(&order.currency);
     let items = order
-        .lines
-        .iter()
-        .map(|l| ShipmentItem {
-            name: l.title.clone(),
-            sku: l.sku.clone(),
-            quantity: l.quantity,
-            unit_price: Some(l.unit_price),
-            tax_amount: Some(l.tax),
-            external_order_id: Some(order.external_id.clone()),
-            external_order_item_id: Some(l.external_line_id.clone()),
+        .lines_to_ship()
+        .map(|l| {
+            let overflow = || {
+                ConnectorError::permanent(format!("line {} amounts overflow", l.external_line_id))
+            };
+            Ok(ShipmentItem {
+                name: l.title.clone(),
+                sku: l.sku.clone(),
+                quantity: l.current_quantity,
+                unit_price: Some(l.discounted_unit(dp).ok_or_else(overflow)?),
+                tax_amount: Some(l.current_tax(dp).ok_or_else(overflow)?),
+                external_order_id: Some(order.external_id.clone()),
+                external_order_item_id: Some(l.external_line_id.clone()),
+            })
         })
-        .collect();
-    Ok(ShipmentBody {
+        .collect::<Result<Vec<_>, ConnectorError>>()?;
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let currency = order.currency.to_ascii_lowercase();
+    // balance() has refused negative amounts; the current totals are ≥ 0 here.
+    let money = |amount: Decimal| MonetaryValue {
+        currency: currency.clone(),
+        amount,
+    };
+    let c = &order.current;
+    Ok(Some(ShipmentBody {
         external_shipment_id: Some(object_key.to_string()),
         external_order_id: Some(order.external_id.clone()),
         shipment_number: Some(truncate(&order.order_number, MAX_ID_LEN)),
         warehouse_id: warehouse_id.map(str::to_string),
         ship_to: Some(ship_to(order)?),
         items,
-        amount_paid: Some(money(order.totals.total, "total")?),
-        shipping_paid: Some(money(order.totals.shipping, "shipping")?),
-        tax_paid: Some(money(order.totals.tax, "tax")?),
+        amount_paid: Some(money(c.total)),
+        shipping_paid: Some(money(c.shipping)),
+        tax_paid: Some(money(c.tax)),
         notes_from_buyer: order.pii.notes.clone(),
-    })
+    }))
 }
 
 /// `ship_to` with the spec's required fields (name, phone, address_line1, city_locality,

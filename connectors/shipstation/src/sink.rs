@@ -2,7 +2,7 @@
 
 use crate::client::Client;
 use crate::errors::duplicate;
-use crate::mapping::{delivered, per_shipment_code, shipment_body};
+use crate::mapping::{NOTHING_TO_SHIP, delivered, per_shipment_code, shipment_plan};
 use crate::wire::{ShipmentBody, ShipmentResult};
 use async_trait::async_trait;
 use ordersync_sdk::{
@@ -36,6 +36,25 @@ impl ShipStationSink {
             external_ref: s.shipment_id.unwrap_or_else(|| shipment_id.to_string()),
             kind: OutcomeKind::Updated,
         })
+    }
+
+    /// Cancels the shipment of an order that has nothing left to ship, and reports the order
+    /// as not deliverable. A shipment with a label cannot be cancelled: that is Permanent too,
+    /// with a reason saying what to do; outages stay retriable.
+    async fn withdraw(&self, shipment_id: &str) -> Result<DeliveryOutcome, ConnectorError> {
+        match self.client.cancel_shipment(shipment_id).await {
+            Ok(()) => Err(ConnectorError::permanent(format!(
+                "{NOTHING_TO_SHIP}; the earlier shipment was cancelled"
+            ))),
+            Err(ConnectorError::NotFound) => Err(ConnectorError::permanent(format!(
+                "{NOTHING_TO_SHIP}; the earlier shipment no longer exists"
+            ))),
+            Err(ConnectorError::Permanent { reason }) => Err(ConnectorError::permanent(format!(
+                "{NOTHING_TO_SHIP}, but the earlier shipment could not be cancelled ({reason}): \
+                 void its label in ShipStation"
+            ))),
+            Err(e) => Err(e),
+        }
     }
 
     /// One shipment's line of a batch answer.
@@ -103,8 +122,18 @@ impl Sink for ShipStationSink {
             (0..reqs.len()).map(|_| None).collect();
         let mut creates: Vec<(usize, ShipmentBody)> = Vec::new();
         for (i, r) in reqs.iter().enumerate() {
-            let body = match shipment_body(r.order, r.object_key, self.warehouse_id.as_deref()) {
-                Ok(b) => b,
+            let body = match shipment_plan(r.order, r.object_key, self.warehouse_id.as_deref()) {
+                Ok(Some(b)) => b,
+                // Fully refunded or cancelled: not deliverable (the engine dead-letters a
+                // Permanent error at once, with this reason; it is never retried). A shipment
+                // made earlier must not go out either.
+                Ok(None) => {
+                    out[i] = Some(match r.previous_ref {
+                        Some(id) => self.withdraw(id).await,
+                        None => Err(ConnectorError::permanent(NOTHING_TO_SHIP)),
+                    });
+                    continue;
+                }
                 Err(e) => {
                     out[i] = Some(Err(e));
                     continue;

@@ -2,7 +2,8 @@
 //! updates.
 
 use super::{SourceHarness, read_pages, read_window, seed, window_end};
-use ordersync_sdk::{Decimal, PullCursor};
+use ordersync_sdk::money::minor_unit;
+use ordersync_sdk::{Decimal, Order, PullCursor};
 use std::collections::HashMap;
 use time::Duration;
 
@@ -27,12 +28,32 @@ pub async fn pagination_to_the_end(h: &SourceHarness) {
         "{name}: 600 orders take several pages (got {pages})"
     );
     for o in &orders {
-        assert!(
-            o.totals.rounding.abs() < Decimal::new(5, 2),
-            "{name}: totals of {} balance",
-            o.external_id
-        );
+        assert_balanced(name, o);
     }
+}
+
+/// The mapped order balances, and the rounding it carries is the one `balance()` finds, within
+/// the tolerance its connector declares (0 for connectors whose platform totals are exact).
+fn assert_balanced(name: &str, o: &Order) {
+    let mut checked = o.clone();
+    if let Err(e) = checked.balance() {
+        panic!("{name}: order {} does not balance: {e}", o.external_id);
+    }
+    assert_eq!(
+        checked.totals.rounding, o.totals.rounding,
+        "{name}: order {} carries the rounding balance() finds",
+        o.external_id
+    );
+    let t = o.tolerance;
+    let lines = u64::try_from(o.lines.len()).unwrap_or(u64::MAX);
+    let units = u64::from(t.per_order).saturating_add(u64::from(t.per_line).saturating_mul(lines));
+    let tol = Decimal::from(units) * minor_unit(&o.currency);
+    assert!(
+        o.totals.rounding.abs() <= tol,
+        "{name}: order {} rounds by {} (declared tolerance {tol})",
+        o.external_id,
+        o.totals.rounding
+    );
 }
 
 /// The saved page token alone is enough to continue the window (as after a worker crash).

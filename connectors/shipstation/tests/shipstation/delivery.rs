@@ -1,8 +1,10 @@
 //! The sink end to end against the simulator.
 
+use crate::orders::gbp_fully_refunded;
 use crate::{build, deps, env, env_with, key, received, secrets};
 use ordersync_conformance::{assert_no_canary, sample_order, sim_get, sim_post};
 use ordersync_sdk::{Clock, DeliveryRequest, ErrorClass, Order, OutcomeKind};
+use ordersync_shipstation::mapping::NOTHING_TO_SHIP;
 use ordersync_shipstation::sim::SimOptions;
 use serde_json::json;
 use std::collections::HashMap;
@@ -237,4 +239,61 @@ async fn delivery_status_appears_after_five_days() {
         None,
         "no such shipment, no label"
     );
+}
+
+#[tokio::test]
+async fn a_fully_refunded_order_is_not_deliverable_and_its_shipment_is_withdrawn() {
+    let e = env().await;
+    // Never shipped: refused in the batch, the others land.
+    let (k1, k2) = (key("ref", 1), key("ref", 2));
+    let gone = gbp_fully_refunded(1);
+    let out = e
+        .sink
+        .deliver_batch(&[req(&gone, &k1, None), req(&sample_order(60), &k2, None)])
+        .await;
+    let err = out[0].as_ref().unwrap_err();
+    assert_eq!(
+        err.class(),
+        ErrorClass::Permanent,
+        "dead-lettered, not retried"
+    );
+    assert!(err.to_string().contains(NOTHING_TO_SHIP), "{err}");
+    assert_no_canary("error", &err.to_string());
+    assert!(out[1].is_ok());
+    assert_eq!(received(&e.sim.base_url).await["count"], 1);
+
+    // Shipped before the refund: the pending shipment is cancelled, so it never goes out.
+    let placed = sample_order(5);
+    let k3 = key("ref", 3);
+    let made = e.sink.deliver(req(&placed, &k3, None)).await.unwrap();
+    let err = e
+        .sink
+        .deliver(req(&gbp_fully_refunded(5), &k3, Some(&made.external_ref)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert!(err.to_string().contains("was cancelled"), "{err}");
+    let r = received(&e.sim.base_url).await;
+    let obj = r["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["external_ref"] == made.external_ref.as_str())
+        .expect("the shipment");
+    assert_eq!(obj["status"], "cancelled");
+    assert_eq!(obj["updates"], 0, "withdrawn, not rewritten");
+
+    // Labelled already: it cannot be cancelled here; the reason says what to do.
+    let placed = sample_order(9);
+    let k4 = key("ref", 4);
+    let made = e.sink.deliver(req(&placed, &k4, None)).await.unwrap();
+    e.clock.advance(Duration::hours(25));
+    let err = e
+        .sink
+        .deliver(req(&gbp_fully_refunded(9), &k4, Some(&made.external_ref)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert!(err.to_string().contains("void its label"), "{err}");
+    assert_no_canary("error", &err.to_string());
 }

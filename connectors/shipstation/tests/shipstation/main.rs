@@ -4,6 +4,7 @@
 mod conformance;
 mod delivery;
 mod mapping;
+mod orders;
 mod sim;
 
 use ordersync_sdk::sim::SimServer;
