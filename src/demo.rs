@@ -374,11 +374,13 @@ async fn run_in(
         }
     }
     println!("{summary}");
-    Ok(if duplicates == 0 && missing == 0 && shipment_mismatches == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if duplicates == 0 && missing == 0 && shipment_mismatches == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 /// Per order, the units a fulfillment target should hold, from every source simulator that

@@ -236,7 +236,7 @@ macro_rules! impl_store {
                         b.push_bind((*id).clone()).push_bind((*r).clone()).push_bind(*v).push_bind(*t);
                     });
                     qb.push(") UPDATE deliveries SET status = CASE WHEN deliveries.version = v.dv THEN 'done' ELSE 'pending' END, external_ref = v.external_ref, delivered_version = v.dv, \
-                        lease_owner = NULL, lease_until = NULL, last_error = NULL, attempts = 0, next_track_at = COALESCE(deliveries.next_track_at, v.next_track_at), updated_at = ");
+                        lease_owner = NULL, lease_until = NULL, last_error = NULL, attempts = 0, next_track_at = CASE WHEN v.external_ref = '' THEN NULL ELSE COALESCE(deliveries.next_track_at, v.next_track_at) END, updated_at = ");
                     qb.push_bind(now).push(" FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ").push_bind(owner.to_string());
                     qb.build().execute(&mut *tx).await?;
                 }

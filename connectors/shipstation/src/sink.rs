@@ -38,17 +38,12 @@ impl ShipStationSink {
         })
     }
 
-    /// Cancels the shipment of an order that has nothing left to ship, and reports the order
-    /// as not deliverable. A shipment with a label cannot be cancelled: that is Permanent too,
-    /// with a reason saying what to do; outages stay retriable.
+    /// Cancels the shipment of an order that has nothing left to ship: then there is nothing
+    /// for ShipStation to do (skipped, no longer tracked). A shipment with a label cannot be
+    /// cancelled: that is Permanent, with a reason saying what to do; outages stay retriable.
     async fn withdraw(&self, shipment_id: &str) -> Result<DeliveryOutcome, ConnectorError> {
         match self.client.cancel_shipment(shipment_id).await {
-            Ok(()) => Err(ConnectorError::permanent(format!(
-                "{NOTHING_TO_SHIP}; the earlier shipment was cancelled"
-            ))),
-            Err(ConnectorError::NotFound) => Err(ConnectorError::permanent(format!(
-                "{NOTHING_TO_SHIP}; the earlier shipment no longer exists"
-            ))),
+            Ok(()) | Err(ConnectorError::NotFound) => Ok(skipped()),
             Err(ConnectorError::Permanent { reason }) => Err(ConnectorError::permanent(format!(
                 "{NOTHING_TO_SHIP}, but the earlier shipment could not be cancelled ({reason}): \
                  void its label in ShipStation"
@@ -93,6 +88,13 @@ impl ShipStationSink {
     }
 }
 
+fn skipped() -> DeliveryOutcome {
+    DeliveryOutcome {
+        external_ref: String::new(),
+        kind: OutcomeKind::Skipped,
+    }
+}
+
 #[async_trait]
 impl Sink for ShipStationSink {
     fn kind(&self) -> &'static str {
@@ -124,13 +126,12 @@ impl Sink for ShipStationSink {
         for (i, r) in reqs.iter().enumerate() {
             let body = match shipment_plan(r.order, r.object_key, self.warehouse_id.as_deref()) {
                 Ok(Some(b)) => b,
-                // Fully refunded or cancelled: not deliverable (the engine dead-letters a
-                // Permanent error at once, with this reason; it is never retried). A shipment
-                // made earlier must not go out either.
+                // Fully refunded, cancelled, or only tips and gift cards: nothing for a
+                // warehouse to do. A shipment made earlier must not go out either.
                 Ok(None) => {
                     out[i] = Some(match r.previous_ref {
                         Some(id) => self.withdraw(id).await,
-                        None => Err(ConnectorError::permanent(NOTHING_TO_SHIP)),
+                        None => Ok(skipped()),
                     });
                     continue;
                 }

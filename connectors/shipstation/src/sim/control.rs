@@ -2,11 +2,11 @@
 
 use super::SimState;
 use super::state::shipment_id;
+use crate::wire::ShipmentItem;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ordersync_sdk::sim::{Received, ReceivedObject, SimStats};
-use crate::wire::ShipmentItem;
 use serde_json::{Map, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -242,23 +242,18 @@ async fn delivery_status_appears_after_five_days() {
 }
 
 #[tokio::test]
-async fn a_fully_refunded_order_is_not_deliverable_and_its_shipment_is_withdrawn() {
+async fn a_fully_refunded_order_is_skipped_and_its_shipment_is_withdrawn() {
     let e = env().await;
-    // Never shipped: refused in the batch, the others land.
+    // Never shipped: skipped in the batch (nothing for a warehouse to do), the others land.
     let (k1, k2) = (key("ref", 1), key("ref", 2));
     let gone = gbp_fully_refunded(1);
     let out = e
         .sink
         .deliver_batch(&[req(&gone, &k1, None), req(&sample_order(60), &k2, None)])
         .await;
-    let err = out[0].as_ref().unwrap_err();
-    assert_eq!(
-        err.class(),
-        ErrorClass::Permanent,
-        "dead-lettered, not retried"
-    );
-    assert!(err.to_string().contains(NOTHING_TO_SHIP), "{err}");
-    assert_no_canary("error", &err.to_string());
+    let skipped = out[0].as_ref().unwrap();
+    assert_eq!(skipped.kind, OutcomeKind::Skipped);
+    assert!(skipped.external_ref.is_empty());
     assert!(out[1].is_ok());
     assert_eq!(received(&e.sim.base_url).await["count"], 1);
 
@@ -266,13 +261,16 @@ async fn a_fully_refunded_order_is_not_deliverable_and_its_shipment_is_withdrawn
     let placed = sample_order(5);
     let k3 = key("ref", 3);
     let made = e.sink.deliver(req(&placed, &k3, None)).await.unwrap();
-    let err = e
+    let out = e
         .sink
         .deliver(req(&gbp_fully_refunded(5), &k3, Some(&made.external_ref)))
         .await
-        .unwrap_err();
-    assert_eq!(err.class(), ErrorClass::Permanent);
-    assert!(err.to_string().contains("was cancelled"), "{err}");
+        .unwrap();
+    assert_eq!(
+        out.kind,
+        OutcomeKind::Skipped,
+        "cancelled: nothing left to track"
+    );
     let r = received(&e.sim.base_url).await;
     let obj = r["objects"]
         .as_array()
@@ -295,5 +293,6 @@ async fn a_fully_refunded_order_is_not_deliverable_and_its_shipment_is_withdrawn
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert!(err.to_string().contains("void its label"), "{err}");
+    assert!(err.to_string().contains(NOTHING_TO_SHIP), "{err}");
     assert_no_canary("error", &err.to_string());
 }
