@@ -3,6 +3,7 @@
 //! each in a database of its own.
 
 mod api;
+mod golden;
 mod helpers;
 mod pipeline;
 mod platform;
