@@ -398,7 +398,8 @@ fn golden_chf_cash_rounding() {
                 ("5551000000801", 1, "19.90", "1.49"),
                 ("5551000000802", 2, "4.56", "0.68"),
             ],
-            paid: "36.02",
+            // What the buyer handed over: 36.02 rounded to 0.05.
+            paid: "36.00",
             shipping: "7.00",
             tax: "2.69",
         },

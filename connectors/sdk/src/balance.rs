@@ -264,7 +264,70 @@ impl Order {
             return Err(TotalsError::RefundExceedsPaid);
         }
         self.totals.rounding = diff;
+        self.rescale(dp);
         Ok(())
+    }
+
+    /// Writes every amount with exactly the currency's decimals ("12.00", "1500", "12.345"),
+    /// so a stored or sent order reads the same whatever arithmetic produced it. Only called
+    /// once no amount has more decimals than that (rescaling never rounds here).
+    fn rescale(&mut self, dp: u32) {
+        let mut all: Vec<&mut Decimal> = Vec::new();
+        for l in &mut self.lines {
+            all.push(&mut l.unit_price);
+            all.extend(l.discounts.iter_mut().map(|d| &mut d.amount));
+            all.extend(l.tax_lines.iter_mut().map(|t| &mut t.amount));
+        }
+        for s in &mut self.shipping_lines {
+            all.push(&mut s.price);
+            all.extend(s.discounts.iter_mut().map(|d| &mut d.amount));
+            all.extend(s.tax_lines.iter_mut().map(|t| &mut t.amount));
+        }
+        for f in &mut self.fees {
+            all.push(&mut f.amount);
+            all.extend(f.tax_lines.iter_mut().map(|t| &mut t.amount));
+        }
+        all.extend(self.tax_lines.iter_mut().map(|t| &mut t.amount));
+        for r in &mut self.refunds {
+            all.extend([&mut r.shipping, &mut r.shipping_tax, &mut r.duties, &mut r.total]);
+            for l in &mut r.lines {
+                all.extend([&mut l.subtotal, &mut l.tax]);
+            }
+            for a in &mut r.adjustments {
+                all.extend([&mut a.amount, &mut a.tax]);
+            }
+        }
+        let t = &mut self.totals;
+        all.extend([
+            &mut t.subtotal,
+            &mut t.discounts,
+            &mut t.shipping,
+            &mut t.fees,
+            &mut t.tax,
+            &mut t.rounding,
+            &mut t.total,
+        ]);
+        let c = &mut self.current;
+        all.extend([
+            &mut c.subtotal,
+            &mut c.discounts,
+            &mut c.shipping,
+            &mut c.fees,
+            &mut c.tax,
+            &mut c.total,
+        ]);
+        all.extend([&mut self.cash_rounding.payment, &mut self.cash_rounding.refund]);
+        for a in all {
+            a.rescale(dp);
+        }
+        if let Some(p) = &mut self.presentment {
+            let pdp = minor_units(&p.currency);
+            for a in [&mut p.total, &mut p.current_total] {
+                if a.normalize().scale() <= pdp {
+                    a.rescale(pdp);
+                }
+            }
+        }
     }
 }
 

@@ -34,8 +34,8 @@ pub fn shipment_body(
 ///
 /// ShipStation ships what is left: the goods of [`Order::lines_to_ship`] at their current
 /// quantities, each at its unit price after the line's discounts and with the tax of its
-/// current units; `amount_paid`, `shipping_paid` (after shipping discounts) and `tax_paid`
-/// are the order's current totals. Amounts are in the order's basis (docs/money.md).
+/// current units; `amount_paid` is the current total as paid (with the cash-rounding
+/// adjustment), `shipping_paid` (after shipping discounts) and `tax_paid` the current totals. Amounts are in the order's basis (docs/money.md).
 pub fn shipment_plan(
     order: &Order,
     object_key: &str,
@@ -82,6 +82,13 @@ pub fn shipment_plan(
         amount,
     };
     let c = &order.current;
+    // What the buyer handed over: cash payments and refunds are rounded (CHF to 0.05).
+    let paid = c
+        .total
+        .checked_add(order.cash_rounding.payment)
+        .and_then(|p| p.checked_sub(order.cash_rounding.refund))
+        .filter(|p| !p.is_sign_negative())
+        .unwrap_or(c.total);
     Ok(Some(ShipmentBody {
         external_shipment_id: Some(object_key.to_string()),
         external_order_id: Some(order.external_id.clone()),
@@ -89,7 +96,7 @@ pub fn shipment_plan(
         warehouse_id: warehouse_id.map(str::to_string),
         ship_to: Some(ship_to(order)?),
         items,
-        amount_paid: Some(money(c.total)),
+        amount_paid: Some(money(paid)),
         shipping_paid: Some(money(c.shipping)),
         tax_paid: Some(money(c.tax)),
         notes_from_buyer: order.pii.notes.clone(),
