@@ -2,14 +2,16 @@
 //! `bulkOperation(id:)` and `currentBulkOperation` report it (CREATED → RUNNING → COMPLETED
 //! as it is polled, or after [`super::SimOptions::bulk_seconds`] of sim time), and the JSONL
 //! result is served from a pre-signed URL on the simulator itself (no access token, like
-//! Shopify's storage links). The JSONL is Shopify's: one line per order, one line per line
-//! item with `__parentId`; grouped under their order only with `groupObjects: true` (the
-//! default before API version 2026-01), otherwise every order first and every line item after.
-//! One running bulk query per shop.
+//! Shopify's storage links). The JSONL is Shopify's: one line per order (without its
+//! connections), then one line per child with `__parentId` — its shipping lines
+//! (`gid://shopify/ShippingLine/N`), its discount applications (with `__typename`), its line
+//! items, each kind if the query selects it; grouped under their order only with
+//! `groupObjects: true` (the default before API version 2026-01), otherwise every order first
+//! and every child after. One running bulk query per shop.
 
 use super::gql_doc::{Document, Field, OpKind, parse};
-use super::gql_render::{bulk_order_line, write_bulk_line};
-use super::graphql::order_args;
+use super::gql_render::{BulkChildren, bulk_order_line, write_bulk_children};
+use super::graphql::{node_selection, order_args};
 use super::search::utc;
 use super::store::{Filter, SortKey, Store};
 use super::{SimOptions, SimState};
@@ -59,6 +61,7 @@ struct BulkOp {
     sort: SortKey,
     reverse: bool,
     grouped: bool,
+    children: BulkChildren,
     fail: bool,
     result: Option<Bytes>,
     roots: u64,
@@ -100,20 +103,14 @@ fn advance(op: &mut BulkOp, now: i64, opts: &SimOptions, store: &Store, read: bo
         if serde_json::to_writer(&mut out, &bulk_order_line(o)).is_ok() {
             out.push(b'\n');
         }
+        op.objects += 1;
         if op.grouped {
-            for l in &o.lines {
-                write_bulk_line(&mut out, l, o.id);
-                out.push(b'\n');
-            }
+            op.objects += write_bulk_children(&mut out, o, op.children);
         }
-        op.objects += 1 + o.lines.len() as u64;
     }
     if !op.grouped {
         for (o, _) in &page.orders {
-            for l in &o.lines {
-                write_bulk_line(&mut out, l, o.id);
-                out.push(b'\n');
-            }
+            op.objects += write_bulk_children(&mut out, o, op.children);
         }
     }
     op.roots = page.orders.len() as u64;
@@ -210,6 +207,12 @@ pub fn run_query(
         Ok(_) => {}
         Err(e) => return user_error(e, "INVALID"),
     }
+    let sel = node_selection(&doc, root);
+    let children = BulkChildren {
+        shipping: doc.field(&sel, "shippingLines").is_some(),
+        discounts: doc.field(&sel, "discountApplications").is_some(),
+        lines: doc.field(&sel, "lineItems").is_some(),
+    };
     let (sort, reverse, filter) = match order_args(root, &json!({}), &op.defaults) {
         Ok(a) => a,
         Err(e) => return user_error(format!("Invalid bulk query: {}", e.message), "INVALID"),
@@ -251,6 +254,7 @@ pub fn run_query(
         reverse,
         // The default flipped to ungrouped in 2026-01 ("unstable" sorts after the dates).
         grouped: group.unwrap_or(version < "2026-01"),
+        children,
         fail,
         result: None,
         roots: 0,

@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 use std::collections::HashMap;
 
 pub const MUTATION_COST: f64 = 10.0;
-const CONNECTION_BASE: f64 = 2.0;
+pub const CONNECTION_BASE: f64 = 2.0;
 const MAX_DEPTH: usize = 32;
 
 /// Why a query cannot be costed (answered as a GraphQL error).
@@ -53,7 +53,8 @@ impl ConnCost {
         CONNECTION_BASE + self.first as f64 * self.child_requested()
     }
 
-    fn child_requested(&self) -> f64 {
+    /// One child's requested cost, its nested connections included.
+    pub fn child_requested(&self) -> f64 {
         self.child_fixed + self.nested.iter().map(|(_, c)| c.requested()).sum::<f64>()
     }
 

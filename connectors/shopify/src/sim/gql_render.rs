@@ -1,32 +1,19 @@
 //! The GraphQL `Order` node as typed, borrowing `Serialize` structs: the benchmark path
-//! (20,000 orders/s) cannot afford a `serde_json::Value` tree per order.
+//! (20,000 orders/s) cannot afford a `serde_json::Value` tree per order. The node is a fixed
+//! superset of what the connector selects, except the connections (`lineItems`,
+//! `shippingLines`, `discountApplications`, a refund's `refundLineItems` ...), which follow
+//! the query's `first` and report `pageInfo.hasNextPage`.
 
+use super::money::{Amt, percentage_number, rate_number, rate_percentage};
+use super::order::{
+    Alloc, Allocation, DiscountKind, DiscountValue, FAR_DATE, Fulfillment, HUGE_PRICE, LineKind,
+    Poison, RestockType, SimDiscount, SimFee, SimLine, SimOrder, SimRefund, SimShipping,
+    TargetSelection, Tax,
+};
 use super::search::utc;
-use super::store::{FAR_DATE, Fulfillment, HUGE_PRICE, Poison, SimLine, SimOrder, TAX_RATE_BP};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Serialize, Serializer};
-use std::fmt;
-
-const CURRENCY: &str = "USD";
-
-/// Cents written as Shopify's decimal string ("12.50") without an intermediate `String`.
-#[derive(Clone, Copy)]
-pub struct Amount(pub i64);
-
-impl fmt::Display for Amount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let a = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", a / 100, a % 100)
-    }
-}
-
-impl Serialize for Amount {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
 
 /// `gid://shopify/{kind}/{id}`.
 struct Gid(&'static str, u64);
@@ -54,22 +41,11 @@ impl Serialize for OrderName {
     }
 }
 
-/// The tax rate as an exact JSON number (0.0825).
-struct Rate;
-
-impl Serialize for Rate {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // 825 basis points of a percent = 0.0825; f64 is fine for a rate literal on the wire,
-        // and the connector reads the number's text, never the f64.
-        s.serialize_f64(TAX_RATE_BP as f64 / 10_000.0)
-    }
-}
-
-/// An amount from cents, or a fixed text (a poisoned order's price).
+/// An amount, or a fixed text (a poisoned order's price).
 #[derive(Serialize)]
 #[serde(untagged)]
 enum AmountText {
-    Cents(Amount),
+    Minor(Amt),
     Raw(&'static str),
 }
 
@@ -80,58 +56,102 @@ struct Money {
     currency_code: &'static str,
 }
 
+/// A `MoneyBag`: shop money, and presentment money on the two bags the connector asks it of
+/// (`totalPriceSet`, `currentTotalPriceSet`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bag {
     shop_money: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presentment_money: Option<Money>,
 }
 
-/// Only `shopMoney`: the connector does not select `presentmentMoney`, and a GraphQL server
-/// returns only what was selected.
-fn bag(cents: i64) -> Bag {
+fn bag(o: &SimOrder, minor: i64) -> Bag {
     Bag {
         shop_money: Money {
-            amount: AmountText::Cents(Amount(cents)),
-            currency_code: CURRENCY,
+            amount: AmountText::Minor(o.money.amt(minor)),
+            currency_code: o.currency(),
         },
+        presentment_money: None,
     }
 }
 
+fn bag_both(o: &SimOrder, minor: i64) -> Bag {
+    let mut b = bag(o, minor);
+    b.presentment_money = Some(Money {
+        amount: AmountText::Minor(o.money.present(minor)),
+        currency_code: o.money.presentment_currency(),
+    });
+    b
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TaxLine {
+struct TaxLineOut {
     title: &'static str,
-    rate: Rate,
+    /// An exact JSON number (0.00375): see `money::rate_number`.
+    rate: f64,
     rate_percentage: f64,
+    /// `null` (unknown, Shopify's usual answer) unless a marketplace remits the tax.
+    channel_liable: Option<bool>,
     price_set: Bag,
 }
 
-fn tax_line(cents: i64) -> [TaxLine; 1] {
-    [TaxLine {
-        title: "State Tax",
-        rate: Rate,
-        rate_percentage: 8.25,
-        price_set: bag(cents),
-    }]
+fn tax_lines(o: &SimOrder, t: &[Tax]) -> Vec<TaxLineOut> {
+    t.iter()
+        .map(|t| TaxLineOut {
+            title: t.title,
+            rate: rate_number(t.rate),
+            rate_percentage: rate_percentage(t.rate),
+            channel_liable: t.channel_liable,
+            price_set: bag(o, t.amount),
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct AppRef {
+    index: u32,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Allocation {
+struct AllocOut {
     allocated_amount_set: Bag,
+    discount_application: AppRef,
+}
+
+fn allocations(o: &SimOrder, a: &[Alloc]) -> Vec<AllocOut> {
+    a.iter()
+        .map(|a| AllocOut {
+            allocated_amount_set: bag(o, a.amount),
+            discount_application: AppRef { index: a.app },
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ProductRef {
+    id: Gid,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Line<'a> {
     id: Gid,
-    sku: &'a str,
+    sku: Option<&'a str>,
     title: &'a str,
     name: &'a str,
     quantity: u32,
+    current_quantity: u32,
+    is_gift_card: bool,
+    requires_shipping: bool,
+    taxable: bool,
+    /// `null` for tips and custom items.
+    product: Option<ProductRef>,
     original_unit_price_set: Bag,
-    discount_allocations: Vec<Allocation>,
-    tax_lines: [TaxLine; 1],
+    discount_allocations: Vec<AllocOut>,
+    tax_lines: Vec<TaxLineOut>,
 }
 
 #[derive(Serialize)]
@@ -174,6 +194,26 @@ impl LineWindow {
     pub fn returned(&self, o: &SimOrder) -> usize {
         o.lines.len().saturating_sub(self.start).min(self.first)
     }
+}
+
+/// What a refund renders: only its `id` (the page's `refunds { id }`), or everything with
+/// its nested connections' `first`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefundWindow {
+    pub detail: bool,
+    pub lines_first: usize,
+    pub shipping_first: usize,
+    pub adjustments_first: usize,
+}
+
+/// The nested pages of one order node; `None` renders no such field (the query did not
+/// select it, or it is a bulk line whose children are lines of their own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Windows {
+    pub lines: Option<LineWindow>,
+    pub shipping: Option<usize>,
+    pub discounts: Option<usize>,
+    pub refunds: RefundWindow,
 }
 
 /// Opaque cursor of the line at `index` of its order.
@@ -223,11 +263,271 @@ impl Serialize for Name<'_> {
     }
 }
 
+/// The deprecated single `shippingLine` (the first shipping line).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ShippingLine {
+struct FirstShipping {
     title: &'static str,
     original_price_set: Bag,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ShipNode {
+    id: Gid,
+    title: &'static str,
+    code: &'static str,
+    original_price_set: Bag,
+    discounted_price_set: Bag,
+    discount_allocations: Vec<AllocOut>,
+    tax_lines: Vec<TaxLineOut>,
+}
+
+fn ship_node(o: &SimOrder, s: &SimShipping) -> ShipNode {
+    ShipNode {
+        id: Gid("ShippingLine", s.id),
+        title: s.title,
+        code: s.code,
+        original_price_set: bag(o, s.price),
+        discounted_price_set: bag(o, s.discounted()),
+        discount_allocations: allocations(o, &s.discounts),
+        tax_lines: tax_lines(o, &s.taxes),
+    }
+}
+
+/// `value` of a discount application: `MoneyV2` or `PricingPercentageValue`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ValueOut {
+    #[serde(rename_all = "camelCase")]
+    Money {
+        #[serde(rename = "__typename")]
+        typename: &'static str,
+        amount: Amt,
+        currency_code: &'static str,
+    },
+    Percentage {
+        #[serde(rename = "__typename")]
+        typename: &'static str,
+        percentage: f64,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiscountNode {
+    #[serde(rename = "__typename")]
+    typename: &'static str,
+    index: u32,
+    target_type: &'static str,
+    target_selection: &'static str,
+    allocation_method: &'static str,
+    value: ValueOut,
+    /// `DiscountCodeApplication.code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    /// The title of the other kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'static str>,
+}
+
+fn discount_node(o: &SimOrder, d: &SimDiscount) -> DiscountNode {
+    let typename = match d.kind {
+        DiscountKind::Code => "DiscountCodeApplication",
+        DiscountKind::Automatic => "AutomaticDiscountApplication",
+        DiscountKind::Manual => "ManualDiscountApplication",
+        DiscountKind::Script => "ScriptDiscountApplication",
+    };
+    let code = d.kind == DiscountKind::Code;
+    DiscountNode {
+        typename,
+        index: d.index,
+        target_type: if d.shipping {
+            "SHIPPING_LINE"
+        } else {
+            "LINE_ITEM"
+        },
+        target_selection: match d.selection {
+            TargetSelection::All => "ALL",
+            TargetSelection::Entitled => "ENTITLED",
+            TargetSelection::Explicit => "EXPLICIT",
+        },
+        allocation_method: match d.allocation {
+            Allocation::Across => "ACROSS",
+            Allocation::Each => "EACH",
+            Allocation::One => "ONE",
+        },
+        value: match d.value {
+            DiscountValue::Fixed(a) => ValueOut::Money {
+                typename: "MoneyV2",
+                amount: o.money.amt(a),
+                currency_code: o.currency(),
+            },
+            DiscountValue::Percentage(bp) => ValueOut::Percentage {
+                typename: "PricingPercentageValue",
+                percentage: percentage_number(bp),
+            },
+        },
+        code: code.then_some(d.label),
+        title: (!code).then_some(d.label),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfoShort {
+    has_next_page: bool,
+}
+
+/// A connection of one page of `nodes`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Conn<T> {
+    nodes: Vec<T>,
+    page_info: PageInfoShort,
+}
+
+fn conn<'a, I: 'a, T>(items: &'a [I], first: usize, f: impl Fn(&'a I) -> T) -> Conn<T> {
+    Conn {
+        nodes: items.iter().take(first).map(f).collect(),
+        page_info: PageInfoShort {
+            has_next_page: items.len() > first,
+        },
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FeeNode {
+    id: Gid,
+    name: &'static str,
+    price: Bag,
+    tax_lines: Vec<TaxLineOut>,
+}
+
+fn fee_node(o: &SimOrder, f: &SimFee) -> FeeNode {
+    FeeNode {
+        id: Gid("AdditionalFee", f.id),
+        name: f.name,
+        price: bag(o, f.amount),
+        tax_lines: tax_lines(o, &f.taxes),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CashRounding {
+    payment_set: Bag,
+    refund_set: Bag,
+}
+
+#[derive(Serialize)]
+struct LineRef {
+    id: Gid,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundLineNode {
+    line_item: LineRef,
+    quantity: u32,
+    restock_type: &'static str,
+    subtotal_set: Bag,
+    total_tax_set: Bag,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundShippingNode {
+    subtotal_amount_set: Bag,
+    tax_amount_set: Bag,
+}
+
+/// The simulator books no refund discrepancies: `orderAdjustments` is always empty.
+#[derive(Serialize)]
+enum NoAdjustment {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundDuty {
+    amount_set: Bag,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundNode {
+    id: Gid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_refunded_set: Option<Bag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refund_line_items: Option<Conn<RefundLineNode>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refund_shipping_lines: Option<Conn<RefundShippingNode>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_adjustments: Option<Conn<NoAdjustment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duties: Option<Vec<RefundDuty>>,
+}
+
+pub fn restock_type(r: RestockType) -> &'static str {
+    match r {
+        RestockType::Return => "RETURN",
+        RestockType::NoRestock => "NO_RESTOCK",
+        RestockType::Cancel => "CANCEL",
+    }
+}
+
+fn refund_node(o: &SimOrder, r: &SimRefund, w: &RefundWindow) -> RefundNode {
+    if !w.detail {
+        return RefundNode {
+            id: Gid("Refund", r.id),
+            created_at: None,
+            total_refunded_set: None,
+            refund_line_items: None,
+            refund_shipping_lines: None,
+            order_adjustments: None,
+            duties: None,
+        };
+    }
+    // One refund shipping line per refund that gave shipping back.
+    let shipping: &[SimRefund] = if r.shipping > 0 || r.shipping_tax > 0 {
+        std::slice::from_ref(r)
+    } else {
+        &[]
+    };
+    RefundNode {
+        id: Gid("Refund", r.id),
+        created_at: Some(utc(r.created)),
+        total_refunded_set: Some(bag(o, r.total)),
+        refund_line_items: Some(conn(&r.lines, w.lines_first, |l| RefundLineNode {
+            line_item: LineRef {
+                id: Gid("LineItem", o.lines.get(l.line).map_or(0, |x| x.id)),
+            },
+            quantity: l.quantity,
+            restock_type: restock_type(l.restock),
+            subtotal_set: bag(o, l.subtotal),
+            total_tax_set: bag(o, l.tax),
+        })),
+        refund_shipping_lines: Some(conn(shipping, w.shipping_first, |r| RefundShippingNode {
+            subtotal_amount_set: bag(o, r.shipping),
+            tax_amount_set: bag(o, r.shipping_tax),
+        })),
+        order_adjustments: Some(Conn {
+            nodes: Vec::new(),
+            page_info: PageInfoShort {
+                has_next_page: false,
+            },
+        }),
+        duties: Some(if r.duties > 0 {
+            vec![RefundDuty {
+                amount_set: bag(o, r.duties),
+            }]
+        } else {
+            Vec::new()
+        }),
+    }
 }
 
 /// A fixed superset of the fields the connector selects.
@@ -246,22 +546,43 @@ pub struct GqlNode<'a> {
     display_fulfillment_status: &'static str,
     display_financial_status: &'static str,
     currency_code: &'static str,
+    presentment_currency_code: &'static str,
+    taxes_included: bool,
+    tax_exempt: bool,
     email: &'a str,
     phone: &'a str,
     note: Option<&'a str>,
     customer: Customer<'a>,
     shipping_address: Address<'a>,
     billing_address: Address<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line_items: Option<LinePage<'a>>,
-    shipping_line: ShippingLine,
     total_shipping_price_set: Bag,
     total_discounts_set: Bag,
     total_tax_set: Bag,
     /// After discounts, as Shopify defines it.
     subtotal_price_set: Bag,
     total_price_set: Option<Bag>,
-    tax_lines: [TaxLine; 1],
+    current_subtotal_price_set: Bag,
+    current_total_discounts_set: Bag,
+    current_shipping_price_set: Bag,
+    current_total_tax_set: Bag,
+    current_total_price_set: Bag,
+    total_tip_received_set: Bag,
+    /// `null` when the order has no duties, as the schema says.
+    original_total_duties_set: Option<Bag>,
+    current_total_duties_set: Option<Bag>,
+    /// `null` when the order has no additional fees.
+    current_total_additional_fees_set: Option<Bag>,
+    total_cash_rounding_adjustment: CashRounding,
+    refunds: Vec<RefundNode>,
+    additional_fees: Vec<FeeNode>,
+    tax_lines: Vec<TaxLineOut>,
+    shipping_line: Option<FirstShipping>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipping_lines: Option<Conn<ShipNode>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discount_applications: Option<Conn<DiscountNode>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line_items: Option<LinePage<'a>>,
 }
 
 fn address(o: &SimOrder) -> Address<'_> {
@@ -283,57 +604,103 @@ fn address(o: &SimOrder) -> Address<'_> {
     }
 }
 
-fn line(l: &SimLine, huge: bool) -> Line<'_> {
-    let mut unit = bag(l.unit_cents);
+fn line<'a>(o: &'a SimOrder, l: &'a SimLine, huge: bool) -> Line<'a> {
+    let mut unit = bag(o, l.unit);
     if huge {
         unit.shop_money.amount = AmountText::Raw(HUGE_PRICE);
     }
     Line {
         id: Gid("LineItem", l.id),
-        sku: &l.sku,
+        sku: l.sku.as_deref(),
         title: l.title,
         name: l.title,
         quantity: l.quantity,
+        current_quantity: l.current_quantity(),
+        is_gift_card: l.kind == LineKind::GiftCard,
+        requires_shipping: l.requires_shipping,
+        taxable: l.taxable,
+        product: l.product_id.map(|p| ProductRef {
+            id: Gid("Product", p),
+        }),
         original_unit_price_set: unit,
-        discount_allocations: if l.discount_cents > 0 {
-            vec![Allocation {
-                allocated_amount_set: bag(l.discount_cents),
-            }]
-        } else {
-            vec![]
-        },
-        tax_lines: tax_line(l.tax_cents),
+        discount_allocations: allocations(o, &l.discounts),
+        tax_lines: tax_lines(o, &l.taxes),
     }
 }
 
-/// The node with every line item (`nodes`), as a query without nested paging would see it.
+/// The node with every line item, shipping line, discount application and refund detail, as
+/// a query without nested paging would see it.
 pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
-    let all = LineWindow {
-        first: o.lines.len(),
-        start: 0,
-        nodes: true,
-        edges: false,
+    let all = Windows {
+        lines: Some(LineWindow {
+            first: o.lines.len(),
+            start: 0,
+            nodes: true,
+            edges: false,
+        }),
+        shipping: Some(o.shipping.len()),
+        discounts: Some(o.discounts.len()),
+        refunds: RefundWindow {
+            detail: true,
+            lines_first: usize::MAX,
+            shipping_first: usize::MAX,
+            adjustments_first: usize::MAX,
+        },
     };
-    graphql_node_with(o, Some(&all))
+    graphql_node_with(o, &all)
 }
 
-/// One order line of a bulk operation's JSONL: the node without its line items (they are
-/// lines of their own).
+/// One order line of a bulk operation's JSONL: the node without its connections (their
+/// nodes are lines of their own).
 pub fn bulk_order_line(o: &SimOrder) -> GqlNode<'_> {
-    graphql_node_with(o, None)
+    graphql_node_with(o, &Windows::default())
 }
 
-/// One line-item line of a bulk operation's JSONL, `__parentId` naming its order.
-pub fn write_bulk_line(out: &mut Vec<u8>, l: &SimLine, order_id: u64) {
+/// Appends `v` as one JSONL object with `__parentId` naming order `order_id`.
+fn write_child<T: Serialize>(out: &mut Vec<u8>, v: &T, order_id: u64) {
     let start = out.len();
-    if serde_json::to_writer(&mut *out, &line(l, false)).is_err() || out.last() != Some(&b'}') {
+    if serde_json::to_writer(&mut *out, v).is_err() || out.last() != Some(&b'}') {
         out.truncate(start);
         return;
     }
     out.pop();
     out.extend_from_slice(
-        format!(",\"__parentId\":\"gid://shopify/Order/{order_id}\"}}").as_bytes(),
+        format!(",\"__parentId\":\"gid://shopify/Order/{order_id}\"}}\n").as_bytes(),
     );
+}
+
+/// The children of one order in a bulk JSONL, in Shopify's grouped order: its shipping
+/// lines, its discount applications, then its line items (each kind only if the bulk query
+/// selected it). Returns how many objects were written.
+pub fn write_bulk_children(out: &mut Vec<u8>, o: &SimOrder, sel: BulkChildren) -> u64 {
+    let mut n = 0;
+    if sel.shipping {
+        for s in &o.shipping {
+            write_child(out, &ship_node(o, s), o.id);
+            n += 1;
+        }
+    }
+    if sel.discounts {
+        for d in &o.discounts {
+            write_child(out, &discount_node(o, d), o.id);
+            n += 1;
+        }
+    }
+    if sel.lines {
+        for l in &o.lines {
+            write_child(out, &line(o, l, false), o.id);
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Which child connections a bulk query selects.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BulkChildren {
+    pub shipping: bool,
+    pub discounts: bool,
+    pub lines: bool,
 }
 
 /// The first line of a `huge_price` poisoned order carries the poison.
@@ -350,7 +717,7 @@ fn line_page<'a>(o: &'a SimOrder, w: &LineWindow) -> LinePage<'a> {
             slice
                 .iter()
                 .enumerate()
-                .map(|(i, l)| line(l, huge(o, start + i)))
+                .map(|(i, l)| line(o, l, huge(o, start + i)))
                 .collect()
         }),
         edges: w.edges.then(|| {
@@ -359,7 +726,7 @@ fn line_page<'a>(o: &'a SimOrder, w: &LineWindow) -> LinePage<'a> {
                 .enumerate()
                 .map(|(i, l)| LineEdge {
                     cursor: line_cursor(start + i),
-                    node: line(l, huge(o, start + i)),
+                    node: line(o, l, huge(o, start + i)),
                 })
                 .collect()
         }),
@@ -371,13 +738,15 @@ fn line_page<'a>(o: &'a SimOrder, w: &LineWindow) -> LinePage<'a> {
     }
 }
 
-/// The node with the line items of `lines` (none when the query did not select them).
-pub fn graphql_node_with<'a>(o: &'a SimOrder, lines: Option<&LineWindow>) -> GqlNode<'a> {
+/// The node with the nested pages of `w`.
+pub fn graphql_node_with<'a>(o: &'a SimOrder, w: &Windows) -> GqlNode<'a> {
     let b = &o.buyer;
     let created = match o.poison {
         Some(Poison::FarDate) => FAR_DATE.to_string(),
         _ => utc(o.created),
     };
+    let t = o.totals();
+    let c = o.current();
     GqlNode {
         id: Gid("Order", o.id),
         legacy_resource_id: IdStr(o.id),
@@ -393,12 +762,11 @@ pub fn graphql_node_with<'a>(o: &'a SimOrder, lines: Option<&LineWindow>) -> Gql
             Fulfillment::Partial => "PARTIALLY_FULFILLED",
             Fulfillment::Fulfilled => "FULFILLED",
         },
-        display_financial_status: if o.cancelled.is_some() {
-            "VOIDED"
-        } else {
-            "PAID"
-        },
-        currency_code: CURRENCY,
+        display_financial_status: o.financial.graphql(),
+        currency_code: o.currency(),
+        presentment_currency_code: o.money.presentment_currency(),
+        taxes_included: o.included(),
+        tax_exempt: o.tax_exempt,
         email: &b.email,
         phone: &b.phone,
         note: o.note.as_deref(),
@@ -408,31 +776,48 @@ pub fn graphql_node_with<'a>(o: &'a SimOrder, lines: Option<&LineWindow>) -> Gql
         },
         shipping_address: address(o),
         billing_address: address(o),
-        line_items: lines.map(|w| line_page(o, w)),
-        shipping_line: ShippingLine {
-            title: o.shipping_title,
-            original_price_set: bag(o.shipping_cents),
+        total_shipping_price_set: bag(o, t.shipping),
+        total_discounts_set: bag(o, t.discounts),
+        total_tax_set: bag(o, t.tax),
+        subtotal_price_set: bag(o, t.subtotal),
+        total_price_set: (o.poison != Some(Poison::Unmappable)).then(|| bag_both(o, t.total)),
+        current_subtotal_price_set: bag(o, c.subtotal),
+        current_total_discounts_set: bag(o, c.discounts),
+        current_shipping_price_set: bag(o, c.shipping_discounted),
+        current_total_tax_set: bag(o, c.tax),
+        current_total_price_set: bag_both(o, c.total),
+        total_tip_received_set: bag(o, o.tips()),
+        original_total_duties_set: (t.duties > 0).then(|| bag(o, t.duties)),
+        current_total_duties_set: (t.duties > 0).then(|| bag(o, c.duties)),
+        current_total_additional_fees_set: (!o.fees.is_empty()).then(|| bag(o, c.fees)),
+        total_cash_rounding_adjustment: CashRounding {
+            payment_set: bag(o, o.cash_payment()),
+            refund_set: bag(o, o.cash_refund()),
         },
-        total_shipping_price_set: bag(o.shipping_cents),
-        total_discounts_set: bag(o.discounts()),
-        total_tax_set: bag(o.tax()),
-        subtotal_price_set: bag(o.subtotal_gross() - o.discounts()),
-        total_price_set: (o.poison != Some(Poison::Unmappable)).then(|| bag(o.total())),
-        tax_lines: tax_line(o.tax()),
+        refunds: o
+            .refunds
+            .iter()
+            .map(|r| refund_node(o, r, &w.refunds))
+            .collect(),
+        additional_fees: o.fees.iter().map(|f| fee_node(o, f)).collect(),
+        tax_lines: tax_lines(o, &o.tax_summary()),
+        shipping_line: o.shipping.first().map(|s| FirstShipping {
+            title: s.title,
+            original_price_set: bag(o, s.price),
+        }),
+        shipping_lines: w
+            .shipping
+            .map(|first| conn(&o.shipping, first, |s| ship_node(o, s))),
+        discount_applications: w
+            .discounts
+            .map(|first| conn(&o.discounts, first, |d| discount_node(o, d))),
+        line_items: w.lines.as_ref().map(|lw| line_page(o, lw)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_and_rate() {
-        assert_eq!(Amount(0).to_string(), "0.00");
-        assert_eq!(Amount(1234).to_string(), "12.34");
-        assert_eq!(Amount(-5).to_string(), "-0.05");
-        assert_eq!(serde_json::to_string(&Rate).unwrap(), "0.0825");
-    }
 
     #[test]
     fn poisoned_orders_render_their_defect() {

@@ -8,9 +8,11 @@
 
 use super::auth::TokenCheck;
 use super::bulk;
-use super::cost::{ConnCost, CostError, Coster};
+use super::cost::{CONNECTION_BASE, ConnCost, CostError, Coster};
 use super::gql_doc::{self, Document, Field, OpKind, Operation, Selection, Value as Arg};
-use super::gql_render::{GqlNode, LineWindow, graphql_node_with, line_after};
+use super::gql_render::{
+    GqlNode, LineWindow, RefundWindow, Windows, graphql_node_with, line_after,
+};
 use super::search::{decode_cursor, encode_cursor, parse_terms};
 use super::store::{Filter, SimOrder, SortKey, StatusFilter};
 use super::{SimState, shop_key};
@@ -341,8 +343,115 @@ fn line_window(
     Ok(Some((window, conn)))
 }
 
+/// How one order node of a query renders and what its nested connections cost.
+struct NodePlan {
+    windows: Windows,
+    /// The node's nested connections (`lineItems`, `shippingLines`, `discountApplications`).
+    conns: Vec<(&'static str, ConnCost)>,
+    /// Requested cost of the `refunds` field (a list: one object and what it selects).
+    refunds_cost: f64,
+}
+
+impl NodePlan {
+    /// How many children of connection `name` the page returns for `o`.
+    fn returned(&self, o: &SimOrder, name: &str) -> u64 {
+        let w = &self.windows;
+        let n = match name {
+            "lineItems" => w.lines.map_or(0, |l| l.returned(o)),
+            "shippingLines" => w.shipping.map_or(0, |f| o.shipping.len().min(f)),
+            "discountApplications" => w.discounts.map_or(0, |f| o.discounts.len().min(f)),
+            _ => 0,
+        };
+        n as u64
+    }
+
+    /// The actual cost of one node whose requested cost is `requested`: its connections as
+    /// returned, and an empty `refunds` list as one object.
+    fn actual(&self, o: &SimOrder, requested: f64) -> f64 {
+        let mut a = requested;
+        for (name, c) in &self.conns {
+            let n = self.returned(o, name).min(c.first);
+            a += CONNECTION_BASE + n as f64 * c.child_requested() - c.requested();
+        }
+        if o.refunds.is_empty() && self.refunds_cost > 1.0 {
+            a -= self.refunds_cost - 1.0;
+        }
+        a
+    }
+}
+
+/// The `first` of a nested connection field, checked against the maximum page size.
+fn nested_first(ctx: &Ctx<'_>, f: &Field) -> Result<ConnCost, GqlErr> {
+    let conn = ctx.coster.connection(f, 0).map_err(|_| {
+        err(
+            format!("you must provide one of first or last (field '{}')", f.name),
+            "BAD_REQUEST",
+        )
+    })?;
+    if conn.first > MAX_PAGE {
+        return Err(err(
+            format!(
+                "The maximum page size is 250 (argument 'first' of {}).",
+                f.name
+            ),
+            "BAD_REQUEST",
+        ));
+    }
+    Ok(conn)
+}
+
+fn node_plan(ctx: &Ctx<'_>, node_sel: &[Selection]) -> Result<NodePlan, GqlErr> {
+    let mut conns = Vec::new();
+    let mut windows = Windows::default();
+    if let Some((w, c)) = line_window(ctx, node_sel)? {
+        windows.lines = Some(w);
+        conns.push(("lineItems", c));
+    }
+    for name in ["shippingLines", "discountApplications"] {
+        if let Some(f) = ctx.doc.field(node_sel, name) {
+            let c = nested_first(ctx, f)?;
+            let first = usize::try_from(c.first).unwrap_or(usize::MAX);
+            if name == "shippingLines" {
+                windows.shipping = Some(first);
+            } else {
+                windows.discounts = Some(first);
+            }
+            conns.push((name, c));
+        }
+    }
+    let mut refunds_cost = 0.0;
+    if let Some(f) = ctx.doc.field(node_sel, "refunds") {
+        refunds_cost = ctx
+            .coster
+            .field(f, 1)
+            .map_err(|_| err("you must provide one of first or last", "BAD_REQUEST"))?;
+        let fields = ctx.doc.fields(&f.selection);
+        let mut w = RefundWindow {
+            detail: fields
+                .iter()
+                .any(|x| x.name != "id" && x.name != "__typename"),
+            ..RefundWindow::default()
+        };
+        for x in fields {
+            let slot = match x.name.as_str() {
+                "refundLineItems" => &mut w.lines_first,
+                "refundShippingLines" => &mut w.shipping_first,
+                "orderAdjustments" => &mut w.adjustments_first,
+                _ => continue,
+            };
+            *slot = usize::try_from(nested_first(ctx, x)?.first).unwrap_or(usize::MAX);
+        }
+        windows.refunds = w;
+    }
+    Ok(NodePlan {
+        windows,
+        conns,
+        refunds_cost,
+    })
+}
+
 /// The selection of one node of a connection field (`edges { node }` or `nodes`).
-fn node_selection<'a>(doc: &'a Document, f: &'a Field) -> Vec<Selection> {
+pub(super) fn node_selection<'a>(doc: &'a Document, f: &'a Field) -> Vec<Selection> {
     let mut out = Vec::new();
     for w in doc.fields(&f.selection) {
         match w.name.as_str() {
@@ -384,23 +493,20 @@ fn orders(ctx: &Ctx<'_>, f: &Field) -> Result<Resolved, GqlErr> {
         ),
     };
     let node_sel = node_selection(ctx.doc, f);
-    let lines = line_window(ctx, &node_sel)?;
+    let plan = node_plan(ctx, &node_sel)?;
     // Rendered straight to bytes under the store lock: no per-order `Value` tree.
     let store = ctx.s.store.lock().unwrap_or_else(|e| e.into_inner());
     let page = store.page(sort, reverse, after, &filter, first as usize);
-    let window = lines.as_ref().map(|(w, _)| w);
-    let returned: Vec<u64> = page
+    let actual = conn.actual(page.orders.len(), |i, name| {
+        page.orders
+            .get(i)
+            .map_or(0, |(o, _)| plan.returned(o, name))
+    }) - page
         .orders
         .iter()
-        .map(|(o, _)| window.map_or(0, |w| w.returned(o) as u64))
-        .collect();
-    let actual = conn.actual(page.orders.len(), |i, name| {
-        if name == "lineItems" {
-            returned.get(i).copied().unwrap_or(0)
-        } else {
-            0
-        }
-    });
+        .filter(|(o, _)| o.refunds.is_empty() && plan.refunds_cost > 1.0)
+        .count() as f64
+        * (plan.refunds_cost - 1.0);
     let out = ConnOut {
         page_info: PageInfoOut {
             has_next_page: page.has_more,
@@ -412,7 +518,7 @@ fn orders(ctx: &Ctx<'_>, f: &Field) -> Result<Resolved, GqlErr> {
             .iter()
             .map(|(o, k)| EdgeOut {
                 cursor: encode_cursor(sort, *k),
-                node: graphql_node_with(o, window),
+                node: graphql_node_with(o, &plan.windows),
             })
             .collect(),
     };
@@ -449,14 +555,10 @@ fn order_node(ctx: &Ctx<'_>, f: &Field, o: &SimOrder) -> Result<Resolved, GqlErr
         .coster
         .field(f, 0)
         .map_err(|_| err("you must provide one of first or last", "BAD_REQUEST"))?;
-    let lines = line_window(ctx, &f.selection)?;
-    let actual = match &lines {
-        Some((w, conn)) => requested - conn.requested() + conn.actual(w.returned(o), |_, _| 0),
-        None => requested,
-    };
+    let plan = node_plan(ctx, &f.selection)?;
     Ok(Resolved {
-        json: bytes(&graphql_node_with(o, lines.as_ref().map(|(w, _)| w))),
-        actual,
+        json: bytes(&graphql_node_with(o, &plan.windows)),
+        actual: plan.actual(o, requested),
     })
 }
 

@@ -12,21 +12,36 @@
 //! nested `lineItems(first, after)` paging), `order`, `ordersCount`, bulk operations
 //! (`bulk.rs`: JSONL results on pre-signed URLs) and, on the REST side, `events.json`
 //! (`events.rs`).
+//!
+//! Orders carry real money (`order.rs`): several shop currencies and tax regimes (tax on top
+//! or included, NYC's three tax lines, CHF cash rounding, JPY and KWD decimals, a buyer's
+//! presentment currency), discounts, several shipping lines, tips, gift cards, duties, fees,
+//! refunds, edits and cancellations, built bottom-up as Shopify builds them (`build.rs`) from
+//! a seeded mix (`mix.rs`) or one named case (`POST /_sim/case`, names in [`CASES`]).
 
 mod auth;
+mod build;
 mod bulk;
+mod cases;
 mod control;
 mod cost;
 mod events;
 mod gql_doc;
 mod gql_render;
 mod graphql;
+mod mix;
+mod money;
+mod order;
+mod profiles;
 mod render;
 mod rest;
 mod scenario;
 mod search;
 mod store;
+#[cfg(test)]
+mod tests;
 
+pub use cases::CASES;
 pub use gql_render::{GqlNode, graphql_node};
 pub use render::rest_order;
 pub use store::{FAR_DATE, FIRST_ID, HUGE_PRICE, Poison, SimOrder};
@@ -191,6 +206,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))
         .route("/_sim/order", post(scenario::add_order))
+        .route("/_sim/case", post(scenario::add_case))
         .route("/_sim/delete", post(scenario::delete))
         .route("/_sim/bulk", get(bulk::list))
         .route("/_sim/bulk/fail_next", post(bulk::fail_next))

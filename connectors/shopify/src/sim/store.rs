@@ -1,111 +1,24 @@
 //! Shopify's orders: their content (lines, money, statuses) and filters, kept in the SDK's
-//! [`OrderBook`], which does the ids, timestamps, indexes and paging.
+//! [`OrderBook`], which does the ids, timestamps, indexes and paging. What an order is made of
+//! is in `order.rs`, how its money is built in `build.rs`, the seeded mix in `mix.rs`.
 
+use super::build::{Ids, LineDiscountSpec, Meta, build};
+use super::cases::{self, product};
 use super::events::{EventLog, Verb};
-use ordersync_sdk::sim::{
-    BookOrder, FakeBuyer, OrderBook, Page, PageQuery, SeedWindow, fake_buyer,
-};
+use super::mix::random_spec;
+use super::order::{DiscountKind, DiscountValue, Fulfillment, MAX_LINES};
+use super::profiles;
+use ordersync_sdk::sim::{OrderBook, Page, PageQuery, SeedWindow, fake_buyer};
 use rand::Rng;
 use std::ops::{Deref, DerefMut};
 
-pub use ordersync_sdk::sim::{Key, SortKey};
+pub use super::order::{FAR_DATE, HUGE_PRICE, Poison, SimOrder, StatusFilter};
+pub use ordersync_sdk::sim::{BookOrder, Key, SortKey};
 
 /// First id handed out; real Shopify ids exceed 2^53 like these.
 pub const FIRST_ID: u64 = 820_982_911_940_000_000;
-/// Most line items one simulated order may have.
-pub const MAX_LINES: u64 = 100_000;
-/// Fixed sales-tax rate of seeded orders (8.25 %), in basis points of a percent.
-pub const TAX_RATE_BP: i64 = 825;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fulfillment {
-    Unfulfilled,
-    Partial,
-    Fulfilled,
-}
-
-/// A defect `/_sim/poison` plants in an order's rendering, to prove one bad order cannot stop
-/// a worker (the store keeps sane values; only the wire shape is poisoned).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Poison {
-    /// No total price: the mapper must reject the order.
-    Unmappable,
-    /// The first line's unit price is [`HUGE_PRICE`] with quantity 2, which overflows
-    /// `rust_decimal` when multiplied.
-    HugePrice,
-    /// `createdAt`/`processedAt` are [`FAR_DATE`]: valid RFC 3339, but date arithmetic on it
-    /// (a retention window) overflows.
-    FarDate,
-}
-
-/// 7e28, close to `rust_decimal`'s maximum (~7.9e28).
-pub const HUGE_PRICE: &str = "70000000000000000000000000000";
-pub const FAR_DATE: &str = "9999-12-30T00:00:00Z";
-
-#[derive(Debug, Clone)]
-pub struct SimLine {
-    pub id: u64,
-    pub sku: String,
-    pub title: &'static str,
-    pub quantity: u32,
-    pub unit_cents: i64,
-    pub discount_cents: i64,
-    pub tax_cents: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct SimOrder {
-    pub id: u64,
-    pub number: u64,
-    /// Unix seconds (Shopify timestamps have second precision).
-    pub created: i64,
-    pub updated: i64,
-    pub cancelled: Option<i64>,
-    pub closed: Option<i64>,
-    pub fulfillment: Fulfillment,
-    pub lines: Vec<SimLine>,
-    pub shipping_cents: i64,
-    pub shipping_title: &'static str,
-    pub buyer: FakeBuyer,
-    pub note: Option<String>,
-    pub poison: Option<Poison>,
-}
-
-impl SimOrder {
-    pub fn subtotal_gross(&self) -> i64 {
-        self.lines
-            .iter()
-            .map(|l| l.unit_cents * i64::from(l.quantity))
-            .sum()
-    }
-    pub fn discounts(&self) -> i64 {
-        self.lines.iter().map(|l| l.discount_cents).sum()
-    }
-    pub fn tax(&self) -> i64 {
-        self.lines.iter().map(|l| l.tax_cents).sum()
-    }
-    /// Balances exactly: gross + shipping − discounts + tax.
-    pub fn total(&self) -> i64 {
-        self.subtotal_gross() + self.shipping_cents - self.discounts() + self.tax()
-    }
-    pub fn status_matches(&self, s: StatusFilter) -> bool {
-        match s {
-            StatusFilter::Any => true,
-            StatusFilter::Open => self.closed.is_none() && self.cancelled.is_none(),
-            StatusFilter::Closed => self.closed.is_some(),
-            StatusFilter::Cancelled => self.cancelled.is_some(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    Open,
-    Closed,
-    Cancelled,
-    Any,
-}
+/// Line ids of `/_sim/order` orders: `BIG_LINE_IDS + seq × MAX_LINES + j`.
+const BIG_LINE_IDS: u64 = 9_000_000_000_000_000_000;
 
 /// Inclusive `updated_at` bounds (unix seconds) and a status filter.
 #[derive(Debug, Clone, Copy)]
@@ -195,19 +108,9 @@ impl Store {
         self.book.page(&q, limit, |o| f.matches(o))
     }
 
-    /// Creates `count` deterministic orders with `updated_at` spread over the 7 days before
-    /// `end` (unix seconds).
+    /// Creates `count` deterministic orders from the seeded mix, with `updated_at` spread
+    /// over the 7 days before `end` (unix seconds).
     pub fn seed(&mut self, count: u64, seed: u64, end: i64) -> u64 {
-        const TITLES: [&str; 6] = [
-            "Yellow Mug",
-            "Trail Socks",
-            "Desk Lamp",
-            "Notebook A5",
-            "Water Bottle",
-            "Wool Scarf",
-        ];
-        const SHIPPING: [(&str, i64); 3] =
-            [("Free Shipping", 0), ("Standard", 499), ("Express", 999)];
         let window = SeedWindow {
             end,
             span_secs: 7 * 86_400,
@@ -215,52 +118,26 @@ impl Store {
         };
         let events = &mut self.events;
         self.book.seed(count, seed, window, |c| {
-            let (id, updated, r) = (c.id, c.updated, c.rng);
-            let nlines = r.random_range(1..=4u64);
-            let lines = (0..nlines)
-                .map(|j| {
-                    let quantity = r.random_range(1..=3u32);
-                    let unit_cents = r.random_range(500..20_000i64);
-                    let gross = unit_cents * i64::from(quantity);
-                    let discount_cents = if r.random_bool(0.25) { gross / 10 } else { 0 };
-                    let net = gross - discount_cents;
-                    LineItemSeed {
-                        quantity,
-                        unit_cents,
-                        discount_cents,
-                    }
-                    .into_line(
-                        id * 10 + j,
-                        net,
-                        TITLES[r.random_range(0..TITLES.len())],
-                    )
-                })
-                .collect();
-            let (shipping_title, shipping_cents) = SHIPPING[r.random_range(0..SHIPPING.len())];
-            let roll = r.random_range(0..100u32);
-            let (closed, cancelled, fulfillment) = match roll {
-                0..5 => (Some(updated), Some(updated), Fulfillment::Unfulfilled),
-                5..15 => (Some(updated), None, Fulfillment::Fulfilled),
-                15..25 => (None, None, Fulfillment::Partial),
-                _ => (None, None, Fulfillment::Unfulfilled),
+            let r = c.rng;
+            let spec = random_spec(r);
+            let (closed, fulfillment) = match r.random_range(0..100u32) {
+                0..10 => (true, Fulfillment::Fulfilled),
+                10..20 => (false, Fulfillment::Partial),
+                _ => (false, Fulfillment::Unfulfilled),
             };
-            let o = SimOrder {
-                id,
+            let meta = Meta {
+                id: c.id,
                 number: 1000 + c.seq,
                 created: c.created,
-                updated,
-                cancelled,
-                closed,
+                updated: c.updated,
                 fulfillment,
-                lines,
-                shipping_cents,
-                shipping_title,
+                closed,
                 buyer: c.buyer,
                 note: r
                     .random_bool(0.3)
                     .then(|| format!("Canary note {}: leave at the door", c.index)),
-                poison: None,
             };
+            let o = build(&spec, Ids::seeded(c.seq), meta);
             events.push(Verb::Confirmed, &o, o.created);
             o
         })
@@ -306,42 +183,60 @@ impl Store {
     }
 
     /// Adds one order with `lines` line items, updated at `at` (orders bigger than one nested
-    /// page of line items).
+    /// page of line items): US sales tax, 10 % off every fourth line, Standard shipping.
     pub fn add_order(&mut self, lines: u32, at: i64) -> u64 {
-        const BIG_LINE_IDS: u64 = 9_000_000_000_000_000_000;
         let lines = lines.min(MAX_LINES as u32);
         let (n, id) = self.book.next_id();
-        let lines = (0..u64::from(lines))
+        let mut spec = cases::base("big_order", profiles::US);
+        spec.lines = (0..u64::from(lines))
             .map(|j| {
-                let unit_cents = 100 + (j as i64 % 50) * 10;
-                let discount_cents = if j % 4 == 0 { unit_cents / 10 } else { 0 };
-                LineItemSeed {
-                    quantity: 1 + (j % 3) as u32,
-                    unit_cents,
-                    discount_cents,
-                }
-                .into_line(
-                    BIG_LINE_IDS + n.saturating_mul(MAX_LINES) + j,
-                    unit_cents * (1 + (j % 3) as i64) - discount_cents,
-                    "Sample Part",
-                )
+                let unit = 100 + (j as i64 % 50) * 10;
+                product(7, 1 + (j % 3) as u32, unit)
             })
             .collect();
-        let o = SimOrder {
+        if lines > 0 {
+            spec.line_discounts.push(LineDiscountSpec {
+                lines: (0..lines as usize).step_by(4).collect(),
+                kind: DiscountKind::Automatic,
+                label: "Bulk discount",
+                value: DiscountValue::Percentage(1_000),
+            });
+        }
+        spec.shipping = vec![cases::ship("Standard", 499)];
+        let ids = Ids {
+            seq: n,
+            lines_from: BIG_LINE_IDS.saturating_add(n.saturating_mul(MAX_LINES)),
+        };
+        self.insert_built(&spec, ids, n, id, at)
+    }
+
+    /// Adds the fixed order of one named case (`cases::CASES`), updated at `at`; `None` for an
+    /// unknown name.
+    pub fn add_case(&mut self, case: &str, at: i64) -> Option<u64> {
+        let spec = cases::named(case)?;
+        let (n, id) = self.book.next_id();
+        Some(self.insert_built(&spec, Ids::seeded(n), n, id, at))
+    }
+
+    fn insert_built(
+        &mut self,
+        spec: &super::build::Spec,
+        ids: Ids,
+        n: u64,
+        id: u64,
+        at: i64,
+    ) -> u64 {
+        let meta = Meta {
             id,
             number: 1000 + n,
             created: at - 60,
             updated: at,
-            cancelled: None,
-            closed: None,
             fulfillment: Fulfillment::Unfulfilled,
-            lines,
-            shipping_cents: 499,
-            shipping_title: "Standard",
+            closed: false,
             buyer: fake_buyer(0xB16, n),
             note: None,
-            poison: None,
         };
+        let o = build(spec, ids, meta);
         self.events.push(Verb::Confirmed, &o, o.created);
         self.book.insert(o);
         id
@@ -364,27 +259,6 @@ impl Store {
     }
 }
 
-struct LineItemSeed {
-    quantity: u32,
-    unit_cents: i64,
-    discount_cents: i64,
-}
-
-impl LineItemSeed {
-    fn into_line(self, id: u64, net: i64, title: &'static str) -> SimLine {
-        SimLine {
-            id,
-            sku: format!("SKU-{}", id % 9973),
-            title,
-            quantity: self.quantity,
-            unit_cents: self.unit_cents,
-            discount_cents: self.discount_cents,
-            // Half-up rounding of net × 8.25 %.
-            tax_cents: (net * TAX_RATE_BP + 5_000) / 10_000,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,7 +267,7 @@ mod tests {
     fn seeded_orders_balance_and_pages_do_not_overlap() {
         let mut s = Store::default();
         s.seed(500, 9, 1_800_000_000);
-        assert!(s.iter().all(|o| o.total() > 0 && o.id > (1 << 53)));
+        assert!(s.iter().all(|o| o.totals().total > 0 && o.id > (1 << 53)));
         let f = Filter {
             updated_min: Some(1_800_000_000 - 3 * 86_400),
             updated_max: None,

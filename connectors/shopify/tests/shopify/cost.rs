@@ -46,17 +46,18 @@ async fn the_connectors_orders_query_costs_what_its_docs_say() {
     let e = env(SimOptions::default()).await;
     e.post("/_sim/seed", json!({"count": 40, "seed": 2})).await;
     let vars = |first: u32| json!({ "first": first, "query": "updated_at:<='2100-01-01T00:00:00Z'", "lineFirst": LINE_PAGE });
-    // 15 orders: 2 + 15 × (18 + 9 × 5) = 947, the page size the connector starts with.
-    let v = e.gql("2026-07", ORDERS_QUERY, vars(15)).await;
+    // 7 orders: 2 + 7 × (80 + 11 × 5) = 947, the page size the connector starts with.
+    let v = e.gql("2026-07", ORDERS_QUERY, vars(7)).await;
     let cost = &v["extensions"]["cost"];
     assert_eq!(cost["requestedQueryCost"], 947.0);
-    // Seeded orders have 1–4 lines: unused line capacity is refunded.
+    // Unused capacity is refunded: an order returns at least one line and one shipping line
+    // (135 − 44 − 10 − 10 = 71 at least).
     let actual = cost["actualQueryCost"].as_f64().unwrap();
-    assert!((2.0 + 15.0 * (18.0 + 9.0)..947.0).contains(&actual));
-    // 16 would be 1,010: refused.
-    let v = e.gql("2026-07", ORDERS_QUERY, vars(16)).await;
+    assert!((2.0 + 7.0 * 71.0..947.0).contains(&actual), "{actual}");
+    // 8 would be 1,082: refused.
+    let v = e.gql("2026-07", ORDERS_QUERY, vars(8)).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED");
-    assert_eq!(v["errors"][0]["extensions"]["cost"], 1010.0);
+    assert_eq!(v["errors"][0]["extensions"]["cost"], 1082.0);
 }
 
 #[tokio::test]
@@ -73,8 +74,8 @@ async fn connector_shrinks_pages_on_max_cost_exceeded() {
     let (orders, pages) = read_all(&*src, None, e.until()).await;
     let ids: HashSet<_> = orders.iter().map(|o| o.external_id.clone()).collect();
     assert_eq!(ids.len(), 50);
-    // ⌊(400 − 2) / 63⌋ = 6 orders per page.
-    assert_eq!(pages, 9);
+    // ⌊(400 − 2) / 135⌋ = 2 orders per page.
+    assert_eq!(pages, 25);
 }
 
 #[tokio::test]
