@@ -289,7 +289,12 @@ impl Order {
         }
         all.extend(self.tax_lines.iter_mut().map(|t| &mut t.amount));
         for r in &mut self.refunds {
-            all.extend([&mut r.shipping, &mut r.shipping_tax, &mut r.duties, &mut r.total]);
+            all.extend([
+                &mut r.shipping,
+                &mut r.shipping_tax,
+                &mut r.duties,
+                &mut r.total,
+            ]);
             for l in &mut r.lines {
                 all.extend([&mut l.subtotal, &mut l.tax]);
             }
@@ -316,7 +321,10 @@ impl Order {
             &mut c.tax,
             &mut c.total,
         ]);
-        all.extend([&mut self.cash_rounding.payment, &mut self.cash_rounding.refund]);
+        all.extend([
+            &mut self.cash_rounding.payment,
+            &mut self.cash_rounding.refund,
+        ]);
         for a in all {
             a.rescale(dp);
         }

@@ -21,7 +21,7 @@
 //! - [`ORDER_QUERY`] (fetch by id) with L = [`FETCH_LINE_PAGE`] = 80: 78 + 2 + 880 = 960.
 //! - [`ORDER_EXTRAS_QUERY`]: every shipping line, discount application and refund of one
 //!   order, asked only for orders that have refunds or more than the page's shipping lines or
-//!   discount applications: 1 + 202 + 42 + refunds 687 = **932**.
+//!   discount applications: 92 + 18·f with f = [`EXTRAS_FIRST`] = 50 → **992**.
 
 /// Line items read with each order of a page; an order with more is completed with
 /// [`ORDER_LINES_QUERY`]. Most orders have a handful of lines, and every line of this nested page
@@ -34,8 +34,14 @@ pub const FETCH_LINE_PAGE: u32 = 80;
 /// Shipping lines and discount applications read with each order of a page.
 pub const SHIPPING_PAGE: u32 = 2;
 pub const DISCOUNT_PAGE: u32 = 5;
-/// Refund line items one refund may have (more is refused with a reason, not cut short).
-pub const REFUND_LINES: u32 = 100;
+/// `first` of [`ORDER_EXTRAS_QUERY`]'s shipping lines, discount applications and refund line
+/// items (more is refused with a reason, never cut short): 92 + 18 × 50 = 992.
+pub const EXTRAS_FIRST: u32 = 50;
+/// Fixed part and per-`first` cost of [`ORDER_EXTRAS_QUERY`]: order 1; refunds 1 + total 2 +
+/// refund shipping lines 2 + 5 × 5 + adjustments 2 + 10 × 5 + duties 3; three connections
+/// 3 × 2. Per `first`: a shipping line 10, a discount application 2, a refund line item 6.
+pub const EXTRAS_BASE: f64 = 92.0;
+pub const EXTRAS_PER_ITEM: f64 = 18.0;
 /// Requested cost of one order node without its line items (see the module docs).
 pub const ORDER_BODY_COST: f64 = 78.0;
 /// Requested cost of one line item node.
@@ -219,19 +225,19 @@ pub const ORDER_LINES_QUERY: &str = concat!(
 /// Every shipping line, discount application and refund of one order (see the module docs
 /// for when it is asked).
 pub const ORDER_EXTRAS_QUERY: &str = concat!(
-    "query OrderExtras($id: ID!) {
+    "query OrderExtras($id: ID!, $first: Int!) {
   order(id: $id) {
-    shippingLines(first: 20) { nodes { ",
+    shippingLines(first: $first) { nodes { ",
     shipping_fields!(),
     " } pageInfo { hasNextPage } }
-    discountApplications(first: 20) { nodes { ",
+    discountApplications(first: $first) { nodes { ",
     discount_fields!(),
     " } pageInfo { hasNextPage } }
     refunds {
       id createdAt totalRefundedSet ",
     shop!(),
     "
-      refundLineItems(first: 100) { nodes { lineItem { id } quantity restockType subtotalSet ",
+      refundLineItems(first: $first) { nodes { lineItem { id } quantity restockType subtotalSet ",
     shop!(),
     " totalTaxSet ",
     shop!(),

@@ -12,10 +12,10 @@ use crate::errors::Answer;
 use crate::mapping;
 use crate::paging::Sizer;
 use crate::queries::{
-    BULK_POLL_QUERY, BULK_RUN_GROUPED, BULK_RUN_LEGACY, CONNECTION_BASE, FETCH_LINE_PAGE,
-    LINE_FOLLOW_UP, LINE_NODE_COST, LINE_PAGE, ORDER_BODY_COST, ORDER_EXTRAS_QUERY,
-    ORDER_LINES_QUERY, ORDER_NODE_COST, ORDER_QUERY, ORDERS_COUNT_QUERY, ORDERS_QUERY,
-    bulk_orders_query,
+    BULK_POLL_QUERY, BULK_RUN_GROUPED, BULK_RUN_LEGACY, CONNECTION_BASE, EXTRAS_BASE, EXTRAS_FIRST,
+    EXTRAS_PER_ITEM, FETCH_LINE_PAGE, LINE_FOLLOW_UP, LINE_NODE_COST, LINE_PAGE, ORDER_BODY_COST,
+    ORDER_EXTRAS_QUERY, ORDER_LINES_QUERY, ORDER_NODE_COST, ORDER_QUERY, ORDERS_COUNT_QUERY,
+    ORDERS_QUERY, bulk_orders_query,
 };
 use crate::wire::{
     BulkNodeData, BulkRunData, OrderData, OrderExtrasData, OrderLinesData, OrdersCountData,
@@ -47,7 +47,7 @@ const MAX_LINE_PAGES: usize = 1000;
 /// Fixed cost of `order(id:) { lineItems(...) }`: the order object and the connection.
 const ORDER_LINES_BASE: f64 = 1.0 + CONNECTION_BASE;
 /// Fixed cost of `order(id:) { ...OrderFields }` besides its lines (see `queries.rs`).
-const ORDER_FETCH_BASE: f64 = 1.0 + ORDER_BODY_COST + CONNECTION_BASE;
+const ORDER_FETCH_BASE: f64 = ORDER_BODY_COST + CONNECTION_BASE;
 
 pub struct ShopifySource {
     cfg: ShopifyConfig,
@@ -56,6 +56,7 @@ pub struct ShopifySource {
     orders: Mutex<Sizer>,
     lines: Mutex<Sizer>,
     fetch_lines: Mutex<Sizer>,
+    extras: Mutex<Sizer>,
     /// The bulk result being read, kept open between pulls of the same window.
     bulk: tokio::sync::Mutex<Option<BulkReader>>,
 }
@@ -71,6 +72,7 @@ impl ShopifySource {
                 ORDER_FETCH_BASE,
                 LINE_NODE_COST,
             )),
+            extras: Mutex::new(Sizer::new(EXTRAS_FIRST, EXTRAS_BASE, EXTRAS_PER_ITEM)),
             bulk: tokio::sync::Mutex::new(None),
             cfg,
             client,
@@ -170,8 +172,11 @@ impl ShopifySource {
             return Ok(Err("missing id".into()));
         };
         let data: OrderExtrasData = self
-            .client
-            .graphql(ORDER_EXTRAS_QUERY, json!({ "id": id }))
+            .sized(
+                &self.extras,
+                ORDER_EXTRAS_QUERY,
+                |first| json!({ "id": id, "first": first }),
+            )
             .await?;
         let Some(Value::Object(mut extras)) = data.order else {
             return Ok(Err("order disappeared while reading its refunds".into()));
@@ -229,6 +234,9 @@ impl ShopifySource {
             if !o.line_items.page_info.has_next_page {
                 if let Some(Value::Array(nodes)) = node.pointer_mut("/lineItems/nodes") {
                     nodes.append(&mut more);
+                    if let Some(p) = node.pointer_mut("/lineItems/pageInfo/hasNextPage") {
+                        *p = Value::Bool(false);
+                    }
                     return Ok(Ok(()));
                 }
                 return Ok(Err("unexpected line items shape".into()));

@@ -162,9 +162,11 @@ async fn read_window(
     let pages = read_pages(src, since, until).await;
     let n = pages.len();
     let (orders, rejected) = flatten(pages);
+    // Reasons are PII-free by contract: show them, they are what to fix.
+    let reasons: Vec<&str> = rejected.iter().take(5).map(|r| r.reason.as_str()).collect();
     assert!(
         rejected.is_empty(),
-        "seeded orders must all map ({} rejected)",
+        "seeded orders must all map ({} rejected: {reasons:?})",
         rejected.len()
     );
     (orders, n)

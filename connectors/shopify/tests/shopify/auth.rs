@@ -59,7 +59,8 @@ async fn bad_static_token_is_auth() {
 #[tokio::test]
 async fn expiring_tokens_refresh_and_rotation_is_persisted() {
     let e = env(SimOptions::default()).await;
-    e.post("/_sim/seed", json!({"count": 12, "seed": 8})).await;
+    // One page holds them all (7 orders per page at 947 points).
+    e.post("/_sim/seed", json!({"count": 7, "seed": 8})).await;
     // Install: exchange an authorization code for the first pair.
     let first = e
         .post(
@@ -84,7 +85,7 @@ async fn expiring_tokens_refresh_and_rotation_is_persisted() {
         })
         .await
     };
-    assert_eq!(pull(src.clone(), e.until()).await.unwrap().orders.len(), 12);
+    assert_eq!(pull(src.clone(), e.until()).await.unwrap().orders.len(), 7);
     assert_eq!(
         keep.0.lock().unwrap().len(),
         1,
@@ -93,7 +94,7 @@ async fn expiring_tokens_refresh_and_rotation_is_persisted() {
 
     // Token lifetime passes on the sim clock: the provider refreshes before using it.
     e.clock.advance(Duration::hours(2));
-    assert_eq!(pull(src.clone(), e.until()).await.unwrap().orders.len(), 12);
+    assert_eq!(pull(src.clone(), e.until()).await.unwrap().orders.len(), 7);
     // The platform revokes early: 401 → invalidate → refresh → retry once.
     assert_eq!(
         e.post("/_sim/expire_tokens", json!({})).await["expired"]
@@ -101,7 +102,7 @@ async fn expiring_tokens_refresh_and_rotation_is_persisted() {
             .unwrap(),
         3
     );
-    assert_eq!(pull(src.clone(), e.until()).await.unwrap().orders.len(), 12);
+    assert_eq!(pull(src.clone(), e.until()).await.unwrap().orders.len(), 7);
     let kept = keep.0.lock().unwrap().clone();
     assert_eq!(kept.len(), 3);
     assert!(kept.iter().all(|(n, v)| n == "refresh_token" && *v != rt0));

@@ -411,8 +411,11 @@ fn the_connectors_documents_cost_what_queries_rs_says() {
         960.0
     );
     assert_eq!(
-        cost(ORDER_EXTRAS_QUERY, serde_json::json!({"id": "x"})),
-        932.0
+        cost(
+            ORDER_EXTRAS_QUERY,
+            serde_json::json!({"id": "x", "first": crate::queries::EXTRAS_FIRST})
+        ),
+        crate::queries::EXTRAS_BASE + crate::queries::EXTRAS_PER_ITEM * 50.0
     );
     let bulk = crate::queries::bulk_orders_query("updated_at:>='2026-01-01T00:00:00Z'");
     assert!(parse(&bulk).is_ok());

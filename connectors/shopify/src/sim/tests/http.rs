@@ -84,8 +84,13 @@ async fn the_page_and_the_extras_follow_up_answer_the_connectors_documents() {
     assert_eq!(refunded["displayFinancialStatus"], "PARTIALLY_REFUNDED");
 
     let gid = |id: &str| format!("gid://shopify/Order/{id}");
-    let v = gql(&sim, ORDER_EXTRAS_QUERY, json!({ "id": gid(&ids[1]) })).await;
-    assert_eq!(v["extensions"]["cost"]["requestedQueryCost"], 932.0, "{v}");
+    let v = gql(
+        &sim,
+        ORDER_EXTRAS_QUERY,
+        json!({ "id": gid(&ids[1]), "first": 50 }),
+    )
+    .await;
+    assert_eq!(v["extensions"]["cost"]["requestedQueryCost"], 992.0, "{v}");
     let o = &v["data"]["order"];
     let r = &o["refunds"][0];
     assert_eq!(r["refundLineItems"]["nodes"][0]["quantity"], 1);
@@ -99,7 +104,12 @@ async fn the_page_and_the_extras_follow_up_answer_the_connectors_documents() {
     assert_eq!(r["orderAdjustments"]["nodes"], json!([]));
     assert_eq!(r["duties"], json!([]));
     assert!(o.get("lineItems").is_none());
-    let v = gql(&sim, ORDER_EXTRAS_QUERY, json!({ "id": gid(&ids[0]) })).await;
+    let v = gql(
+        &sim,
+        ORDER_EXTRAS_QUERY,
+        json!({ "id": gid(&ids[0]), "first": 50 }),
+    )
+    .await;
     let o = &v["data"]["order"];
     assert_eq!(o["shippingLines"]["nodes"].as_array().unwrap().len(), 3);
     assert_eq!(o["shippingLines"]["pageInfo"]["hasNextPage"], false);
