@@ -326,10 +326,16 @@ async fn run_in(
         .filter(|c| c.role == "source")
         .map(|c| (c.kind.clone(), c.orders))
         .collect();
+    let rejected: i64 = status
+        .iter()
+        .filter(|c| c.role == "source")
+        .map(|c| c.rejected_orders)
+        .sum();
     let summary = json!({
         "orders_seeded": seeded,
         "orders_ingested": t.orders,
         "ingested": ingested,
+        "rejected_orders": rejected,
         "deliveries": deliveries,
         "duplicate_deliveries": duplicates,
         "missing_deliveries": missing,
@@ -357,6 +363,7 @@ async fn run_in(
         );
         println!("  orders seeded      {seeded}");
         println!("  orders ingested    {}", t.orders);
+        println!("  orders rejected    {rejected}");
         for (k, v) in &deliveries {
             println!("  delivered to {k:<12} {v}");
         }

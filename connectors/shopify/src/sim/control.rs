@@ -5,10 +5,11 @@ use super::store::Poison;
 use axum::Json;
 use axum::extract::State;
 use ordersync_sdk::sim::{
-    ExpiredResponse, SeedRequest, SeedResponse, SimStats, UpdateRequest, UpdateResponse,
+    Expected, ExpiredResponse, SeedRequest, SeedResponse, SimStats, UpdateRequest, UpdateResponse,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Orders land in the 7 days before now − 5 min, so a pull with a 60 s settle sees them all.
@@ -69,4 +70,34 @@ pub async fn poison(State(s): State<Arc<SimState>>, Json(r): Json<PoisonReq>) ->
             .poison(r.kind, r.count.min(10_000), end);
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     Json(json!({ "external_ids": ids }))
+}
+
+/// `GET /_sim/expected`: per order, the units a fulfillment target should hold — goods
+/// (products and custom items that need shipping) at their current quantity, of orders that
+/// are not cancelled. Poisoned orders are left out: the connector rejects them.
+pub async fn expected(State(s): State<Arc<SimState>>) -> Json<Expected> {
+    use super::order::LineKind;
+    let store = s.store.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = Expected {
+        orders: store.len() as u64,
+        ..Default::default()
+    };
+    for o in store.iter() {
+        if o.cancelled.is_some() || o.poison.is_some() {
+            continue;
+        }
+        let units: BTreeMap<String, u64> = o
+            .lines
+            .iter()
+            .filter(|l| {
+                l.requires_shipping && matches!(l.kind, LineKind::Product | LineKind::Custom)
+            })
+            .map(|l| (l.id.to_string(), u64::from(l.current_quantity())))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        if !units.is_empty() {
+            out.shippable.insert(o.id.to_string(), units);
+        }
+    }
+    Json(out)
 }

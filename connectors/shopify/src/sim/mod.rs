@@ -205,6 +205,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         .route("/_sim/expire_tokens", post(control::expire_tokens))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))
+        .route("/_sim/expected", get(control::expected))
         .route("/_sim/order", post(scenario::add_order))
         .route("/_sim/case", post(scenario::add_case))
         .route("/_sim/delete", post(scenario::delete))
