@@ -223,3 +223,14 @@ pub async fn provision(t: &TestApp, conns: &[ConnSpec<'_>]) -> (String, Vec<Stri
     }
     (m, ids)
 }
+
+/// What a source simulator says a fulfillment target should hold: per order, units left to
+/// ship per line (orders with nothing to ship — refunded, cancelled, tips only — are absent).
+pub async fn shippable(
+    shop_base: &str,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> {
+    let v = ordersync_conformance::sim_get(shop_base, "/_sim/expected").await;
+    serde_json::from_value::<ordersync_sdk::sim::Expected>(v)
+        .expect("/_sim/expected")
+        .shippable
+}

@@ -3,13 +3,13 @@
 //! and purged when its window ends — on every backend, with no canary in logs or files.
 
 use crate::helpers::{
-    TestApp, backends, capture_logs, captured_logs, eventually, grep_dir, provision,
+    TestApp, backends, capture_logs, captured_logs, eventually, grep_dir, provision, shippable,
 };
 use ordersync_conformance::{sim_get, sim_post};
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::SimServer;
+use ordersync_sdk::sim::{Received, SimServer};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +29,16 @@ async fn received_by_order(base: &str) -> HashMap<String, (u64, u64)> {
         e.1 += o["updates"].as_u64().unwrap_or(0);
     }
     m
+}
+
+/// Units per line of every live (not cancelled) shipment, by order.
+async fn units(base: &str) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let r: Received = serde_json::from_value(sim_get(base, "/_sim/received").await).unwrap();
+    r.objects
+        .into_iter()
+        .filter(|o| o.status.as_deref() != Some("cancelled"))
+        .map(|o| (o.external_order_id, o.units.unwrap_or_default()))
+        .collect()
 }
 
 /// A Shopify simulator seeded with `count` orders routed to a ShipStation simulator.
@@ -85,6 +95,14 @@ async fn order_life_end_to_end() {
             tokio::spawn(async move { e.run(c).await })
         };
         let store = t.app.store.clone();
+        // The seeded mix has refunded and cancelled orders and orders of tips and gift cards
+        // only: those are done without a shipment.
+        let want = shippable(&shop.base_url).await;
+        let n = want.len();
+        assert!(
+            n > 300 && n < 400,
+            "{b:?}: {n} of 400 have something to ship"
+        );
         assert!(
             eventually(120, || async {
                 store.totals().await.unwrap().deliveries_done == 400
@@ -93,14 +111,31 @@ async fn order_life_end_to_end() {
             "{b:?}: all 400 delivered"
         );
         let got = received_by_order(&ss.base_url).await;
-        assert_eq!(got.len(), 400, "{b:?}: every order reached ShipStation");
+        assert_eq!(
+            got.len(),
+            n,
+            "{b:?}: every shippable order reached ShipStation"
+        );
+        assert_eq!(
+            units(&ss.base_url).await,
+            want,
+            "{b:?}: exactly the units left to ship"
+        );
         assert!(
             got.values().all(|(n, _)| *n == 1),
             "{b:?}: no order became two shipments"
         );
 
-        // 15 orders change at Shopify: each is re-delivered as an update of the same shipment.
-        sim_post(&shop.base_url, "/_sim/update", json!({ "count": 15 })).await;
+        // 15 orders change at Shopify: each with something to ship is re-delivered as an
+        // update of the same shipment.
+        let touched = sim_post(&shop.base_url, "/_sim/update", json!({ "count": 15 })).await;
+        let changed = touched["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| want.contains_key(i.as_str().unwrap()))
+            .count();
+        assert!(changed > 0, "{b:?}");
         t.clock.advance(time::Duration::seconds(90));
         let ss_url = ss.base_url.clone();
         assert!(
@@ -112,14 +147,14 @@ async fn order_life_end_to_end() {
                         .values()
                         .filter(|(_, up)| *up > 0)
                         .count()
-                        == 15
+                        == changed
                 }
             })
             .await,
             "{b:?}: updates re-delivered"
         );
         let got = received_by_order(&ss.base_url).await;
-        assert_eq!(got.len(), 400, "{b:?}");
+        assert_eq!(got.len(), n, "{b:?}");
         assert!(
             got.values().all(|(n, _)| *n == 1),
             "{b:?}: updates keep one shipment per order"
@@ -134,7 +169,7 @@ async fn order_life_end_to_end() {
         t.clock.advance(time::Duration::days(5));
         assert!(
             eventually(60, || async {
-                store.totals().await.unwrap().delivered_orders == 400
+                store.totals().await.unwrap().delivered_orders == n as i64
             })
             .await,
             "{b:?}: delivery dates tracked"
@@ -147,7 +182,7 @@ async fn order_life_end_to_end() {
         t.clock.advance(time::Duration::days(35));
         assert!(
             eventually(60, || async {
-                store.totals().await.unwrap().pii_purged == 400
+                store.totals().await.unwrap().pii_purged == n as i64
             })
             .await,
             "{b:?}: PII purged after the window"
@@ -186,9 +221,11 @@ async fn faults_never_lose_or_duplicate_orders() {
         tokio::spawn(async move { e.run(c).await })
     };
     let ss_url = ss.base_url.clone();
+    let want = shippable(&shop.base_url).await;
+    let n = want.len();
     let done = eventually(180, || {
         let u = ss_url.clone();
-        async move { received_by_order(&u).await.len() == 300 }
+        async move { received_by_order(&u).await.len() == n }
     })
     .await;
     cancel.cancel();
@@ -196,8 +233,13 @@ async fn faults_never_lose_or_duplicate_orders() {
     let got = received_by_order(&ss.base_url).await;
     assert!(
         done,
-        "all 300 orders arrived despite faults (got {})",
+        "all {n} shippable orders arrived despite faults (got {})",
         got.len()
+    );
+    assert_eq!(
+        units(&ss.base_url).await,
+        want,
+        "exactly the units left to ship"
     );
     assert!(
         got.values().all(|(n, _)| *n == 1),
@@ -239,7 +281,13 @@ fn killed_workers_lose_and_duplicate_nothing() {
     });
     assert!(out.status.success(), "{s}");
     assert_eq!(s["orders_ingested"], 1500, "{s}");
-    assert_eq!(s["deliveries"]["shipstation"], 1500, "{s}");
+    assert_eq!(
+        s["deliveries"]["shipstation"].as_i64().unwrap()
+            + s["orders_with_nothing_to_ship"].as_i64().unwrap(),
+        1500,
+        "{s}"
+    );
+    assert_eq!(s["shipment_mismatches"], 0, "{s}");
     assert_eq!(
         (
             s["missing_deliveries"].as_i64(),

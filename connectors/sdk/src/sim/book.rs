@@ -190,14 +190,14 @@ impl<T: BookOrder> OrderBook<T> {
     }
 
     /// Touches the `count` least recently updated orders (a merchant editing old orders).
-    pub fn touch_oldest(&mut self, count: u64, now: i64, mut f: impl FnMut(&mut T)) -> u64 {
+    pub fn touch_oldest(&mut self, count: u64, now: i64, mut f: impl FnMut(&mut T)) -> Vec<u64> {
         let ids: Vec<u64> = self
             .oldest(usize::try_from(count).unwrap_or(usize::MAX))
             .collect();
         for id in &ids {
             self.touch(*id, now, &mut f);
         }
-        ids.len() as u64
+        ids
     }
 
     /// Creates `count` (at most [`MAX_SEED`]) orders from `seed` within `window`; `make`
@@ -497,7 +497,7 @@ mod tests {
     fn touching_moves_orders_to_the_end_of_the_updated_index() {
         let mut b = seeded(100, 5);
         let now = END + 1_000;
-        assert_eq!(b.touch_oldest(10, now, |o| o.edits += 1), 10);
+        assert_eq!(b.touch_oldest(10, now, |o| o.edits += 1).len(), 10);
         let q = PageQuery {
             sort: SortKey::UpdatedAt,
             reverse: false,

@@ -29,9 +29,12 @@ pub struct UpdateRequest {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateResponse {
     pub updated: u64,
+    /// The edited orders' external ids.
+    #[serde(default)]
+    pub ids: Vec<String>,
 }
 
 /// `GET /_sim/expected` (sources): the simulator's own truth of what a fulfillment target

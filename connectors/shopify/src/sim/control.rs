@@ -36,7 +36,10 @@ pub async fn update(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .touch_oldest(r.count, now);
-    Json(UpdateResponse { updated })
+    Json(UpdateResponse {
+        updated: updated.len() as u64,
+        ids: updated.iter().map(u64::to_string).collect(),
+    })
 }
 
 pub async fn expire_tokens(State(s): State<Arc<SimState>>) -> Json<ExpiredResponse> {

@@ -244,7 +244,7 @@ impl Store {
 
     /// Moves the `count` least recently updated orders to `now`, changing their note and
     /// fulfillment like a merchant edit would.
-    pub fn touch_oldest(&mut self, count: u64, now: i64) -> u64 {
+    pub fn touch_oldest(&mut self, count: u64, now: i64) -> Vec<u64> {
         let events = &mut self.events;
         self.book.touch_oldest(count, now, |o| {
             o.note = Some(format!("Canary note: updated at {now}"));
