@@ -1,7 +1,7 @@
 //! GraphQL `Order` node → [`Parts`].
 
 use super::{
-    AddressParts, Parts, ReadLine, Reason, address_of, financial, finish, gql_fulfillment, kind,
+    Parts, ReadLine, Reason, address_of, financial, finish, gql_fulfillment, kind,
     restocks, strip_gid, tax_line,
 };
 use crate::wire_gql::{
@@ -393,7 +393,7 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
 }
 
 fn address(a: GqlAddress) -> ordersync_sdk::Address {
-    address_of(AddressParts {
+    address_of(ordersync_sdk::Address {
         name: a
             .name
             .or_else(|| join_name(a.first_name.as_deref(), a.last_name.as_deref())),

@@ -298,31 +298,16 @@ fn kind(gift_card: bool, has_product: bool) -> LineKind {
     }
 }
 
-fn address_of(a: AddressParts) -> Address {
+/// An address as either shape has it, with empty strings dropped.
+fn address_of(a: Address) -> Address {
+    use ordersync_sdk::mapping::non_empty;
     Address {
-        name: a.name,
-        company: ordersync_sdk::mapping::non_empty(a.company),
-        line1: ordersync_sdk::mapping::non_empty(a.line1),
-        line2: ordersync_sdk::mapping::non_empty(a.line2),
-        city: a.city,
-        region: a.region,
-        postal_code: a.postal_code,
-        country_code: a.country_code,
-        phone: ordersync_sdk::mapping::non_empty(a.phone),
+        company: non_empty(a.company),
+        line1: non_empty(a.line1),
+        line2: non_empty(a.line2),
+        phone: non_empty(a.phone),
+        ..a
     }
-}
-
-/// An address as either shape has it.
-pub(crate) struct AddressParts {
-    pub name: Option<String>,
-    pub company: Option<String>,
-    pub line1: Option<String>,
-    pub line2: Option<String>,
-    pub city: Option<String>,
-    pub region: Option<String>,
-    pub postal_code: Option<String>,
-    pub country_code: Option<String>,
-    pub phone: Option<String>,
 }
 
 #[cfg(test)]

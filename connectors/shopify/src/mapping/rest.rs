@@ -1,7 +1,7 @@
 //! REST order object (an `orders.json` element or a webhook body) → [`Parts`].
 
 use super::{
-    AddressParts, Parts, ReadLine, Reason, address_of, financial, finish, kind, rest_fulfillment,
+    Parts, ReadLine, Reason, address_of, financial, finish, kind, rest_fulfillment,
     restocks, tax_line,
 };
 use crate::wire_rest::{RestAddress, RestDiscountAllocation, RestMoneySet, RestOrder, RestTaxLine};
@@ -348,7 +348,7 @@ fn rest_fees(
 }
 
 fn address(a: RestAddress) -> ordersync_sdk::Address {
-    address_of(AddressParts {
+    address_of(ordersync_sdk::Address {
         name: non_empty(a.name)
             .or_else(|| join_name(a.first_name.as_deref(), a.last_name.as_deref())),
         company: a.company,
