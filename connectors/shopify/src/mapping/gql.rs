@@ -1,8 +1,8 @@
 //! GraphQL `Order` node → [`Parts`].
 
 use super::{
-    Parts, ReadLine, Reason, address_of, financial, finish, gql_fulfillment, kind,
-    restocks, strip_gid, tax_line,
+    Parts, ReadLine, Reason, address_of, financial, finish, gql_fulfillment, kind, restocks,
+    strip_gid, tax_line,
 };
 use crate::wire_gql::{
     GqlAddress, GqlDiscountAllocation, GqlDiscountApplication, GqlOrder, GqlRefund, GqlTaxLine,

@@ -1,8 +1,8 @@
 //! REST order object (an `orders.json` element or a webhook body) → [`Parts`].
 
 use super::{
-    Parts, ReadLine, Reason, address_of, financial, finish, kind, rest_fulfillment,
-    restocks, tax_line,
+    Parts, ReadLine, Reason, address_of, financial, finish, kind, rest_fulfillment, restocks,
+    tax_line,
 };
 use crate::wire_rest::{RestAddress, RestDiscountAllocation, RestMoneySet, RestOrder, RestTaxLine};
 use ordersync_sdk::mapping::{
