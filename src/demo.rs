@@ -215,7 +215,15 @@ async fn run_in(
             expected_deliveries,
         );
         let settled = t.deliveries_pending + t.deliveries_in_flight == 0;
-        if t.orders >= seeded as i64
+        // A rejected order is accounted for (held for review, reported below), not awaited.
+        let rejected: i64 = app
+            .store
+            .connection_status(Some(&merchant))
+            .await?
+            .iter()
+            .map(|c| c.rejected_orders)
+            .sum();
+        if t.orders + rejected >= seeded as i64
             && settled
             && t.deliveries_done + t.deliveries_dead >= expected_deliveries
         {

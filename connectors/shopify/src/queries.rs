@@ -21,7 +21,8 @@
 //! - [`ORDER_QUERY`] (fetch by id) with L = [`FETCH_LINE_PAGE`] = 80: 78 + 2 + 880 = 960.
 //! - [`ORDER_EXTRAS_QUERY`]: every shipping line, discount application and refund of one
 //!   order, asked only for orders that have refunds or more than the page's shipping lines or
-//!   discount applications: 92 + 18·f with f = [`EXTRAS_FIRST`] = 50 → **992**.
+//!   discount applications: 212 + 6·f with f = [`EXTRAS_FIRST`] = 130 → **992** (10 shipping
+//!   lines, 10 discount applications, 130 line items per refund).
 
 /// Line items read with each order of a page; an order with more is completed with
 /// [`ORDER_LINES_QUERY`]. Most orders have a handful of lines, and every line of this nested page
@@ -34,14 +35,15 @@ pub const FETCH_LINE_PAGE: u32 = 80;
 /// Shipping lines and discount applications read with each order of a page.
 pub const SHIPPING_PAGE: u32 = 2;
 pub const DISCOUNT_PAGE: u32 = 5;
-/// `first` of [`ORDER_EXTRAS_QUERY`]'s shipping lines, discount applications and refund line
-/// items (more is refused with a reason, never cut short): 92 + 18 × 50 = 992.
-pub const EXTRAS_FIRST: u32 = 50;
+/// `first` of [`ORDER_EXTRAS_QUERY`]'s refund line items: a refund with more (a cancelled
+/// order of more than 130 lines) is refused with a reason, never cut short. 212 + 6 × 130 = 992.
+pub const EXTRAS_FIRST: u32 = 130;
 /// Fixed part and per-`first` cost of [`ORDER_EXTRAS_QUERY`]: order 1; refunds 1 + total 2 +
-/// refund shipping lines 2 + 5 × 5 + adjustments 2 + 10 × 5 + duties 3; three connections
-/// 3 × 2. Per `first`: a shipping line 10, a discount application 2, a refund line item 6.
-pub const EXTRAS_BASE: f64 = 92.0;
-pub const EXTRAS_PER_ITEM: f64 = 18.0;
+/// refund shipping lines 2 + 5 × 5 + adjustments 2 + 10 × 5 + duties 3; the three connections'
+/// 3 × 2; 10 shipping lines × 10 and 10 discount applications × 2. Per `first`: a refund line
+/// item 6.
+pub const EXTRAS_BASE: f64 = 212.0;
+pub const EXTRAS_PER_ITEM: f64 = 6.0;
 /// Requested cost of one order node without its line items (see the module docs).
 pub const ORDER_BODY_COST: f64 = 78.0;
 /// Requested cost of one line item node.
@@ -227,10 +229,10 @@ pub const ORDER_LINES_QUERY: &str = concat!(
 pub const ORDER_EXTRAS_QUERY: &str = concat!(
     "query OrderExtras($id: ID!, $first: Int!) {
   order(id: $id) {
-    shippingLines(first: $first) { nodes { ",
+    shippingLines(first: 10) { nodes { ",
     shipping_fields!(),
     " } pageInfo { hasNextPage } }
-    discountApplications(first: $first) { nodes { ",
+    discountApplications(first: 10) { nodes { ",
     discount_fields!(),
     " } pageInfo { hasNextPage } }
     refunds {

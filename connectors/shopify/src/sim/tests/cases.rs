@@ -415,7 +415,7 @@ fn the_connectors_documents_cost_what_queries_rs_says() {
             ORDER_EXTRAS_QUERY,
             serde_json::json!({"id": "x", "first": crate::queries::EXTRAS_FIRST})
         ),
-        crate::queries::EXTRAS_BASE + crate::queries::EXTRAS_PER_ITEM * 50.0
+        crate::queries::EXTRAS_BASE + crate::queries::EXTRAS_PER_ITEM * 130.0
     );
     let bulk = crate::queries::bulk_orders_query("updated_at:>='2026-01-01T00:00:00Z'");
     assert!(parse(&bulk).is_ok());
