@@ -378,6 +378,10 @@ async fn run_in(
         println!("  duplicates         {duplicates}");
         println!("  missing            {missing}");
         println!("  wrong shipments    {shipment_mismatches}");
+        println!(
+            "  nothing to ship    {} (refunded, cancelled, tips or gift cards only)",
+            seeded as i64 - shippable.len() as i64
+        );
         println!("  parcels delivered  {}", t.delivered_orders);
         println!("  PII purged         {}", t.pii_purged);
         println!(
