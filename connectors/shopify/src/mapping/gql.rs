@@ -63,11 +63,7 @@ fn allocations(
         .collect()
 }
 
-fn application(
-    a: &GqlDiscountApplication,
-    position: usize,
-    currency: &str,
-) -> Result<DiscountApplication, Reason> {
+fn application(a: &GqlDiscountApplication, position: usize) -> Result<DiscountApplication, Reason> {
     let value = match &a.value {
         Some(v) if v.percentage.is_some() => {
             let p = v
@@ -84,7 +80,6 @@ fn application(
         )?),
         None => return Err("discount application without value".into()),
     };
-    let _ = currency;
     Ok(DiscountApplication {
         index: a
             .index
@@ -289,7 +284,7 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
         .map_or(&[][..], |n| &n.nodes[..])
         .iter()
         .enumerate()
-        .map(|(i, a)| application(a, i, c))
+        .map(|(i, a)| application(a, i))
         .collect::<Result<Vec<_>, Reason>>()?;
     let refunds = o
         .refunds

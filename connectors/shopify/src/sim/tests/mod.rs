@@ -555,23 +555,3 @@ fn every_named_case_builds_and_balances() {
     }
     assert!(Store::default().add_case("no_such_case", END).is_none());
 }
-
-/// Not a benchmark: a guard that rendering stays in the tens of thousands of orders a second
-/// (run with `--ignored --nocapture` in release for the figure).
-#[test]
-#[ignore]
-fn render_speed() {
-    let mut s = Store::default();
-    s.seed(20_000, 1, END);
-    let start = std::time::Instant::now();
-    let mut bytes = 0;
-    for o in s.iter() {
-        bytes += serde_json::to_vec(&graphql_node(o)).unwrap().len();
-    }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{:.0} orders/s, {} bytes/order",
-        20_000.0 / secs,
-        bytes / 20_000
-    );
-}
