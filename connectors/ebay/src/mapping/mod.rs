@@ -1,0 +1,507 @@
+//! Pure mapping of a Sell Fulfillment `Order` into the canonical [`Order`] (no I/O).
+//!
+//! Money (docs/money.md):
+//! - every amount is in `pricingSummary.total.currency`, the listing marketplace's currency
+//!   (the seller's side). When the buyer paid in another currency eBay adds
+//!   `convertedFromValue`/`convertedFromCurrency`: that is the [`Presentment`].
+//! - the basis is exclusive: every tax and fee eBay reports is added on top of the price
+//!   (`collectionMethod: NET`). A seller's own VAT inside a UK/EU listing price is not
+//!   reported by the API at all, so it cannot be split out (no rate is ever applied here).
+//! - totals as placed are eBay's `pricingSummary` (`priceSubtotal`, `priceDiscount` and
+//!   `deliveryDiscount` negated, `deliveryCost`, `tax`, `fee`, signed `adjustment`, `total`,
+//!   read with `fieldGroups=TAX_BREAKDOWN` so the collect-and-remit tax is in the total);
+//!   `balance()` proves the lines add up to them.
+//! - tolerance: [`Tolerance::EXACT`]. eBay builds the pricing summary in the listing currency as
+//!   the sum of the line fields it shows; currency conversion only affects the buyer-currency
+//!   mirror (`convertedFromValue`), which is kept as presentment totals, never summed.
+//! - `totalMarketplaceFee` is the seller's fee to eBay, deducted from the payout: it is not
+//!   part of what the buyer paid and not in the totals.
+//! - current totals are not sent by eBay; they are the totals less what the refunds took
+//!   back (see `refunds.rs` for how a refund amount is read).
+
+pub mod amounts;
+mod lines;
+mod pii;
+mod refunds;
+
+pub use lines::is_fee_type;
+
+use crate::wire;
+use amounts::{converted, negative, opt, req};
+use lines::{ReadLine, read_line};
+use ordersync_sdk::mapping::{Reason, checked_sum, non_empty, parse_time};
+use ordersync_sdk::money::{is_currency, minor_units};
+use ordersync_sdk::{
+    AllocationMethod, CurrentTotals, Decimal, DiscountAllocation, DiscountApplication,
+    DiscountKind, DiscountTarget, DiscountValue, Fee, FeeKind, FinancialStatus,
+    FulfillmentStatus, Order, OrderStatus, Presentment, ShippingLine, Tolerance, Totals,
+};
+use serde_json::Value;
+
+/// The order's id for a rejection, as far as it can be read.
+pub fn external_id(v: &Value) -> String {
+    v.get("orderId")
+        .and_then(Value::as_str)
+        .filter(|s| is_order_id(s))
+        .unwrap_or("(no orderId)")
+        .to_string()
+}
+
+/// eBay order ids: `12-34567-89012`, or legacy `itemId-transactionId` ones; digits and dashes.
+pub fn is_order_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Whether getOrders' copy of an order cannot tell its cancel state: getOrders always sends
+/// `cancelStatus` as `NONE_REQUESTED` with no requests, and a completed cancellation always
+/// refunds the buyer. So only an order whose money went back (a refunded payment status or a
+/// refund entry) can be cancelled, and only those are read again with getOrder.
+pub fn needs_cancel_check(v: &Value) -> bool {
+    if v.pointer("/cancelStatus/cancelState").and_then(Value::as_str) == Some("CANCELED") {
+        return false;
+    }
+    let refunded = matches!(
+        v.get("orderPaymentStatus").and_then(Value::as_str),
+        Some("FULLY_REFUNDED" | "PARTIALLY_REFUNDED")
+    );
+    let non_empty = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    };
+    let line_refund = v
+        .get("lineItems")
+        .and_then(Value::as_array)
+        .is_some_and(|ls| {
+            ls.iter().any(|l| {
+                l.get("refunds")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| !r.is_empty())
+            })
+        });
+    refunded || non_empty("/paymentSummary/refunds") || line_refund
+}
+
+fn financial(s: Option<&str>) -> FinancialStatus {
+    match s {
+        Some("PAID") => FinancialStatus::Paid,
+        Some("PENDING") => FinancialStatus::Pending,
+        // The payment did not go through: nothing was taken.
+        Some("FAILED") => FinancialStatus::Voided,
+        Some("PARTIALLY_REFUNDED") => FinancialStatus::PartiallyRefunded,
+        Some("FULLY_REFUNDED") => FinancialStatus::Refunded,
+        _ => FinancialStatus::Unknown,
+    }
+}
+
+fn fulfillment(s: Option<&str>) -> FulfillmentStatus {
+    match s {
+        Some("NOT_STARTED") | None => FulfillmentStatus::Unfulfilled,
+        Some("IN_PROGRESS") => FulfillmentStatus::Partial,
+        Some("FULFILLED") => FulfillmentStatus::Fulfilled,
+        _ => FulfillmentStatus::Unknown,
+    }
+}
+
+/// Whether the seller ships the order's goods: not digital, not picked up in a store, not
+/// fulfilled by eBay's own warehouses.
+fn seller_ships(o: &wire::Order) -> bool {
+    !o.fulfillment_start_instructions.iter().any(|f| {
+        matches!(
+            f.fulfillment_instructions_type.as_deref(),
+            Some("DIGITAL" | "PREPARE_FOR_PICKUP" | "FULFILLED_BY_EBAY")
+        )
+    })
+}
+
+fn sum(a: Decimal, b: Decimal, what: &str) -> Result<Decimal, Reason> {
+    a.checked_add(b)
+        .ok_or_else(|| format!("amounts overflow in {what}"))
+}
+
+fn sub(a: Decimal, b: Decimal, what: &str) -> Result<Decimal, Reason> {
+    a.checked_sub(b)
+        .ok_or_else(|| format!("amounts overflow in {what}"))
+}
+
+/// Maps one order of getOrders or getOrder; the error is a PII-free rejection reason.
+pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
+    // serde's messages quote the offending value: only the category is kept.
+    let o: wire::Order =
+        serde_json::from_value(v.clone()).map_err(|_| "unexpected order shape".to_string())?;
+    let id = o
+        .order_id
+        .clone()
+        .filter(|s| is_order_id(s))
+        .ok_or("missing or malformed orderId")?;
+    let created_at = parse_time(o.creation_date.as_deref(), "creationDate")?;
+    let updated_at = parse_time(o.last_modified_date.as_deref(), "lastModifiedDate")?;
+    let ps = o.pricing_summary.as_ref().ok_or("missing pricingSummary")?;
+    let currency = ps
+        .total
+        .as_ref()
+        .and_then(|t| t.currency.clone())
+        .ok_or("missing pricingSummary.total currency")?;
+    if !is_currency(&currency) {
+        return Err("unknown currency in pricingSummary.total".into());
+    }
+    let c = currency.as_str();
+    if o.line_items.is_empty() {
+        return Err("order has no line items".into());
+    }
+    let ships = seller_ships(&o);
+    let mut read: Vec<ReadLine> = o
+        .line_items
+        .iter()
+        .map(|l| read_line(l, c, ships))
+        .collect::<Result<_, _>>()?;
+
+    let subtotal = req(ps.price_subtotal.as_ref(), c, "pricingSummary.priceSubtotal")?;
+    let price_discount = negative(ps.price_discount.as_ref(), c, "pricingSummary.priceDiscount")?;
+    let delivery_discount =
+        negative(ps.delivery_discount.as_ref(), c, "pricingSummary.deliveryDiscount")?;
+    let shipping = opt(ps.delivery_cost.as_ref(), c, "pricingSummary.deliveryCost")?;
+    let tax = opt(ps.tax.as_ref(), c, "pricingSummary.tax")?;
+    let fee = opt(ps.fee.as_ref(), c, "pricingSummary.fee")?;
+    let adjustment = opt(ps.adjustment.as_ref(), c, "pricingSummary.adjustment")?;
+    let total = req(ps.total.as_ref(), c, "pricingSummary.total")?;
+
+    let mut applications = Vec::new();
+    allocate_promotions(&mut read, &mut applications);
+    if adjustment.is_sign_negative() && !adjustment.is_zero() {
+        allocate_adjustment(&mut read, -adjustment, &mut applications)?;
+    }
+    let shipping_lines = shipping_lines(&o, &read, &mut applications);
+
+    let mut fees: Vec<Fee> = read
+        .iter()
+        .flat_map(|l| &l.fees)
+        .map(|f| Fee {
+            kind: FeeKind::AdditionalFee,
+            title: Some(f.title.clone()),
+            amount: f.amount,
+            tax_lines: vec![],
+        })
+        .collect();
+    if adjustment.is_sign_positive() && !adjustment.is_zero() {
+        fees.push(Fee {
+            kind: FeeKind::AdditionalFee,
+            title: Some("Price adjustment".into()),
+            amount: adjustment,
+            tax_lines: vec![],
+        });
+    }
+
+    let payment_refunds = o
+        .payment_summary
+        .as_ref()
+        .map(|p| p.refunds.as_slice())
+        .unwrap_or_default();
+    let (refunds, back) = refunds::read_refunds(&mut read, payment_refunds, c)?;
+
+    let totals = Totals {
+        subtotal,
+        discounts: sum(
+            sum(price_discount, delivery_discount, "discounts")?,
+            (-adjustment).max(Decimal::ZERO),
+            "discounts",
+        )?,
+        shipping,
+        fees: sum(fee, adjustment.max(Decimal::ZERO), "fees")?,
+        tax,
+        rounding: Decimal::ZERO,
+        total,
+    };
+    let current = current_totals(&read, &shipping_lines, &totals, &back)?;
+    let presentment = presentment(ps.total.as_ref(), c, total, current.total)?;
+
+    let cancelled = o
+        .cancel_status
+        .as_ref()
+        .and_then(|s| s.cancel_state.as_deref())
+        == Some("CANCELED");
+    let fulfillment_status = fulfillment(o.order_fulfillment_status.as_deref());
+    let status = if cancelled {
+        OrderStatus::Cancelled
+    } else if fulfillment_status == FulfillmentStatus::Fulfilled {
+        OrderStatus::Closed
+    } else {
+        OrderStatus::Open
+    };
+    let mut order = Order {
+        marketplace: crate::KIND.into(),
+        external_id: id.clone(),
+        // Seller Hub shows the order id as the order number.
+        order_number: id,
+        status,
+        financial_status: financial(o.order_payment_status.as_deref()),
+        created_at,
+        updated_at,
+        currency,
+        taxes_included: false,
+        tax_exempt: false,
+        presentment,
+        lines: read.into_iter().map(|r| r.line).collect(),
+        shipping_method: shipping_lines.first().and_then(|s| s.title.clone()).or_else(
+            || service_code(&o),
+        ),
+        shipping_lines,
+        fees,
+        discount_applications: applications,
+        refunds,
+        tax_lines: vec![],
+        totals,
+        current,
+        cash_rounding: Default::default(),
+        tolerance: Tolerance::EXACT,
+        fulfillment_status,
+        pii: pii::read_pii(&o),
+    };
+    order.tax_lines = order
+        .summarise_taxes()
+        .ok_or("amounts overflow in tax lines")?;
+    order.balance().map_err(|e| format!("totals: {e}"))?;
+    Ok(order)
+}
+
+fn service_code(o: &wire::Order) -> Option<String> {
+    o.fulfillment_start_instructions
+        .iter()
+        .find_map(|f| non_empty(f.shipping_step.as_ref()?.shipping_service_code.clone()))
+}
+
+fn carrier_code(o: &wire::Order) -> Option<String> {
+    o.fulfillment_start_instructions
+        .iter()
+        .find_map(|f| non_empty(f.shipping_step.as_ref()?.shipping_carrier_code.clone()))
+}
+
+/// One application per promotion (by `promotionId`), allocated on the lines it appears on;
+/// a discount eBay shows without a promotion gets one of its own.
+fn allocate_promotions(read: &mut [ReadLine], apps: &mut Vec<DiscountApplication>) {
+    let mut keys: Vec<String> = Vec::new();
+    for l in read.iter_mut() {
+        for p in &l.promos {
+            let index = match keys.iter().position(|k| *k == p.key) {
+                Some(i) => i,
+                None => {
+                    keys.push(p.key.clone());
+                    apps.push(DiscountApplication {
+                        index: apps.len() as u32,
+                        kind: DiscountKind::Automatic,
+                        code: None,
+                        title: p.title.clone(),
+                        target: DiscountTarget::Line,
+                        value: DiscountValue::FixedAmount(Decimal::ZERO),
+                        allocation: AllocationMethod::One,
+                    });
+                    apps.len() - 1
+                }
+            };
+            add_allocation(apps, index, &mut l.line.discounts, p.amount);
+        }
+        if !l.unlinked_discount.is_zero() {
+            let index = apps.len();
+            apps.push(DiscountApplication {
+                index: index as u32,
+                kind: DiscountKind::Automatic,
+                code: None,
+                title: Some("eBay discount".into()),
+                target: DiscountTarget::Line,
+                value: DiscountValue::FixedAmount(Decimal::ZERO),
+                allocation: AllocationMethod::One,
+            });
+            add_allocation(apps, index, &mut l.line.discounts, l.unlinked_discount);
+        }
+    }
+}
+
+/// Adds an allocation of application `index` and grows the application's value; an
+/// application on a second target is spread `Across` them.
+fn add_allocation(
+    apps: &mut [DiscountApplication],
+    index: usize,
+    allocs: &mut Vec<DiscountAllocation>,
+    amount: Decimal,
+) {
+    let Some(app) = apps.get_mut(index) else {
+        return;
+    };
+    if let DiscountValue::FixedAmount(v) = &mut app.value {
+        match v.checked_add(amount) {
+            Some(s) if !v.is_zero() => {
+                *v = s;
+                app.allocation = AllocationMethod::Across;
+            }
+            Some(s) => *v = s,
+            None => {}
+        }
+    }
+    allocs.push(DiscountAllocation {
+        amount,
+        application: Some(index as u32),
+    });
+}
+
+/// A negative `pricingSummary.adjustment` lowers the price of the items: it is allocated on
+/// the first line that can carry it whole (eBay does not say which item it was for).
+fn allocate_adjustment(
+    read: &mut [ReadLine],
+    amount: Decimal,
+    apps: &mut Vec<DiscountApplication>,
+) -> Result<(), Reason> {
+    let index = apps.len();
+    let line = read
+        .iter_mut()
+        .find(|l| l.line.discounted().is_some_and(|d| d >= amount))
+        .ok_or("pricingSummary.adjustment exceeds every line's price")?;
+    apps.push(DiscountApplication {
+        index: index as u32,
+        kind: DiscountKind::Manual,
+        code: None,
+        title: Some("Price adjustment".into()),
+        target: DiscountTarget::Line,
+        value: DiscountValue::FixedAmount(amount),
+        allocation: AllocationMethod::One,
+    });
+    line.line.discounts.push(DiscountAllocation {
+        amount,
+        application: Some(index as u32),
+    });
+    Ok(())
+}
+
+/// One shipping line per line item that has a delivery cost or discount, titled with the
+/// order's shipping service; shipping discounts share one application.
+fn shipping_lines(
+    o: &wire::Order,
+    read: &[ReadLine],
+    apps: &mut Vec<DiscountApplication>,
+) -> Vec<ShippingLine> {
+    let (title, code) = (service_code(o), carrier_code(o));
+    let mut ship_app: Option<usize> = None;
+    let mut out = Vec::new();
+    for l in read {
+        if l.ship.is_zero() && l.ship_discount.is_zero() {
+            continue;
+        }
+        let mut discounts = Vec::new();
+        if !l.ship_discount.is_zero() {
+            let index = *ship_app.get_or_insert_with(|| {
+                apps.push(DiscountApplication {
+                    index: apps.len() as u32,
+                    kind: DiscountKind::Automatic,
+                    code: None,
+                    title: Some("Shipping discount".into()),
+                    target: DiscountTarget::Shipping,
+                    value: DiscountValue::FixedAmount(Decimal::ZERO),
+                    allocation: AllocationMethod::One,
+                });
+                apps.len() - 1
+            });
+            add_allocation(apps, index, &mut discounts, l.ship_discount);
+        }
+        out.push(ShippingLine {
+            title: title.clone(),
+            code: code.clone(),
+            price: l.ship,
+            discounts,
+            tax_lines: vec![],
+        });
+    }
+    out
+}
+
+/// The order now: the totals less what the refunds took back. Money refunded without saying
+/// for what comes off the items first, then shipping, fees and tax.
+fn current_totals(
+    read: &[ReadLine],
+    shipping_lines: &[ShippingLine],
+    totals: &Totals,
+    back: &refunds::Back,
+) -> Result<CurrentTotals, Reason> {
+    let mut items = Decimal::ZERO;
+    let mut discounts = Decimal::ZERO;
+    for l in read {
+        items = sum(
+            items,
+            l.line.discounted().ok_or("amounts overflow in lines")?,
+            "current subtotal",
+        )?;
+        if l.line.current_quantity > 0 {
+            discounts = sum(
+                discounts,
+                l.line.discount().ok_or("amounts overflow in discounts")?,
+                "current discounts",
+            )?;
+        }
+    }
+    let mut ship = Decimal::ZERO;
+    for s in shipping_lines {
+        ship = sum(
+            ship,
+            s.discounted().ok_or("amounts overflow in shipping")?,
+            "current shipping",
+        )?;
+    }
+    let mut parts = [
+        sub(items, back.items, "current subtotal")?,
+        sub(ship, back.shipping, "current shipping")?,
+        sub(totals.fees, back.fees, "current fees")?,
+        sub(totals.tax, back.tax, "current tax")?,
+    ];
+    let mut left = back.money;
+    for p in parts.iter_mut() {
+        let take = left.min(*p).max(Decimal::ZERO);
+        *p = sub(*p, take, "current totals")?;
+        left = sub(left, take, "current totals")?;
+    }
+    if left > Decimal::ZERO {
+        return Err("refunds exceed the order".into());
+    }
+    let [subtotal, shipping, fees, tax] = parts;
+    Ok(CurrentTotals {
+        subtotal,
+        discounts,
+        shipping,
+        fees,
+        tax,
+        total: checked_sum([subtotal, shipping, fees, tax], "current total")?,
+    })
+}
+
+/// The buyer's currency when eBay converted. eBay sends no current total in it: after a
+/// refund it is the buyer's total scaled like the seller-side total (information only; the
+/// shop-currency amounts are the ones that balance).
+fn presentment(
+    total_amount: Option<&wire::Amount>,
+    currency: &str,
+    total: Decimal,
+    current_total: Decimal,
+) -> Result<Option<Presentment>, Reason> {
+    let Some((pc, pt)) = converted(total_amount, "pricingSummary.total")? else {
+        return Ok(None);
+    };
+    if pc == currency {
+        return Ok(None);
+    }
+    let current = if current_total == total || total.is_zero() {
+        pt
+    } else {
+        pt.checked_mul(current_total)
+            .and_then(|x| x.checked_div(total))
+            .map(|x| x.round_dp(minor_units(&pc)))
+            .ok_or("amounts overflow in the buyer's currency")?
+    };
+    Ok(Some(Presentment {
+        rate: (!total.is_zero())
+            .then(|| pt.checked_div(total))
+            .flatten()
+            .map(|r| r.round_dp(6)),
+        currency: pc,
+        total: pt,
+        current_total: current,
+    }))
+}
