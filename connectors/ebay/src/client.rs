@@ -95,10 +95,7 @@ impl Client {
     /// `getOrder`, whose `cancelStatus` is complete (getOrders always sends it empty).
     /// `Ok(None)` for an id eBay does not know.
     pub async fn order(&self, id: &str) -> Result<Option<serde_json::Value>, ConnectorError> {
-        let url = format!(
-            "{}{ORDERS_PATH}/{id}?fieldGroups={FIELD_GROUPS}",
-            self.base
-        );
+        let url = format!("{}{ORDERS_PATH}/{id}?fieldGroups={FIELD_GROUPS}", self.base);
         match self
             .get_json::<serde_json::Value>("/sell/fulfillment/v1/order/{orderId}", &url)
             .await

@@ -107,10 +107,7 @@ mod tests {
     fn defaults_and_validation() {
         let c: EbayConfig = serde_json::from_value(serde_json::json!({})).unwrap();
         assert_eq!(c.api_base_url, "https://api.ebay.com");
-        assert_eq!(
-            c.token_url,
-            "https://api.ebay.com/identity/v1/oauth2/token"
-        );
+        assert_eq!(c.token_url, "https://api.ebay.com/identity/v1/oauth2/token");
         assert_eq!((c.page_size, c.daily_call_quota), (200, 100_000));
         c.validate().unwrap();
         let mut big = c.clone();
@@ -124,8 +121,6 @@ mod tests {
         let mut u = c;
         u.token_url = "ftp://x".into();
         assert!(u.validate().is_err());
-        assert!(
-            serde_json::from_value::<EbayConfig>(serde_json::json!({"typo": 1})).is_err()
-        );
+        assert!(serde_json::from_value::<EbayConfig>(serde_json::json!({"typo": 1})).is_err());
     }
 }

@@ -107,11 +107,23 @@ mod tests {
     fn rest_errors() {
         let quota = r#"{"errors":[{"errorId":2001,"domain":"ACCESS","category":"REQUEST","message":"Too many requests."}]}"#;
         assert_eq!(class(429, quota), ErrorClass::RateLimited);
-        assert_eq!(class(401, r#"{"errors":[{"errorId":1001}]}"#), ErrorClass::Auth);
-        assert_eq!(class(403, r#"{"errors":[{"errorId":1100}]}"#), ErrorClass::Auth);
+        assert_eq!(
+            class(401, r#"{"errors":[{"errorId":1001}]}"#),
+            ErrorClass::Auth
+        );
+        assert_eq!(
+            class(403, r#"{"errors":[{"errorId":1100}]}"#),
+            ErrorClass::Auth
+        );
         assert_eq!(class(404, ""), ErrorClass::NotFound);
-        assert_eq!(class(400, r#"{"errors":[{"errorId":32100}]}"#), ErrorClass::NotFound);
-        assert_eq!(class(500, r#"{"errors":[{"errorId":30500}]}"#), ErrorClass::Retriable);
+        assert_eq!(
+            class(400, r#"{"errors":[{"errorId":32100}]}"#),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class(500, r#"{"errors":[{"errorId":30500}]}"#),
+            ErrorClass::Retriable
+        );
         let e = parse_error(
             400,
             &HeaderMap::new(),
@@ -130,7 +142,10 @@ mod tests {
         );
         assert_eq!(e.class(), ErrorClass::Auth);
         assert!(e.to_string().contains("reconnect"));
-        assert_eq!(class(401, r#"{"error":"invalid_client"}"#), ErrorClass::Auth);
+        assert_eq!(
+            class(401, r#"{"error":"invalid_client"}"#),
+            ErrorClass::Auth
+        );
         let page = "<!DOCTYPE html><html><body>eBay is down for maintenance</body></html>";
         assert_eq!(class(503, page), ErrorClass::Retriable);
         assert_eq!(class(403, page), ErrorClass::Permanent);

@@ -85,7 +85,10 @@ const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
     &[
         ("client_id", "demo-app-id"),
         ("client_secret", "demo-cert-id"),
-        ("refresh_token", "v^1.1#i^1#r^1#p^3#I^3#f^0#t^demo-refresh-token"),
+        (
+            "refresh_token",
+            "v^1.1#i^1#r^1#p^3#I^3#f^0#t^demo-refresh-token"
+        ),
     ]
 );
 #[cfg(not(feature = "sim"))]

@@ -120,7 +120,16 @@ mod tests {
         ] {
             assert_eq!(Token::decode(&t.encode()), Some(t));
         }
-        for bad in ["", "s1:1", "s1:1:0", "s1:x:2", "o1:1:2", "s1:1:2:3", "q:1:2", "endCursor"] {
+        for bad in [
+            "",
+            "s1:1",
+            "s1:1:0",
+            "s1:x:2",
+            "o1:1:2",
+            "s1:1:2:3",
+            "q:1:2",
+            "endCursor",
+        ] {
             assert_eq!(Token::decode(bad), None, "{bad}");
         }
     }

@@ -37,7 +37,12 @@ impl EbaySource {
     }
 
     /// Reads slices from `start` until one holds orders (or the window ends).
-    async fn slice_page(&self, mut start: i64, mut span: i64, until: i64) -> Result<Page, ConnectorError> {
+    async fn slice_page(
+        &self,
+        mut start: i64,
+        mut span: i64,
+        until: i64,
+    ) -> Result<Page, ConnectorError> {
         let limit = self.cfg.page_size;
         let mut narrowings = 0;
         for _ in 0..MAX_PROBES {
@@ -119,7 +124,11 @@ impl EbaySource {
 
     /// Maps one slice's orders (oldest `lastModifiedDate` first), with the cancel state of
     /// those that need it.
-    async fn page_of(&self, orders: Vec<Value>, next: Option<Token>) -> Result<Page, ConnectorError> {
+    async fn page_of(
+        &self,
+        orders: Vec<Value>,
+        next: Option<Token>,
+    ) -> Result<Page, ConnectorError> {
         let mut page = Page {
             orders: Vec::with_capacity(orders.len()),
             next_page_token: next.map(|t| t.encode()),
@@ -147,7 +156,9 @@ impl EbaySource {
     /// picked up by the next window, not mixed into this one.
     async fn complete_cancel_status(&self, v: &mut Value) -> Result<(), ConnectorError> {
         let (Some(id), Some(modified)) = (
-            v.get("orderId").and_then(Value::as_str).filter(|s| mapping::is_order_id(s)),
+            v.get("orderId")
+                .and_then(Value::as_str)
+                .filter(|s| mapping::is_order_id(s)),
             v.get("lastModifiedDate").and_then(Value::as_str),
         ) else {
             return Ok(());

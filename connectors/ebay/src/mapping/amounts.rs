@@ -8,7 +8,10 @@ use ordersync_sdk::mapping::{Reason, parse_amount, parse_money};
 /// A required amount in `currency`.
 pub fn req(a: Option<&Amount>, currency: &str, what: &str) -> Result<Decimal, Reason> {
     let a = a.ok_or_else(|| format!("missing {what}"))?;
-    let value = a.value.as_deref().ok_or_else(|| format!("missing {what}"))?;
+    let value = a
+        .value
+        .as_deref()
+        .ok_or_else(|| format!("missing {what}"))?;
     let cur = a.currency.as_deref().unwrap_or(currency);
     parse_money(value, cur, currency, what)
 }
@@ -26,7 +29,9 @@ pub fn opt(a: Option<&Amount>, currency: &str, what: &str) -> Result<Decimal, Re
 pub fn negative(a: Option<&Amount>, currency: &str, what: &str) -> Result<Decimal, Reason> {
     let v = opt(a, currency, what)?;
     if v.is_sign_positive() && !v.is_zero() {
-        return Err(format!("{what} is positive (eBay sends discounts as negative amounts)"));
+        return Err(format!(
+            "{what} is positive (eBay sends discounts as negative amounts)"
+        ));
     }
     Ok(-v)
 }

@@ -145,14 +145,25 @@ pub fn read_line(
     let d = l.delivery_cost.as_ref();
     let ship = checked_sum(
         [
-            opt(d.and_then(|d| d.shipping_cost.as_ref()), currency, &what("shippingCost"))?,
-            opt(d.and_then(|d| d.handling_cost.as_ref()), currency, &what("handlingCost"))?,
+            opt(
+                d.and_then(|d| d.shipping_cost.as_ref()),
+                currency,
+                &what("shippingCost"),
+            )?,
+            opt(
+                d.and_then(|d| d.handling_cost.as_ref()),
+                currency,
+                &what("handlingCost"),
+            )?,
         ],
         &what("delivery cost"),
     )?;
-    let ship_discount =
-        opt(d.and_then(|d| d.discount_amount.as_ref()), currency, &what("shipping discount"))?
-            .abs();
+    let ship_discount = opt(
+        d.and_then(|d| d.discount_amount.as_ref()),
+        currency,
+        &what("shipping discount"),
+    )?
+    .abs();
 
     let (tax_lines, fees) = taxes_and_fees(l, currency, &id)?;
     let mut merchant_extra = Decimal::ZERO;
@@ -228,7 +239,11 @@ fn taxes_and_fees(
 ) -> Result<(Vec<TaxLine>, Vec<LineFee>), Reason> {
     let mut remit: Vec<(Option<String>, Decimal, bool)> = Vec::new();
     for c in &l.ebay_collect_and_remit_taxes {
-        let amount = opt(c.amount.as_ref(), currency, &format!("line {id} collect-and-remit tax"))?;
+        let amount = opt(
+            c.amount.as_ref(),
+            currency,
+            &format!("line {id} collect-and-remit tax"),
+        )?;
         if !amount.is_zero() {
             remit.push((c.tax_type.as_deref().map(code), amount, false));
         }
@@ -242,9 +257,7 @@ fn taxes_and_fees(
         }
         let own_type = t.tax_type.as_deref().map(code);
         let matched = remit.iter_mut().find(|(ty, a, used)| {
-            !*used
-                && *a == amount
-                && (own_type.is_none() || ty.is_none() || *ty == own_type)
+            !*used && *a == amount && (own_type.is_none() || ty.is_none() || *ty == own_type)
         });
         let (collector, ty) = match matched {
             Some(m) => {

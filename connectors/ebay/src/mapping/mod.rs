@@ -33,8 +33,8 @@ use ordersync_sdk::mapping::{Reason, checked_sum, non_empty, parse_time};
 use ordersync_sdk::money::{is_currency, minor_units};
 use ordersync_sdk::{
     AllocationMethod, CurrentTotals, Decimal, DiscountAllocation, DiscountApplication,
-    DiscountKind, DiscountTarget, DiscountValue, Fee, FeeKind, FinancialStatus,
-    FulfillmentStatus, Order, OrderStatus, Presentment, ShippingLine, Tolerance, Totals,
+    DiscountKind, DiscountTarget, DiscountValue, Fee, FeeKind, FinancialStatus, FulfillmentStatus,
+    Order, OrderStatus, Presentment, ShippingLine, Tolerance, Totals,
 };
 use serde_json::Value;
 
@@ -49,9 +49,7 @@ pub fn external_id(v: &Value) -> String {
 
 /// eBay order ids: `12-34567-89012`, or legacy `itemId-transactionId` ones; digits and dashes.
 pub fn is_order_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Whether getOrders' copy of an order cannot tell its cancel state: getOrders always sends
@@ -59,7 +57,10 @@ pub fn is_order_id(s: &str) -> bool {
 /// refunds the buyer. So only an order whose money went back (a refunded payment status or a
 /// refund entry) can be cancelled, and only those are read again with getOrder.
 pub fn needs_cancel_check(v: &Value) -> bool {
-    if v.pointer("/cancelStatus/cancelState").and_then(Value::as_str) == Some("CANCELED") {
+    if v.pointer("/cancelStatus/cancelState")
+        .and_then(Value::as_str)
+        == Some("CANCELED")
+    {
         return false;
     }
     let refunded = matches!(
@@ -158,10 +159,21 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
         .map(|l| read_line(l, c, ships))
         .collect::<Result<_, _>>()?;
 
-    let subtotal = req(ps.price_subtotal.as_ref(), c, "pricingSummary.priceSubtotal")?;
-    let price_discount = negative(ps.price_discount.as_ref(), c, "pricingSummary.priceDiscount")?;
-    let delivery_discount =
-        negative(ps.delivery_discount.as_ref(), c, "pricingSummary.deliveryDiscount")?;
+    let subtotal = req(
+        ps.price_subtotal.as_ref(),
+        c,
+        "pricingSummary.priceSubtotal",
+    )?;
+    let price_discount = negative(
+        ps.price_discount.as_ref(),
+        c,
+        "pricingSummary.priceDiscount",
+    )?;
+    let delivery_discount = negative(
+        ps.delivery_discount.as_ref(),
+        c,
+        "pricingSummary.deliveryDiscount",
+    )?;
     let shipping = opt(ps.delivery_cost.as_ref(), c, "pricingSummary.deliveryCost")?;
     let tax = opt(ps.tax.as_ref(), c, "pricingSummary.tax")?;
     let fee = opt(ps.fee.as_ref(), c, "pricingSummary.fee")?;
@@ -244,9 +256,10 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
         tax_exempt: false,
         presentment,
         lines: read.into_iter().map(|r| r.line).collect(),
-        shipping_method: shipping_lines.first().and_then(|s| s.title.clone()).or_else(
-            || service_code(&o),
-        ),
+        shipping_method: shipping_lines
+            .first()
+            .and_then(|s| s.title.clone())
+            .or_else(|| service_code(&o)),
         shipping_lines,
         fees,
         discount_applications: applications,

@@ -13,7 +13,11 @@ use ordersync_sdk::mapping::non_empty;
 use ordersync_sdk::{Address, Pii};
 
 fn phone(c: &ExtendedContact) -> Option<String> {
-    non_empty(c.primary_phone.as_ref().and_then(|p| p.phone_number.clone()))
+    non_empty(
+        c.primary_phone
+            .as_ref()
+            .and_then(|p| p.phone_number.clone()),
+    )
 }
 
 /// A whole address, or `None` when eBay has aged its street lines away.
