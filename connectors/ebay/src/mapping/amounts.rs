@@ -33,7 +33,7 @@ pub fn negative(a: Option<&Amount>, currency: &str, what: &str) -> Result<Decima
             "{what} is positive (eBay sends discounts as negative amounts)"
         ));
     }
-    Ok(-v)
+    Ok(if v.is_zero() { Decimal::ZERO } else { -v })
 }
 
 /// The buyer-currency side of an amount: `(currency, value)` when eBay converted it.

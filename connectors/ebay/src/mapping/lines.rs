@@ -96,6 +96,7 @@ pub fn read_line(
     let unit_price = cost
         .checked_div(qty)
         .filter(|u| u.checked_mul(qty) == Some(cost))
+        .filter(|u| u.normalize().scale() <= ordersync_sdk::money::minor_units(currency))
         .ok_or_else(|| format!("line {id} lineItemCost is not a whole multiple of its quantity"))?
         .normalize();
 

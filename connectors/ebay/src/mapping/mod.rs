@@ -217,7 +217,11 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
         subtotal,
         discounts: sum(
             sum(price_discount, delivery_discount, "discounts")?,
-            (-adjustment).max(Decimal::ZERO),
+            if adjustment.is_sign_negative() && !adjustment.is_zero() {
+                -adjustment
+            } else {
+                Decimal::ZERO
+            },
             "discounts",
         )?,
         shipping,

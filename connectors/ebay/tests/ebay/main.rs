@@ -1,6 +1,7 @@
 //! Integration tests of the eBay connector and its simulator.
 
 mod conformance;
+mod mapping;
 
 use ordersync_ebay::sim::{SimOptions, spawn};
 use ordersync_sdk::http::HttpClient;
