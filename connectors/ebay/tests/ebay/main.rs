@@ -2,6 +2,7 @@
 
 mod conformance;
 mod mapping;
+mod schema;
 
 use ordersync_ebay::sim::{SimOptions, spawn};
 use ordersync_sdk::http::HttpClient;
