@@ -3,6 +3,7 @@
 mod conformance;
 mod mapping;
 mod schema;
+mod sim;
 
 use ordersync_ebay::sim::{SimOptions, spawn};
 use ordersync_sdk::http::HttpClient;
