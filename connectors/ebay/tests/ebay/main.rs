@@ -2,6 +2,7 @@
 
 mod conformance;
 mod mapping;
+mod pull;
 mod schema;
 mod sim;
 
