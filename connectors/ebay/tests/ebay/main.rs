@@ -1,7 +1,10 @@
 //! Integration tests of the eBay connector and its simulator.
 
+mod auth;
 mod conformance;
+mod errors;
 mod mapping;
+mod pii;
 mod pull;
 mod schema;
 mod sim;
