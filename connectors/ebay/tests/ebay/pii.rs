@@ -14,7 +14,10 @@ async fn read_touched(e: &crate::Env, count: u64) -> BTreeMap<String, Order> {
     e.clock.advance(Duration::seconds(200));
     let (orders, rejected, _) = read_all(&*e.source(200), Some(since), e.until()).await;
     assert!(rejected.is_empty());
-    orders.into_iter().map(|o| (o.external_id.clone(), o)).collect()
+    orders
+        .into_iter()
+        .map(|o| (o.external_id.clone(), o))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,7 +26,10 @@ async fn aged_fields_are_absent_and_the_stored_copy_survives() {
     e.seed(20, 41).await;
     let (first, _, _) = read_all(&*e.source(200), None, e.until()).await;
     assert_eq!(first.len(), 20);
-    let stored: BTreeMap<String, Pii> = first.iter().map(|o| (o.external_id.clone(), o.pii.clone())).collect();
+    let stored: BTreeMap<String, Pii> = first
+        .iter()
+        .map(|o| (o.external_id.clone(), o.pii.clone()))
+        .collect();
     for p in stored.values() {
         assert!(p.email.is_some() && p.buyer_name.is_some() && p.phone.is_some());
         let a = p.shipping_address.as_ref().unwrap();
@@ -59,18 +65,32 @@ async fn the_simulator_leaves_aged_keys_out() {
     let e = env(opts()).await;
     e.seed(3, 42).await;
     let id = {
-        let v: Value = e.api("/sell/fulfillment/v1/order?limit=1").await.json().await.unwrap();
+        let v: Value = e
+            .api("/sell/fulfillment/v1/order?limit=1")
+            .await
+            .json()
+            .await
+            .unwrap();
         v["orders"][0]["orderId"].as_str().unwrap().to_string()
     };
     let get = || async {
-        let v: Value = e.api(&format!("/sell/fulfillment/v1/order/{id}")).await.json().await.unwrap();
+        let v: Value = e
+            .api(&format!("/sell/fulfillment/v1/order/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
         let reg = v["buyer"]["buyerRegistrationAddress"].clone();
         let ship = v["fulfillmentStartInstructions"][0]["shippingStep"]["shipTo"].clone();
         (reg, ship)
     };
     let (reg, ship) = get().await;
     for c in [&reg, &ship] {
-        assert!(c["email"].as_str().is_some_and(|m| m.ends_with("@customer.test")));
+        assert!(
+            c["email"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("@customer.test"))
+        );
         assert!(c["fullName"].as_str().is_some_and(|n| n.contains("Canary")));
         assert!(c["contactAddress"]["addressLine1"].is_string());
     }
