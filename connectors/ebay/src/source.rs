@@ -50,7 +50,12 @@ impl EbaySource {
             let end = start.saturating_add(span - 1).min(until);
             let got = self.client.orders_modified(start, end, limit, 0).await?;
             let count = got.orders.len() as u64;
-            let total = got.total.unwrap_or(count);
+            // eBay always sends `total`; without it a full page may not be the whole slice.
+            let total = got.total.unwrap_or(if count >= u64::from(limit) {
+                count + 1
+            } else {
+                count
+            });
             if count >= total {
                 let next = (end < until).then(|| Token::Slice {
                     start: end + 1,
@@ -95,13 +100,13 @@ impl EbaySource {
     ) -> Result<Page, ConnectorError> {
         let limit = self.cfg.page_size;
         let mut got = self.client.orders_modified(at, at, limit, offset).await?;
-        let mut total = got.total.unwrap_or(0);
+        let mut total = got.total.unwrap_or(offset + got.orders.len() as u64);
         if total < seen_total && offset > 0 {
             // Orders left the set since the last page: the rows behind them moved up by as
             // many places. Step back so none of them is skipped.
             offset = offset.saturating_sub(seen_total - total);
             got = self.client.orders_modified(at, at, limit, offset).await?;
-            total = got.total.unwrap_or(0);
+            total = got.total.unwrap_or(offset + got.orders.len() as u64);
         }
         let count = got.orders.len() as u64;
         let end_of_ms = count == 0 || offset.saturating_add(count) >= total;

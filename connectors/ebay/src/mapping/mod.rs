@@ -55,7 +55,11 @@ pub fn is_order_id(s: &str) -> bool {
 /// Whether getOrders' copy of an order cannot tell its cancel state: getOrders always sends
 /// `cancelStatus` as `NONE_REQUESTED` with no requests, and a completed cancellation always
 /// refunds the buyer. So only an order whose money went back (a refunded payment status or a
-/// refund entry) can be cancelled, and only those are read again with getOrder.
+/// refund entry) can be cancelled, and only those are read again with getOrder: at most one
+/// call per refunded order, remembered per `lastModifiedDate`. (`getOrders?orderIds=` would
+/// batch 50, but it is getOrders: its `cancelRequests` are just as empty.) A cancellation the
+/// buyer only requested shows in no getOrders field; it is seen once it completes, which
+/// refunds the order and moves its `lastModifiedDate`.
 pub fn needs_cancel_check(v: &Value) -> bool {
     if v.pointer("/cancelStatus/cancelState")
         .and_then(Value::as_str)

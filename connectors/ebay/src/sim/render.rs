@@ -82,7 +82,7 @@ fn contact(o: &SimOrder, v: &View<'_>, company: bool) -> Value {
     let mut address = Map::new();
     if young {
         address.insert("addressLine1".into(), json!(b.address1));
-        if o.seq % 4 == 0 {
+        if o.seq.is_multiple_of(4) {
             address.insert(
                 "addressLine2".into(),
                 json!(format!("Apt {}", o.seq % 97 + 1)),

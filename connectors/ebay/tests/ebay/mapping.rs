@@ -286,7 +286,8 @@ fn collect_and_remit_tax_without_the_breakdown_is_refused() {
 #[test]
 fn bad_input_is_a_reason() {
     let good = fixture("cases/ca_gst_pst_promotion.json");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "zero lines",
             Box::new(|v| v["lineItems"] = json!([])),
