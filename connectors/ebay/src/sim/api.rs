@@ -91,13 +91,13 @@ fn guard(s: &SimState, headers: &HeaderMap) -> Result<(), Box<Response>> {
         .caller(headers, s.now_secs());
     let client_id = match caller {
         super::auth::Caller::User { client_id } => client_id,
-        super::auth::Caller::Application => {
+        super::auth::Caller::Forbidden => {
             return Err(Box::new(ebay_error(
                 StatusCode::FORBIDDEN,
                 1100,
                 "ACCESS",
                 "REQUEST",
-                "Access denied",
+                "Access denied: Insufficient permissions to fulfill the request.",
                 None,
             )));
         }

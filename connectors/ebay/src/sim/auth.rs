@@ -20,9 +20,10 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-/// The scopes a refresh grant of this API may ask for.
-const SCOPES: [&str; 3] = [
-    "https://api.ebay.com/oauth/api_scope",
+/// Every eBay OAuth scope starts so; anything else is `invalid_scope`.
+const SCOPE_PREFIX: &str = "https://api.ebay.com/oauth/api_scope";
+/// The scopes that let a user token read orders.
+const FULFILLMENT_SCOPES: [&str; 2] = [
     "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
     "https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly",
 ];
@@ -32,6 +33,9 @@ const SCOPES: [&str; 3] = [
 struct Issued {
     client_id: String,
     user: bool,
+    /// Its scopes cover the Fulfillment API (a grant without `scope` gets every consented
+    /// scope, which the simulator takes to include it).
+    fulfillment: bool,
 }
 
 pub struct AuthState {
@@ -45,10 +49,13 @@ pub struct AuthState {
     counter: u64,
 }
 
-/// Who a valid user token belongs to.
+/// Who a valid token belongs to.
 pub enum Caller {
-    User { client_id: String },
-    Application,
+    User {
+        client_id: String,
+    },
+    /// An application token, or a user token without a fulfillment scope.
+    Forbidden,
     Rejected,
 }
 
@@ -82,10 +89,10 @@ impl AuthState {
             return Caller::Rejected;
         };
         match (self.book.check(token, now), self.issued.get(token)) {
-            (AccessCheck::Valid, Some(i)) if i.user => Caller::User {
+            (AccessCheck::Valid, Some(i)) if i.user && i.fulfillment => Caller::User {
                 client_id: i.client_id.clone(),
             },
-            (AccessCheck::Valid, Some(_)) => Caller::Application,
+            (AccessCheck::Valid, Some(_)) => Caller::Forbidden,
             _ => Caller::Rejected,
         }
     }
@@ -114,13 +121,24 @@ impl AuthState {
         }
     }
 
-    fn access(&mut self, client_id: &str, user: bool, now: i64) -> (String, i64) {
+    fn access(
+        &mut self,
+        client_id: &str,
+        user: bool,
+        scope: Option<&str>,
+        now: i64,
+    ) -> (String, i64) {
         let p = self.book.issue(now);
+        let fulfillment = scope.is_none_or(|s| {
+            s.split_whitespace()
+                .any(|x| FULFILLMENT_SCOPES.contains(&x))
+        });
         self.issued.insert(
             p.access_token.clone(),
             Issued {
                 client_id: client_id.to_string(),
                 user,
+                fulfillment,
             },
         );
         (p.access_token, p.expires_in)
@@ -213,7 +231,9 @@ pub async fn token(
     }
     let form = form(&body);
     if let Some(scope) = &form.scope
-        && scope.split_whitespace().any(|sc| !SCOPES.contains(&sc))
+        && scope
+            .split_whitespace()
+            .any(|sc| !sc.starts_with(SCOPE_PREFIX))
     {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -233,7 +253,7 @@ pub async fn token(
                     "the provided authorization refresh token is invalid or was issued to another client",
                 );
             }
-            let (at, ttl) = auth.access(&client_id, true, now);
+            let (at, ttl) = auth.access(&client_id, true, form.scope.as_deref(), now);
             Json(
                 json!({ "access_token": at, "expires_in": ttl, "token_type": "User Access Token" }),
             )
@@ -249,7 +269,7 @@ pub async fn token(
                     "the provided authorization grant code is invalid or was issued to another client",
                 );
             }
-            let (at, ttl) = auth.access(&client_id, true, now);
+            let (at, ttl) = auth.access(&client_id, true, form.scope.as_deref(), now);
             let rt = auth.new_refresh();
             Json(json!({
                 "access_token": at,
@@ -261,7 +281,7 @@ pub async fn token(
             .into_response()
         }
         Some("client_credentials") => {
-            let (at, ttl) = auth.access(&client_id, false, now);
+            let (at, ttl) = auth.access(&client_id, false, form.scope.as_deref(), now);
             Json(json!({ "access_token": at, "expires_in": ttl, "token_type": "Application Access Token" }))
                 .into_response()
         }

@@ -48,13 +48,27 @@ async fn the_token_endpoint_speaks_ebays_oauth() {
     );
     let (status, v) = token_call(base, None, &body).await;
     assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
-    let bad_scope = format!(
-        "grant_type=refresh_token&refresh_token={REFRESH}&scope=https://api.ebay.com/oauth/api_scope/sell.account"
-    );
+    let bad_scope =
+        format!("grant_type=refresh_token&refresh_token={REFRESH}&scope=https://example.com/scope");
     assert_eq!(
         token_call(base, Some(&auth), &bad_scope).await.1["error"],
         "invalid_scope"
     );
+    // A token without a fulfillment scope cannot read orders: 403, which is `Auth`.
+    let other = format!(
+        "grant_type=refresh_token&refresh_token={REFRESH}&scope=https://api.ebay.com/oauth/api_scope/sell.inventory"
+    );
+    let (_, v) = token_call(base, Some(&auth), &other).await;
+    let r = reqwest::Client::new()
+        .get(format!("{base}/sell/fulfillment/v1/order"))
+        .bearer_auth(v["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body = r.bytes().await.unwrap();
+    let err = ordersync_ebay::errors::parse_error(403, &reqwest::header::HeaderMap::new(), &body);
+    assert_eq!(err.class(), ErrorClass::Auth);
     let unknown = "grant_type=refresh_token&refresh_token=v^1.1%23never-issued";
     let (status, v) = token_call(base, Some(&auth), unknown).await;
     assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
