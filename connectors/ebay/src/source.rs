@@ -6,7 +6,9 @@ use crate::config::EbayConfig;
 use crate::mapping;
 use crate::slices::{Token, grown, narrowed};
 use async_trait::async_trait;
-use ordersync_sdk::{ConnectorError, Order, Page, PullCursor, Rejected, Source, SourceCaps};
+use ordersync_sdk::{
+    ConnectorError, ErrorClass, Order, Page, PullCursor, Rejected, Source, SourceCaps,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -140,8 +142,14 @@ impl EbaySource {
             ..Default::default()
         };
         for mut v in orders {
-            if mapping::needs_cancel_check(&v) {
-                self.complete_cancel_status(&mut v).await?;
+            if mapping::needs_cancel_check(&v)
+                && let Err(reason) = self.complete_cancel_status(&mut v).await?
+            {
+                page.rejected.push(Rejected {
+                    external_id: mapping::external_id(&v),
+                    reason,
+                });
+                continue;
             }
             match mapping::order_from_json(&v) {
                 Ok(o) => page.orders.push(o),
@@ -158,22 +166,31 @@ impl EbaySource {
 
     /// Replaces getOrders' always-empty `cancelStatus` with getOrder's. Only the cancel state is
     /// taken: the rest of the order stays as the window read it, so a later modification is
-    /// picked up by the next window, not mixed into this one.
-    async fn complete_cancel_status(&self, v: &mut Value) -> Result<(), ConnectorError> {
+    /// picked up by the next window, not mixed into this one. A getOrder answer that can never
+    /// be read rejects the order (`Ok(Err(reason))`): mapped without its cancel state it could
+    /// be shipped although cancelled.
+    async fn complete_cancel_status(
+        &self,
+        v: &mut Value,
+    ) -> Result<Result<(), String>, ConnectorError> {
         let (Some(id), Some(modified)) = (
             v.get("orderId")
                 .and_then(Value::as_str)
                 .filter(|s| mapping::is_order_id(s)),
             v.get("lastModifiedDate").and_then(Value::as_str),
         ) else {
-            return Ok(());
+            return Ok(Ok(()));
         };
         let key = (id.to_string(), modified.to_string());
         let cached = self.cache().get(&key).cloned();
         let status = match cached {
             Some(s) => s,
-            None => match self.client.order(id).await? {
-                Some(full) => {
+            None => match self.client.order(id).await {
+                Err(e) if e.class() == ErrorClass::Permanent => {
+                    return Ok(Err(format!("cancel state unreadable (getOrder: {e})")));
+                }
+                Err(e) => return Err(e),
+                Ok(Some(full)) => {
                     let s = full.get("cancelStatus").cloned().unwrap_or(Value::Null);
                     let mut c = self.cache();
                     if c.len() >= CANCEL_CACHE {
@@ -182,7 +199,8 @@ impl EbaySource {
                     c.insert(key, s.clone());
                     s
                 }
-                None => return Ok(()),
+                // Gone meanwhile: the window's copy is all there is.
+                Ok(None) => return Ok(Ok(())),
             },
         };
         if !status.is_null()
@@ -190,7 +208,7 @@ impl EbaySource {
         {
             o.insert("cancelStatus".into(), status);
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Value>> {
