@@ -2,6 +2,7 @@
 //! as the connector reads them, and the OAuth token answer. Every field is optional: eBay omits
 //! what does not apply (and what has aged away), and the mapper decides what is required.
 
+use ordersync_sdk::Redacted;
 use serde::Deserialize;
 
 /// `OrderSearchPagedCollection`: one page of `getOrders`.
@@ -52,7 +53,7 @@ pub struct Order {
     #[serde(default)]
     pub buyer: Option<Buyer>,
     #[serde(default)]
-    pub buyer_checkout_notes: Option<String>,
+    pub buyer_checkout_notes: Option<Redacted<String>>,
     #[serde(default)]
     pub pricing_summary: Option<PricingSummary>,
     #[serde(default)]
@@ -83,30 +84,30 @@ pub struct Buyer {
 #[serde(rename_all = "camelCase")]
 pub struct ExtendedContact {
     #[serde(default)]
-    pub full_name: Option<String>,
+    pub full_name: Option<Redacted<String>>,
     #[serde(default)]
-    pub company_name: Option<String>,
+    pub company_name: Option<Redacted<String>>,
     #[serde(default)]
     pub contact_address: Option<Address>,
     #[serde(default)]
     pub primary_phone: Option<PhoneNumber>,
     #[serde(default)]
-    pub email: Option<String>,
+    pub email: Option<Redacted<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
     #[serde(default)]
-    pub address_line1: Option<String>,
+    pub address_line1: Option<Redacted<String>>,
     #[serde(default)]
-    pub address_line2: Option<String>,
+    pub address_line2: Option<Redacted<String>>,
     #[serde(default)]
-    pub city: Option<String>,
+    pub city: Option<Redacted<String>>,
     #[serde(default)]
     pub state_or_province: Option<String>,
     #[serde(default)]
-    pub postal_code: Option<String>,
+    pub postal_code: Option<Redacted<String>>,
     #[serde(default)]
     pub country_code: Option<String>,
 }
@@ -115,7 +116,7 @@ pub struct Address {
 #[serde(rename_all = "camelCase")]
 pub struct PhoneNumber {
     #[serde(default)]
-    pub phone_number: Option<String>,
+    pub phone_number: Option<Redacted<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

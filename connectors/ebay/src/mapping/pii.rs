@@ -10,28 +10,34 @@
 
 use crate::wire::{self, ExtendedContact};
 use ordersync_sdk::mapping::non_empty;
-use ordersync_sdk::{Address, Pii};
+use ordersync_sdk::{Address, Pii, Redacted};
+
+/// The text inside a redacted wire field (it goes straight into `Pii`).
+fn open(r: Redacted<String>) -> String {
+    r.0
+}
 
 fn phone(c: &ExtendedContact) -> Option<String> {
     non_empty(
         c.primary_phone
             .as_ref()
-            .and_then(|p| p.phone_number.clone()),
+            .and_then(|p| p.phone_number.clone())
+            .map(open),
     )
 }
 
 /// A whole address, or `None` when eBay has aged its street lines away.
 fn address(c: &ExtendedContact) -> Option<Address> {
     let a = c.contact_address.as_ref()?;
-    let line1 = non_empty(a.address_line1.clone())?;
+    let line1 = non_empty(a.address_line1.clone().map(open))?;
     Some(Address {
-        name: non_empty(c.full_name.clone()),
-        company: non_empty(c.company_name.clone()),
+        name: non_empty(c.full_name.clone().map(open)),
+        company: non_empty(c.company_name.clone().map(open)),
         line1: Some(line1),
-        line2: non_empty(a.address_line2.clone()),
-        city: non_empty(a.city.clone()),
+        line2: non_empty(a.address_line2.clone().map(open)),
+        city: non_empty(a.city.clone().map(open)),
         region: non_empty(a.state_or_province.clone()),
-        postal_code: non_empty(a.postal_code.clone()),
+        postal_code: non_empty(a.postal_code.clone().map(open)),
         country_code: non_empty(a.country_code.clone()),
         phone: phone(c),
     })
@@ -49,11 +55,11 @@ pub fn read_pii(o: &wire::Order) -> Pii {
         .next();
     let contacts = || ship_to.into_iter().chain(registration);
     Pii {
-        buyer_name: contacts().find_map(|c| non_empty(c.full_name.clone())),
-        email: contacts().find_map(|c| non_empty(c.email.clone())),
+        buyer_name: contacts().find_map(|c| non_empty(c.full_name.clone().map(open))),
+        email: contacts().find_map(|c| non_empty(c.email.clone().map(open))),
         phone: contacts().find_map(phone),
         shipping_address: ship_to.and_then(address),
         billing_address: registration.and_then(address),
-        notes: non_empty(o.buyer_checkout_notes.clone()),
+        notes: non_empty(o.buyer_checkout_notes.clone().map(open)),
     }
 }

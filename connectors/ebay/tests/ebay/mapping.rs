@@ -413,3 +413,26 @@ fn no_input_panics() {
         }
     }
 }
+
+/// The wire types hold buyer data redacted: a `Debug` of one shows none of it.
+#[test]
+fn wire_debug_shows_no_buyer_data() {
+    let v = fixture("getOrders.lastmodifieddate.response.json")["orders"][0].clone();
+    let w: ordersync_ebay::wire::Order = serde_json::from_value(v).unwrap();
+    let dbg = format!("{w:?}");
+    for pii in [
+        "Jane",
+        "example.invalid",
+        "Example Way",
+        "Apt 2",
+        "4155550100",
+        "94105",
+        "San Francisco",
+    ] {
+        assert!(!dbg.contains(pii), "{pii} in {dbg}");
+    }
+    assert!(
+        dbg.contains("01-00001-00001"),
+        "ids and money stay readable"
+    );
+}
