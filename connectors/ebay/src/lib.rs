@@ -15,7 +15,8 @@
 //! no order webhooks. With feature `sim`, [`sim`] simulates the API and its token endpoint.
 //!
 //! Layout: `config.rs`, `client.rs` transport, `wire.rs` JSON shapes, `errors.rs`
-//! classification, `mapping/` pure mapping (lines, refunds, PII), `slices.rs` page tokens,
+//! classification, `mapping/` pure mapping (lines, discounts and shipping, refunds, current
+//! totals, PII), `slices.rs` page tokens,
 //! `source.rs` the [`Source`].
 
 pub mod client;

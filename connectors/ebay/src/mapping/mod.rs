@@ -20,6 +20,8 @@
 //!   back (see `refunds.rs` for how a refund amount is read).
 
 pub mod amounts;
+mod current;
+mod discounts;
 mod lines;
 mod pii;
 mod refunds;
@@ -27,14 +29,13 @@ mod refunds;
 pub use lines::is_fee_type;
 
 use crate::wire;
-use amounts::{converted, negative, opt, req};
+use amounts::{negative, opt, req};
 use lines::{ReadLine, read_line};
-use ordersync_sdk::mapping::{Reason, checked_sum, non_empty, parse_time};
-use ordersync_sdk::money::{is_currency, minor_units};
+use ordersync_sdk::mapping::{Reason, non_empty, parse_time};
+use ordersync_sdk::money::is_currency;
 use ordersync_sdk::{
-    AllocationMethod, CurrentTotals, Decimal, DiscountAllocation, DiscountApplication,
-    DiscountKind, DiscountTarget, DiscountValue, Fee, FeeKind, FinancialStatus, FulfillmentStatus,
-    Order, OrderStatus, Presentment, ShippingLine, Tolerance, Totals,
+    Decimal, Fee, FeeKind, FinancialStatus, FulfillmentStatus, Order, OrderStatus, Tolerance,
+    Totals,
 };
 use serde_json::Value;
 
@@ -126,11 +127,6 @@ fn sum(a: Decimal, b: Decimal, what: &str) -> Result<Decimal, Reason> {
         .ok_or_else(|| format!("amounts overflow in {what}"))
 }
 
-fn sub(a: Decimal, b: Decimal, what: &str) -> Result<Decimal, Reason> {
-    a.checked_sub(b)
-        .ok_or_else(|| format!("amounts overflow in {what}"))
-}
-
 /// Maps one order of getOrders or getOrder; the error is a PII-free rejection reason.
 pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
     // serde's messages quote the offending value: only the category is kept.
@@ -185,11 +181,11 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
     let total = req(ps.total.as_ref(), c, "pricingSummary.total")?;
 
     let mut applications = Vec::new();
-    allocate_promotions(&mut read, &mut applications);
+    discounts::allocate_promotions(&mut read, &mut applications);
     if adjustment.is_sign_negative() && !adjustment.is_zero() {
-        allocate_adjustment(&mut read, -adjustment, &mut applications)?;
+        discounts::allocate_adjustment(&mut read, -adjustment, &mut applications)?;
     }
-    let shipping_lines = shipping_lines(&o, &read, &mut applications);
+    let shipping_lines = discounts::shipping_lines(&o, &read, &mut applications);
 
     let mut fees: Vec<Fee> = read
         .iter()
@@ -234,8 +230,8 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
         rounding: Decimal::ZERO,
         total,
     };
-    let current = current_totals(&read, &shipping_lines, &totals, &back)?;
-    let presentment = presentment(ps.total.as_ref(), c, total, current.total)?;
+    let current = current::current_totals(&read, &shipping_lines, &totals, &back)?;
+    let presentment = current::presentment(ps.total.as_ref(), c, total, current.total)?;
 
     let cancelled = o
         .cancel_status
@@ -287,242 +283,14 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
     Ok(order)
 }
 
-fn service_code(o: &wire::Order) -> Option<String> {
+pub(crate) fn service_code(o: &wire::Order) -> Option<String> {
     o.fulfillment_start_instructions
         .iter()
         .find_map(|f| non_empty(f.shipping_step.as_ref()?.shipping_service_code.clone()))
 }
 
-fn carrier_code(o: &wire::Order) -> Option<String> {
+pub(crate) fn carrier_code(o: &wire::Order) -> Option<String> {
     o.fulfillment_start_instructions
         .iter()
         .find_map(|f| non_empty(f.shipping_step.as_ref()?.shipping_carrier_code.clone()))
-}
-
-/// One application per promotion (by `promotionId`), allocated on the lines it appears on;
-/// a discount eBay shows without a promotion gets one of its own.
-fn allocate_promotions(read: &mut [ReadLine], apps: &mut Vec<DiscountApplication>) {
-    let mut keys: Vec<String> = Vec::new();
-    for l in read.iter_mut() {
-        for p in &l.promos {
-            let index = match keys.iter().position(|k| *k == p.key) {
-                Some(i) => i,
-                None => {
-                    keys.push(p.key.clone());
-                    apps.push(DiscountApplication {
-                        index: apps.len() as u32,
-                        kind: DiscountKind::Automatic,
-                        code: None,
-                        title: p.title.clone(),
-                        target: DiscountTarget::Line,
-                        value: DiscountValue::FixedAmount(Decimal::ZERO),
-                        allocation: AllocationMethod::One,
-                    });
-                    apps.len() - 1
-                }
-            };
-            add_allocation(apps, index, &mut l.line.discounts, p.amount);
-        }
-        if !l.unlinked_discount.is_zero() {
-            let index = apps.len();
-            apps.push(DiscountApplication {
-                index: index as u32,
-                kind: DiscountKind::Automatic,
-                code: None,
-                title: Some("eBay discount".into()),
-                target: DiscountTarget::Line,
-                value: DiscountValue::FixedAmount(Decimal::ZERO),
-                allocation: AllocationMethod::One,
-            });
-            add_allocation(apps, index, &mut l.line.discounts, l.unlinked_discount);
-        }
-    }
-}
-
-/// Adds an allocation of application `index` and grows the application's value; an
-/// application on a second target is spread `Across` them.
-fn add_allocation(
-    apps: &mut [DiscountApplication],
-    index: usize,
-    allocs: &mut Vec<DiscountAllocation>,
-    amount: Decimal,
-) {
-    let Some(app) = apps.get_mut(index) else {
-        return;
-    };
-    if let DiscountValue::FixedAmount(v) = &mut app.value {
-        match v.checked_add(amount) {
-            Some(s) if !v.is_zero() => {
-                *v = s;
-                app.allocation = AllocationMethod::Across;
-            }
-            Some(s) => *v = s,
-            None => {}
-        }
-    }
-    allocs.push(DiscountAllocation {
-        amount,
-        application: Some(index as u32),
-    });
-}
-
-/// A negative `pricingSummary.adjustment` lowers the price of the items: it is allocated on
-/// the first line that can carry it whole (eBay does not say which item it was for).
-fn allocate_adjustment(
-    read: &mut [ReadLine],
-    amount: Decimal,
-    apps: &mut Vec<DiscountApplication>,
-) -> Result<(), Reason> {
-    let index = apps.len();
-    let line = read
-        .iter_mut()
-        .find(|l| l.line.discounted().is_some_and(|d| d >= amount))
-        .ok_or("pricingSummary.adjustment exceeds every line's price")?;
-    apps.push(DiscountApplication {
-        index: index as u32,
-        kind: DiscountKind::Manual,
-        code: None,
-        title: Some("Price adjustment".into()),
-        target: DiscountTarget::Line,
-        value: DiscountValue::FixedAmount(amount),
-        allocation: AllocationMethod::One,
-    });
-    line.line.discounts.push(DiscountAllocation {
-        amount,
-        application: Some(index as u32),
-    });
-    Ok(())
-}
-
-/// One shipping line per line item that has a delivery cost or discount, titled with the
-/// order's shipping service; shipping discounts share one application.
-fn shipping_lines(
-    o: &wire::Order,
-    read: &[ReadLine],
-    apps: &mut Vec<DiscountApplication>,
-) -> Vec<ShippingLine> {
-    let (title, code) = (service_code(o), carrier_code(o));
-    let mut ship_app: Option<usize> = None;
-    let mut out = Vec::new();
-    for l in read {
-        if l.ship.is_zero() && l.ship_discount.is_zero() {
-            continue;
-        }
-        let mut discounts = Vec::new();
-        if !l.ship_discount.is_zero() {
-            let index = *ship_app.get_or_insert_with(|| {
-                apps.push(DiscountApplication {
-                    index: apps.len() as u32,
-                    kind: DiscountKind::Automatic,
-                    code: None,
-                    title: Some("Shipping discount".into()),
-                    target: DiscountTarget::Shipping,
-                    value: DiscountValue::FixedAmount(Decimal::ZERO),
-                    allocation: AllocationMethod::One,
-                });
-                apps.len() - 1
-            });
-            add_allocation(apps, index, &mut discounts, l.ship_discount);
-        }
-        out.push(ShippingLine {
-            title: title.clone(),
-            code: code.clone(),
-            price: l.ship,
-            discounts,
-            tax_lines: vec![],
-        });
-    }
-    out
-}
-
-/// The order now: the totals less what the refunds took back. Money refunded without saying
-/// for what comes off the items first, then shipping, fees and tax.
-fn current_totals(
-    read: &[ReadLine],
-    shipping_lines: &[ShippingLine],
-    totals: &Totals,
-    back: &refunds::Back,
-) -> Result<CurrentTotals, Reason> {
-    let mut items = Decimal::ZERO;
-    let mut discounts = Decimal::ZERO;
-    for l in read {
-        items = sum(
-            items,
-            l.line.discounted().ok_or("amounts overflow in lines")?,
-            "current subtotal",
-        )?;
-        if l.line.current_quantity > 0 {
-            discounts = sum(
-                discounts,
-                l.line.discount().ok_or("amounts overflow in discounts")?,
-                "current discounts",
-            )?;
-        }
-    }
-    let mut ship = Decimal::ZERO;
-    for s in shipping_lines {
-        ship = sum(
-            ship,
-            s.discounted().ok_or("amounts overflow in shipping")?,
-            "current shipping",
-        )?;
-    }
-    let mut parts = [
-        sub(items, back.items, "current subtotal")?,
-        sub(ship, back.shipping, "current shipping")?,
-        sub(totals.fees, back.fees, "current fees")?,
-        sub(totals.tax, back.tax, "current tax")?,
-    ];
-    let mut left = back.money;
-    for p in parts.iter_mut() {
-        let take = left.min(*p).max(Decimal::ZERO);
-        *p = sub(*p, take, "current totals")?;
-        left = sub(left, take, "current totals")?;
-    }
-    if left > Decimal::ZERO {
-        return Err("refunds exceed the order".into());
-    }
-    let [subtotal, shipping, fees, tax] = parts;
-    Ok(CurrentTotals {
-        subtotal,
-        discounts,
-        shipping,
-        fees,
-        tax,
-        total: checked_sum([subtotal, shipping, fees, tax], "current total")?,
-    })
-}
-
-/// The buyer's currency when eBay converted. eBay sends no current total in it: after a
-/// refund it is the buyer's total scaled like the seller-side total (information only; the
-/// shop-currency amounts are the ones that balance).
-fn presentment(
-    total_amount: Option<&wire::Amount>,
-    currency: &str,
-    total: Decimal,
-    current_total: Decimal,
-) -> Result<Option<Presentment>, Reason> {
-    let Some((pc, pt)) = converted(total_amount, "pricingSummary.total")? else {
-        return Ok(None);
-    };
-    if pc == currency {
-        return Ok(None);
-    }
-    let current = if current_total == total || total.is_zero() {
-        pt
-    } else {
-        pt.checked_mul(current_total)
-            .and_then(|x| x.checked_div(total))
-            .map(|x| x.round_dp(minor_units(&pc)))
-            .ok_or("amounts overflow in the buyer's currency")?
-    };
-    Ok(Some(Presentment {
-        rate: (!total.is_zero())
-            .then(|| pt.checked_div(total))
-            .flatten()
-            .map(|r| r.round_dp(6)),
-        currency: pc,
-        total: pt,
-        current_total: current,
-    }))
 }
