@@ -1,0 +1,1 @@
+//! Integration tests of the WooCommerce connector and its simulator.
