@@ -69,6 +69,9 @@ pub struct SimOptions {
     pub keys: Keys,
     /// `Retry-After` of the maintenance page (WordPress sends 600).
     pub maintenance_retry_after: u64,
+    /// The host drops the `Authorization` header before PHP sees it (Apache with CGI or
+    /// FastCGI): Basic auth then fails as if no key were sent.
+    pub strip_authorization: bool,
 }
 
 impl Default for SimOptions {
@@ -77,6 +80,7 @@ impl Default for SimOptions {
             tz: SiteTz::Berlin,
             keys: Keys::Paired,
             maintenance_retry_after: 600,
+            strip_authorization: false,
         }
     }
 }

@@ -43,6 +43,7 @@ fn authenticate(
         params,
         headers,
         single,
+        s.opts.strip_authorization,
     )
     .map(|_| ())
 }
