@@ -184,6 +184,8 @@ pub fn check(
         (Some(k), Some(s)) if !k.is_empty() && !s.is_empty() => {
             (Via::Query, Some((k.to_string(), s.to_string())))
         }
+        // Apache with CGI/FastCGI drops the header before PHP sees it.
+        _ if strip_authorization => (Via::Basic, None),
         _ => (
             Via::Basic,
             basic(headers).filter(|(k, s)| !k.is_empty() && !s.is_empty()),

@@ -1,7 +1,7 @@
 //! The shared source conformance kit against the WooCommerce simulator (its real defaults):
 //! one test per check, `conformance::<check>`.
 
-use crate::{CK, CS, WEBHOOK_SECRET, env};
+use crate::{CK, WEBHOOK_SECRET, env};
 use ordersync_conformance::{SourceHarness, SourceInstance, WebhookHarness};
 use ordersync_woocommerce::sim::SimOptions;
 use reqwest::header::HeaderMap;

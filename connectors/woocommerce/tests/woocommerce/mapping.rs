@@ -18,7 +18,10 @@ fn d(s: &str) -> Decimal {
 /// Compares the canonical order (its serialised form, which carries no PII) with
 /// `fixtures/snapshots/{name}.json`; `UPDATE_SNAPSHOTS=1` writes it.
 fn snapshot(name: &str, orders: &[Order]) {
-    let path = format!("{}/fixtures/snapshots/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/fixtures/snapshots/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let got = serde_json::to_string_pretty(orders).unwrap() + "\n";
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, &got).unwrap();
@@ -26,13 +29,19 @@ fn snapshot(name: &str, orders: &[Order]) {
     }
     let want = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("{path} missing: run with UPDATE_SNAPSHOTS=1"));
-    assert_eq!(got, want, "{name}: mapping changed (UPDATE_SNAPSHOTS=1 to accept)");
+    assert_eq!(
+        got, want,
+        "{name}: mapping changed (UPDATE_SNAPSHOTS=1 to accept)"
+    );
 }
 
 #[test]
 fn the_retrieve_example_maps_money_status_and_pii() {
     let o = order_from_json(&fixture("orders.retrieve.response.json"), &[]).unwrap();
-    assert_eq!((o.external_id.as_str(), o.order_number.as_str()), ("727", "727"));
+    assert_eq!(
+        (o.external_id.as_str(), o.order_number.as_str()),
+        ("727", "727")
+    );
     assert_eq!(o.status, OrderStatus::Open);
     assert_eq!(o.financial_status, FinancialStatus::Paid);
     assert!(!o.taxes_included);
@@ -42,10 +51,17 @@ fn the_retrieve_example_maps_money_status_and_pii() {
     assert_eq!(o.lines[0].quantity, 2);
     assert_eq!(o.lines[0].tax(), Some(d("0.45")));
     assert_eq!(o.lines[1].tax(), Some(d("0.90")));
-    assert_eq!(o.lines[1].title, "Ship Your Idea \u{2013} Color: Black, Size: M Test");
+    assert_eq!(
+        o.lines[1].title,
+        "Ship Your Idea \u{2013} Color: Black, Size: M Test"
+    );
     assert_eq!(o.lines[1].sku.as_deref(), Some("Bar3"));
     assert_eq!(o.lines[0].sku, None);
-    assert!(o.lines.iter().all(|l| l.requires_shipping && l.taxable && l.kind == LineKind::Product));
+    assert!(
+        o.lines
+            .iter()
+            .all(|l| l.requires_shipping && l.taxable && l.kind == LineKind::Product)
+    );
     assert_eq!(o.lines[0].tax_lines[0].title, "State Tax");
     assert_eq!(o.totals.subtotal, d("18.00"));
     assert_eq!(o.totals.shipping, d("10.00"));
@@ -58,7 +74,10 @@ fn the_retrieve_example_maps_money_status_and_pii() {
     assert_eq!(o.updated_at.unix_timestamp(), 1_490_210_888);
     assert_eq!(o.pii.email.as_deref(), Some("john.doe@example.com"));
     assert_eq!(o.pii.buyer_name.as_deref(), Some("John Doe"));
-    assert_eq!(o.pii.shipping_address.as_ref().unwrap().line1.as_deref(), Some("969 Market"));
+    assert_eq!(
+        o.pii.shipping_address.as_ref().unwrap().line1.as_deref(),
+        Some("969 Market")
+    );
     let dbg = format!("{o:?}");
     for pii in ["John", "Doe", "969 Market", "john.doe", "(555)"] {
         assert!(!dbg.contains(pii), "{pii} leaked into Debug");
@@ -143,21 +162,42 @@ fn bad_orders_give_reasons_never_panics() {
     let base = fixture("orders.retrieve.response.json");
     let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
         (Box::new(|v| v["line_items"] = json!([])), "no line items"),
-        (Box::new(|v| v["currency"] = json!("XBT")), "unknown currency"),
-        (Box::new(|v| v["currency"] = json!("usd")), "unknown currency"),
-        (Box::new(|v| v["total"] = json!("12,34")), "unparseable amount in total"),
+        (
+            Box::new(|v| v["currency"] = json!("XBT")),
+            "unknown currency",
+        ),
+        (
+            Box::new(|v| v["currency"] = json!("usd")),
+            "unknown currency",
+        ),
+        (
+            Box::new(|v| v["total"] = json!("12,34")),
+            "unparseable amount in total",
+        ),
         (
             Box::new(|v| v["line_items"][0]["subtotal"] = json!("70000000000000000000000000000")),
             "out of range",
         ),
-        (Box::new(|v| v["line_items"][0]["quantity"] = json!(-1)), "quantity"),
-        (Box::new(|v| v["line_items"][0]["quantity"] = json!(1.5)), "quantity"),
-        (Box::new(|v| v["date_modified_gmt"] = json!("soon")), "date_modified_gmt"),
+        (
+            Box::new(|v| v["line_items"][0]["quantity"] = json!(-1)),
+            "quantity",
+        ),
+        (
+            Box::new(|v| v["line_items"][0]["quantity"] = json!(1.5)),
+            "quantity",
+        ),
+        (
+            Box::new(|v| v["date_modified_gmt"] = json!("soon")),
+            "date_modified_gmt",
+        ),
         (Box::new(|v| v["id"] = json!(null)), "no id"),
         (Box::new(|v| v["status"] = json!("")), "no status"),
         (Box::new(|v| v["line_items"] = json!("lots")), "shape"),
         (Box::new(|v| v["total"] = json!("99.00")), "totals"),
-        (Box::new(|v| v["line_items"][0]["taxes"][0]["total"] = json!("1e9")), "tax"),
+        (
+            Box::new(|v| v["line_items"][0]["taxes"][0]["total"] = json!("1e9")),
+            "tax",
+        ),
     ];
     for (edit, why) in cases {
         let mut v = base.clone();
@@ -193,6 +233,9 @@ fn a_negative_fee_is_a_discount_spread_over_the_lines() {
     // 6.00 and 12.00 share 2.00 as 0.67 and 1.33; the tax comes off in proportion.
     assert_eq!(o.lines[0].discount(), Some(d("0.67")));
     assert_eq!(o.lines[1].discount(), Some(d("1.33")));
-    assert_eq!(o.lines[0].tax().unwrap() + o.lines[1].tax().unwrap(), d("1.20"));
+    assert_eq!(
+        o.lines[0].tax().unwrap() + o.lines[1].tax().unwrap(),
+        d("1.20")
+    );
     assert_eq!(o.totals.rounding, Decimal::ZERO);
 }
