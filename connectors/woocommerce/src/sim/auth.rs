@@ -51,7 +51,7 @@ pub enum Via {
     OAuth,
 }
 
-fn err_secret() -> Response {
+fn err_secret() -> Box<Response> {
     let mut r = wp::error(
         401,
         "woocommerce_rest_authentication_error",
@@ -63,11 +63,11 @@ fn err_secret() -> Response {
             "Basic realm=\"WooCommerce API. Use a consumer key in the username field and a consumer secret in the password field.\"",
         ),
     );
-    r
+    Box::new(r)
 }
 
-fn auth_error(m: &str) -> Response {
-    wp::error(401, "woocommerce_rest_authentication_error", m)
+fn auth_error(m: &str) -> Box<Response> {
+    Box::new(wp::error(401, "woocommerce_rest_authentication_error", m))
 }
 
 fn basic(headers: &HeaderMap) -> Option<(String, String)> {
@@ -171,7 +171,7 @@ pub fn check(
     headers: &HeaderMap,
     single: bool,
     strip_authorization: bool,
-) -> Result<Via, Response> {
+) -> Result<Via, Box<Response>> {
     let unauthenticated = || {
         if single {
             wp::cannot_view()
@@ -211,7 +211,7 @@ pub fn check(
         .filter(|k| all.get(*k).is_some_and(|v| !v.is_empty()))
         .collect();
     if present.is_empty() {
-        return Err(unauthenticated());
+        return Err(Box::new(unauthenticated()));
     }
     if present.len() < OAUTH_PARAMS.len() {
         let missing: Vec<&str> = OAUTH_PARAMS
@@ -224,11 +224,11 @@ pub fn check(
         } else {
             format!("Missing OAuth parameters {}", missing.join(", "))
         };
-        return Err(wp::error(
+        return Err(Box::new(wp::error(
             401,
             "woocommerce_rest_authentication_missing_parameter",
             &m,
-        ));
+        )));
     }
     let get = |k: &str| all.get(k).cloned().unwrap_or_default();
     let Some(secret) = keys.secret_of(&get("oauth_consumer_key")) else {

@@ -397,9 +397,8 @@ pub fn build(spec: &Spec, meta: Meta) -> SimOrder {
     let fees_total: i64 = fees.iter().map(|f| f.total).sum();
     let cart_tax = to_minor(tax_lines.iter().map(|t| t.tax_total).sum());
     let shipping_tax = to_minor(tax_lines.iter().map(|t| t.shipping_tax_total).sum());
-    let raw = |f: fn(&Line) -> &Vec<Tax>| -> i128 {
-        lines.iter().flat_map(|l| f(l)).map(|t| t.amount).sum()
-    };
+    let raw =
+        |f: fn(&Line) -> &Vec<Tax>| -> i128 { lines.iter().flat_map(&f).map(|t| t.amount).sum() };
     let totals = Totals {
         discount_total: cart_subtotal - cart_total,
         discount_tax: to_minor(raw(|l| &l.subtotal_taxes) - raw(|l| &l.taxes)),

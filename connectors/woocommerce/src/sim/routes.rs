@@ -32,7 +32,7 @@ fn authenticate(
     headers: &HeaderMap,
     params: &Params,
     single: bool,
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     let url = format!("{}{}", origin(headers), uri.path());
     auth::check(
         &s.opts.keys,
@@ -94,7 +94,7 @@ pub async fn list(
 ) -> Response {
     let params = Params::parse(uri.query());
     if let Err(r) = authenticate(&s, &method, &uri, &headers, &params, false) {
-        return r;
+        return *r;
     }
     let tz = s.opts.tz;
     let q = match ListQuery::parse(&params, tz) {
@@ -158,7 +158,7 @@ pub async fn one(
     };
     let params = Params::parse(uri.query());
     if let Err(r) = authenticate(&s, &method, &uri, &headers, &params, true) {
-        return r;
+        return *r;
     }
     let base = origin(&headers);
     let store = s.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -187,7 +187,7 @@ pub async fn refunds(
     };
     let params = Params::parse(uri.query());
     if let Err(r) = authenticate(&s, &method, &uri, &headers, &params, false) {
-        return r;
+        return *r;
     }
     let q = match ListQuery::parse(&params, s.opts.tz) {
         Ok(q) => q,

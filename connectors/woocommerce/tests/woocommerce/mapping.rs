@@ -157,10 +157,13 @@ fn refunds_without_their_item_id_or_taking_money_are_refused() {
     assert!(order_from_json(&order_723(), refunds.as_array().unwrap()).is_err());
 }
 
+/// A change to a good order that makes it bad.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn bad_orders_give_reasons_never_panics() {
     let base = fixture("orders.retrieve.response.json");
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|v| v["line_items"] = json!([])), "no line items"),
         (
             Box::new(|v| v["currency"] = json!("XBT")),
