@@ -47,17 +47,16 @@ fn default_page_size() -> u32 {
 }
 
 impl WooConfig {
-    /// Checks the config without I/O. `allow_http` is the HTTP client's permission for
-    /// private endpoints (tests and the demo's simulators on 127.0.0.1).
-    pub fn validate(&self, allow_http: bool) -> Result<(), ConnectorError> {
+    /// Checks the config without I/O. Plain `http://` passes here: the service's SSRF check of
+    /// `url_fields` and the SDK's client refuse it outside `allow_private_endpoints` (tests and
+    /// the demo's simulators on 127.0.0.1), which this check cannot see.
+    pub fn validate(&self) -> Result<(), ConnectorError> {
         let bad = |m: &str| Err(ConnectorError::permanent(format!("invalid config: {m}")));
         let Ok(u) = url::Url::parse(self.store_url.trim()) else {
             return bad("store_url is not a URL");
         };
-        match u.scheme() {
-            "https" => {}
-            "http" if allow_http => {}
-            _ => return bad("store_url must be an https URL"),
+        if !matches!(u.scheme(), "https" | "http") {
+            return bad("store_url must be an https URL");
         }
         if u.host_str().is_none_or(str::is_empty) {
             return bad("store_url has no host");
@@ -119,13 +118,12 @@ mod tests {
         let c = cfg(serde_json::json!({"store_url": "https://shop.example.com/"}));
         assert_eq!(c.page_size, 100);
         assert!(!c.auth_in_query);
-        c.validate(false).unwrap();
+        c.validate().unwrap();
         assert_eq!(c.api_base(), "https://shop.example.com/wp-json/wc/v3");
         assert_eq!(c.statuses().len(), CORE_STATUSES.len());
         let sub = cfg(serde_json::json!({"store_url": "https://example.com/shop"}));
         assert_eq!(sub.api_base(), "https://example.com/shop/wp-json/wc/v3");
         for bad in [
-            serde_json::json!({"store_url": "http://shop.example.com"}),
             serde_json::json!({"store_url": "ftp://shop.example.com"}),
             serde_json::json!({"store_url": "https://ck:cs@shop.example.com"}),
             serde_json::json!({"store_url": "https://shop.example.com/?x=1"}),
@@ -134,17 +132,17 @@ mod tests {
             serde_json::json!({"store_url": "https://shop.example.com", "page_size": 0}),
             serde_json::json!({"store_url": "https://shop.example.com", "extra_statuses": ["Shipped!"]}),
         ] {
-            assert!(cfg(bad.clone()).validate(false).is_err(), "{bad}");
+            assert!(cfg(bad.clone()).validate().is_err(), "{bad}");
         }
         assert!(
             cfg(serde_json::json!({"store_url": "http://127.0.0.1:8080"}))
-                .validate(true)
+                .validate()
                 .is_ok()
         );
         let extra = cfg(
             serde_json::json!({"store_url": "https://s.example", "extra_statuses": ["wc-shipped", "trash"]}),
         );
-        extra.validate(false).unwrap();
+        extra.validate().unwrap();
         assert_eq!(extra.statuses().last().map(String::as_str), Some("shipped"));
         assert_eq!(extra.statuses().len(), CORE_STATUSES.len() + 1);
         assert!(

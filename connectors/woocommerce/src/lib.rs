@@ -94,7 +94,7 @@ pub fn build_source(
     deps: &ConnectorDeps,
 ) -> Result<Arc<dyn Source>, ConnectorError> {
     let cfg: WooConfig = parse_config(config)?;
-    cfg.validate(deps.http.allows_private_endpoints())?;
+    cfg.validate()?;
     let auth = client::Keys {
         consumer_key: require_secret(secrets, "consumer_key")?,
         consumer_secret: require_secret(secrets, "consumer_secret")?,
