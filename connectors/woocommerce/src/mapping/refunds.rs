@@ -4,6 +4,10 @@
 //! items do not explain (an amount-only refund, the only kind older versions list) is an
 //! adjustment; it comes off the goods first, then shipping, then fees (then tax, when tax is
 //! on top), which is where a merchant's "refund the rest" takes it from.
+//!
+//! Known limit: a line refunded at its full price in an order where a negative fee took a
+//! share of that line's price gives back more than the line cost; the goods' current amount
+//! would fall below zero, and the order is rejected with that reason rather than reshaped.
 
 use super::amounts::{add, amount, gmt, quantity, sub};
 use super::lines::Ctx;
