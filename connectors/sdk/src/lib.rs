@@ -21,6 +21,7 @@ pub mod pii;
 pub mod sim;
 pub mod traits;
 pub mod webhooks;
+mod webhook_ack;
 
 pub use auth::{
     DiscardSecrets, RefreshFn, RefreshingToken, SecretsPersister, StaticToken, TokenProvider,
