@@ -20,8 +20,8 @@ pub mod pii;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod traits;
-pub mod webhooks;
 mod webhook_ack;
+pub mod webhooks;
 
 pub use auth::{
     DiscardSecrets, RefreshFn, RefreshingToken, SecretsPersister, StaticToken, TokenProvider,
