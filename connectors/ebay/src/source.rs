@@ -22,6 +22,8 @@ const MAX_PROBES: u32 = 16;
 /// Cancel states remembered per (order id, lastModifiedDate): re-reads inside the overlap do
 /// not call getOrder again.
 const CANCEL_CACHE: usize = 10_000;
+/// getOrder calls in flight at once for one page's cancel states.
+const CANCEL_CONCURRENCY: usize = 4;
 
 pub struct EbaySource {
     cfg: EbayConfig,
@@ -133,7 +135,7 @@ impl EbaySource {
     /// those that need it.
     async fn page_of(
         &self,
-        orders: Vec<Value>,
+        mut orders: Vec<Value>,
         next: Option<Token>,
     ) -> Result<Page, ConnectorError> {
         let mut page = Page {
@@ -141,20 +143,37 @@ impl EbaySource {
             next_page_token: next.map(|t| t.encode()),
             ..Default::default()
         };
-        for mut v in orders {
-            if mapping::needs_cancel_check(&v)
-                && let Err(reason) = self.complete_cancel_status(&mut v).await?
-            {
-                page.rejected.push(Rejected {
-                    external_id: mapping::external_id(&v),
-                    reason,
-                });
-                continue;
+        let checks: Vec<usize> = (0..orders.len())
+            .filter(|i| mapping::needs_cancel_check(&orders[*i]))
+            .collect();
+        let mut unreadable: HashMap<usize, String> = HashMap::new();
+        for chunk in checks.chunks(CANCEL_CONCURRENCY) {
+            let answers =
+                futures::future::join_all(chunk.iter().map(|i| self.cancel_status(&orders[*i])))
+                    .await;
+            for (i, answer) in chunk.iter().zip(answers) {
+                match answer? {
+                    Ok(Some(status)) => {
+                        if let Some(o) = orders[*i].as_object_mut() {
+                            o.insert("cancelStatus".into(), status);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(reason) => {
+                        unreadable.insert(*i, reason);
+                    }
+                }
             }
-            match mapping::order_from_json(&v) {
+        }
+        for (i, v) in orders.iter().enumerate() {
+            let mapped = match unreadable.remove(&i) {
+                Some(reason) => Err(reason),
+                None => mapping::order_from_json(v),
+            };
+            match mapped {
                 Ok(o) => page.orders.push(o),
                 Err(reason) => page.rejected.push(Rejected {
-                    external_id: mapping::external_id(&v),
+                    external_id: mapping::external_id(v),
                     reason,
                 }),
             }
@@ -164,51 +183,45 @@ impl EbaySource {
         Ok(page)
     }
 
-    /// Replaces getOrders' always-empty `cancelStatus` with getOrder's. Only the cancel state is
+    /// getOrder's `cancelStatus` for getOrders' always-empty one. Only the cancel state is
     /// taken: the rest of the order stays as the window read it, so a later modification is
-    /// picked up by the next window, not mixed into this one. A getOrder answer that can never
-    /// be read rejects the order (`Ok(Err(reason))`): mapped without its cancel state it could
-    /// be shipped although cancelled.
-    async fn complete_cancel_status(
+    /// picked up by the next window, not mixed into this one. `Ok(None)`: nothing to replace
+    /// (the order is gone meanwhile). A getOrder answer that can never be read rejects the
+    /// order (`Ok(Err(reason))`): mapped without its cancel state it could be shipped although
+    /// cancelled.
+    async fn cancel_status(
         &self,
-        v: &mut Value,
-    ) -> Result<Result<(), String>, ConnectorError> {
+        v: &Value,
+    ) -> Result<Result<Option<Value>, String>, ConnectorError> {
         let (Some(id), Some(modified)) = (
             v.get("orderId")
                 .and_then(Value::as_str)
                 .filter(|s| mapping::is_order_id(s)),
             v.get("lastModifiedDate").and_then(Value::as_str),
         ) else {
-            return Ok(Ok(()));
+            return Ok(Ok(None));
         };
         let key = (id.to_string(), modified.to_string());
-        let cached = self.cache().get(&key).cloned();
-        let status = match cached {
-            Some(s) => s,
-            None => match self.client.order(id).await {
-                Err(e) if e.class() == ErrorClass::Permanent => {
-                    return Ok(Err(format!("cancel state unreadable (getOrder: {e})")));
-                }
-                Err(e) => return Err(e),
-                Ok(Some(full)) => {
-                    let s = full.get("cancelStatus").cloned().unwrap_or(Value::Null);
-                    let mut c = self.cache();
-                    if c.len() >= CANCEL_CACHE {
-                        c.clear();
-                    }
-                    c.insert(key, s.clone());
-                    s
-                }
-                // Gone meanwhile: the window's copy is all there is.
-                Ok(None) => return Ok(Ok(())),
+        if let Some(s) = self.cache().get(&key).cloned() {
+            return Ok(Ok(Some(s)));
+        }
+        let status = match self.client.order(id).await {
+            Err(e) if e.class() == ErrorClass::Permanent => {
+                return Ok(Err(format!("cancel state unreadable (getOrder: {e})")));
+            }
+            Err(e) => return Err(e),
+            Ok(None) => return Ok(Ok(None)),
+            Ok(Some(full)) => match full.get("cancelStatus") {
+                Some(s) if !s.is_null() => s.clone(),
+                _ => return Ok(Ok(None)),
             },
         };
-        if !status.is_null()
-            && let Some(o) = v.as_object_mut()
-        {
-            o.insert("cancelStatus".into(), status);
+        let mut c = self.cache();
+        if c.len() >= CANCEL_CACHE {
+            c.clear();
         }
-        Ok(Ok(()))
+        c.insert(key, status.clone());
+        Ok(Ok(Some(status)))
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Value>> {

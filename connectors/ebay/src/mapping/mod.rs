@@ -54,13 +54,13 @@ pub fn is_order_id(s: &str) -> bool {
 }
 
 /// Whether getOrders' copy of an order cannot tell its cancel state: getOrders always sends
-/// `cancelStatus` as `NONE_REQUESTED` with no requests, and a completed cancellation always
-/// refunds the buyer. So only an order whose money went back (a refunded payment status or a
-/// refund entry) can be cancelled, and only those are read again with getOrder: at most one
-/// call per refunded order, remembered per `lastModifiedDate`. (`getOrders?orderIds=` would
-/// batch 50, but it is getOrders: its `cancelRequests` are just as empty.) A cancellation the
-/// buyer only requested shows in no getOrders field; it is seen once it completes, which
-/// refunds the order and moves its `lastModifiedDate`.
+/// `cancelStatus` as `NONE_REQUESTED` with no requests. A completed cancellation refunds the
+/// buyer in full, so only an order whose payment status is `FULLY_REFUNDED` (or, without a
+/// payment status, one with any refund entry) can be cancelled, and only those are read again
+/// with getOrder: at most one call per such order, remembered per `lastModifiedDate`.
+/// (`getOrders?orderIds=` would batch 50, but it is getOrders: its `cancelRequests` are just as
+/// empty.) A cancellation the buyer only requested shows in no getOrders field; it is seen
+/// once it completes, which refunds the order and moves its `lastModifiedDate`.
 pub fn needs_cancel_check(v: &Value) -> bool {
     if v.pointer("/cancelStatus/cancelState")
         .and_then(Value::as_str)
@@ -68,26 +68,14 @@ pub fn needs_cancel_check(v: &Value) -> bool {
     {
         return false;
     }
-    let refunded = matches!(
-        v.get("orderPaymentStatus").and_then(Value::as_str),
-        Some("FULLY_REFUNDED" | "PARTIALLY_REFUNDED")
-    );
-    let non_empty = |p: &str| {
-        v.pointer(p)
+    if let Some(status) = v.get("orderPaymentStatus").and_then(Value::as_str) {
+        return status == "FULLY_REFUNDED";
+    }
+    let non_empty = |a: Option<&Value>| a.and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    non_empty(v.pointer("/paymentSummary/refunds"))
+        || v.get("lineItems")
             .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty())
-    };
-    let line_refund = v
-        .get("lineItems")
-        .and_then(Value::as_array)
-        .is_some_and(|ls| {
-            ls.iter().any(|l| {
-                l.get("refunds")
-                    .and_then(Value::as_array)
-                    .is_some_and(|r| !r.is_empty())
-            })
-        });
-    refunded || non_empty("/paymentSummary/refunds") || line_refund
+            .is_some_and(|ls| ls.iter().any(|l| non_empty(l.get("refunds"))))
 }
 
 fn financial(s: Option<&str>) -> FinancialStatus {

@@ -204,7 +204,7 @@ async fn the_seeded_mix_covers_every_case_and_maps_exactly() {
         );
     }
 
-    eprintln!("cases in 2000 seeded orders: {cases:?}");
+    eprintln!("cases in 2000 seeded orders: {cases:?}; getOrder follow-ups: {needing_check}");
     // What a fulfillment target gets is what the simulator says is left to ship.
     let shipped: BTreeMap<String, BTreeMap<String, u64>> = orders
         .iter()
