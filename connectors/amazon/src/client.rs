@@ -279,7 +279,9 @@ impl RefreshFn for LwaRefresh {
         };
         let t = self.endpoint.call("/auth/o2/token", build, handle).await?;
         if t.access_token.is_empty() {
-            return Err(ConnectorError::permanent("LWA answered an empty access token"));
+            return Err(ConnectorError::permanent(
+                "LWA answered an empty access token",
+            ));
         }
         Ok(TokenSet {
             access_token: t.access_token.into(),

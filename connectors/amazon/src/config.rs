@@ -196,8 +196,10 @@ mod tests {
             )
             .is_err()
         );
-        let c = parse(json!({ "marketplace_ids": ["ATVPDKIKX0DER"], "fulfilled_by": ["MERCHANT"],
-                               "rate_limits": { "search_orders": { "rate": 10.0, "burst": 50 } } }));
+        let c = parse(
+            json!({ "marketplace_ids": ["ATVPDKIKX0DER"], "fulfilled_by": ["MERCHANT"],
+                               "rate_limits": { "search_orders": { "rate": 10.0, "burst": 50 } } }),
+        );
         c.validate().unwrap();
         assert_eq!(c.plans().get_order, GET_ORDER_PLAN);
         assert_eq!(c.plans().search_orders.burst, 50);

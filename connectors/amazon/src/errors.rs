@@ -13,7 +13,8 @@ pub const MISSING_ROLE: &str = "http 403 Unauthorized: the app lacks a restricte
      (Direct-to-Consumer Delivery for address and email; Tax Invoicing/Remittance for buyer info): \
      add the role to the app and have the seller re-authorize it";
 pub const TOKEN_EXPIRED: &str = "http 403 Unauthorized: the access token has expired";
-pub const TOKEN_REJECTED: &str = "http 403 Unauthorized: the access token is revoked, malformed or invalid";
+pub const TOKEN_REJECTED: &str =
+    "http 403 Unauthorized: the access token is revoked, malformed or invalid";
 
 /// A 403 after which a fresh access token may help.
 pub fn is_token_problem(e: &ConnectorError) -> bool {
@@ -128,7 +129,10 @@ mod tests {
     use ordersync_sdk::ErrorClass;
 
     fn err(code: &str, details: &str) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!({"errors":[{"code":code,"message":"m","details":details}]})).unwrap()
+        serde_json::to_vec(
+            &serde_json::json!({"errors":[{"code":code,"message":"m","details":details}]}),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -197,13 +201,20 @@ mod tests {
             400,
             &err("InvalidInput", "lastUpdatedBefore too late")
         ));
-        assert!(!is_expired_token_400(403, &err("InvalidInput", "token expired")));
+        assert!(!is_expired_token_400(
+            403,
+            &err("InvalidInput", "token expired")
+        ));
     }
 
     #[test]
     fn lwa_errors() {
         let h = HeaderMap::new();
-        let e = parse_lwa_error(400, &h, br#"{"error":"invalid_grant","error_description":"x"}"#);
+        let e = parse_lwa_error(
+            400,
+            &h,
+            br#"{"error":"invalid_grant","error_description":"x"}"#,
+        );
         assert_eq!(e.class(), ErrorClass::Auth);
         assert!(e.to_string().contains("re-authorize"));
         let e = parse_lwa_error(401, &h, br#"{"error":"invalid_client"}"#);

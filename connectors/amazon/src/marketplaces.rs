@@ -43,22 +43,8 @@ pub const US: Market = m(
     false,
     "Sales tax",
 );
-pub const CA: Market = m(
-    "A2EUQ1WTGCTBG2",
-    "CA",
-    "Amazon.ca",
-    "CAD",
-    false,
-    "GST/HST",
-);
-pub const UK: Market = m(
-    "A1F83G8C2ARO7P",
-    "GB",
-    "Amazon.co.uk",
-    "GBP",
-    true,
-    "VAT",
-);
+pub const CA: Market = m("A2EUQ1WTGCTBG2", "CA", "Amazon.ca", "CAD", false, "GST/HST");
+pub const UK: Market = m("A1F83G8C2ARO7P", "GB", "Amazon.co.uk", "GBP", true, "VAT");
 pub const DE: Market = m("A1PA6795UKMFR9", "DE", "Amazon.de", "EUR", true, "VAT");
 pub const JP: Market = m(
     "A1VC38T7YXB528",
@@ -73,68 +59,26 @@ pub const JP: Market = m(
 pub const MARKETS: &[Market] = &[
     US,
     CA,
-    m(
-        "A1AM78C64UM0Y8",
-        "MX",
-        "Amazon.com.mx",
-        "MXN",
-        true,
-        "IVA",
-    ),
-    m(
-        "A2Q3Y263D00KWC",
-        "BR",
-        "Amazon.com.br",
-        "BRL",
-        true,
-        "Tax",
-    ),
+    m("A1AM78C64UM0Y8", "MX", "Amazon.com.mx", "MXN", true, "IVA"),
+    m("A2Q3Y263D00KWC", "BR", "Amazon.com.br", "BRL", true, "Tax"),
     m("A28R8C7NBKEWEA", "IE", "Amazon.ie", "EUR", true, "VAT"),
     m("A1RKKUPIHCS9HS", "ES", "Amazon.es", "EUR", true, "VAT"),
     UK,
     m("A13V1IB3VIYZZH", "FR", "Amazon.fr", "EUR", true, "VAT"),
-    m(
-        "AMEN7PMS3EDWL",
-        "BE",
-        "Amazon.com.be",
-        "EUR",
-        true,
-        "VAT",
-    ),
+    m("AMEN7PMS3EDWL", "BE", "Amazon.com.be", "EUR", true, "VAT"),
     m("A1805IZSGTT6HS", "NL", "Amazon.nl", "EUR", true, "VAT"),
     DE,
     m("APJ6JRA9NG5V4", "IT", "Amazon.it", "EUR", true, "VAT"),
     m("A2NODRKZP88ZB9", "SE", "Amazon.se", "SEK", true, "VAT"),
-    m(
-        "AE08WJ6YKNBMC",
-        "ZA",
-        "Amazon.co.za",
-        "ZAR",
-        true,
-        "VAT",
-    ),
+    m("AE08WJ6YKNBMC", "ZA", "Amazon.co.za", "ZAR", true, "VAT"),
     m("A1C3SOZRARQ6R3", "PL", "Amazon.pl", "PLN", true, "VAT"),
     m("ARBP9OOSHTCHU", "EG", "Amazon.eg", "EGP", true, "VAT"),
-    m(
-        "A33AVAJ2PDY3EV",
-        "TR",
-        "Amazon.com.tr",
-        "TRY",
-        true,
-        "VAT",
-    ),
+    m("A33AVAJ2PDY3EV", "TR", "Amazon.com.tr", "TRY", true, "VAT"),
     m("A17E79C6D8DWNP", "SA", "Amazon.sa", "SAR", true, "VAT"),
     m("A2VIGQ35RCS4UG", "AE", "Amazon.ae", "AED", true, "VAT"),
     m("A21TJRUUN4KGV", "IN", "Amazon.in", "INR", true, "GST"),
     m("A19VAU5U5O7RUS", "SG", "Amazon.sg", "SGD", true, "GST"),
-    m(
-        "A39IBJ37TRP1C6",
-        "AU",
-        "Amazon.com.au",
-        "AUD",
-        true,
-        "GST",
-    ),
+    m("A39IBJ37TRP1C6", "AU", "Amazon.com.au", "AUD", true, "GST"),
     JP,
 ];
 

@@ -73,7 +73,10 @@ pub fn latest_before(now: OffsetDateTime) -> OffsetDateTime {
 /// What to ask for a window `[since, until]` at `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Window {
-    Ask { after: String, before: String },
+    Ask {
+        after: String,
+        before: String,
+    },
     /// Nothing can be asked yet: the window ends too recently by this much more than the
     /// overlap can make up for.
     TooRecent(Duration),

@@ -8,9 +8,7 @@ use crate::mapping;
 use crate::paging::{PageToken, Window, window};
 use crate::wire::{GetOrderResponse, SearchOrdersResponse};
 use async_trait::async_trait;
-use ordersync_sdk::{
-    Clock, ConnectorError, Order, Page, PullCursor, Rejected, Source, SourceCaps,
-};
+use ordersync_sdk::{Clock, ConnectorError, Order, Page, PullCursor, Rejected, Source, SourceCaps};
 use std::sync::Arc;
 use time::Duration;
 
@@ -38,12 +36,10 @@ impl AmazonSource {
     }
 
     fn fulfilled_by(&self) -> Option<String> {
-        self.cfg.fulfilled_by.as_ref().map(|f| {
-            f.iter()
-                .map(|x| x.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        })
+        self.cfg
+            .fulfilled_by
+            .as_ref()
+            .map(|f| f.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(","))
     }
 
     async fn page(
@@ -81,7 +77,9 @@ impl AmazonSource {
                     "http 400 InvalidInput (expired token without one sent)",
                 ));
             }
-            Answer::NotFound => return Err(ConnectorError::permanent("http 404 from searchOrders")),
+            Answer::NotFound => {
+                return Err(ConnectorError::permanent("http 404 from searchOrders"));
+            }
         };
         let mut page = Page {
             orders: Vec::with_capacity(r.orders.len()),
@@ -154,10 +152,16 @@ impl Source for AmazonSource {
                 "amazon order ids are letters, digits and dashes",
             ));
         }
-        match self.client.get_order::<GetOrderResponse>(external_id).await? {
+        match self
+            .client
+            .get_order::<GetOrderResponse>(external_id)
+            .await?
+        {
             Answer::Body(r) => mapping::order_from_value(&r.order)
                 .map(Some)
-                .map_err(|reason| ConnectorError::permanent(format!("order not mappable: {reason}"))),
+                .map_err(|reason| {
+                    ConnectorError::permanent(format!("order not mappable: {reason}"))
+                }),
             Answer::NotFound => Ok(None),
             Answer::ExpiredPageToken => Err(ConnectorError::permanent("http 400 InvalidInput")),
         }

@@ -59,15 +59,13 @@ pub fn external_id(v: &Value) -> String {
 /// Amazon order ids are `3-7-7` digits; other channels' may differ, so any short id of
 /// letters, digits and dashes is taken.
 pub fn is_order_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Maps one raw order of a page or of `getOrder`.
 pub fn order_from_value(v: &Value) -> Result<Order, Reason> {
-    let o: wire::Order =
-        serde_json::from_value(v.clone()).map_err(|_| "order has an unexpected shape".to_string())?;
+    let o: wire::Order = serde_json::from_value(v.clone())
+        .map_err(|_| "order has an unexpected shape".to_string())?;
     order_from_wire(&o)
 }
 
@@ -507,14 +505,23 @@ pub fn order_from_wire(o: &wire::Order) -> Result<Order, Reason> {
 
     // Totals as placed: the lines, and Amazon's own item totals.
     let subtotal = sum(lines.iter().filter_map(LineItem::gross), "line items")?;
-    let line_discounts = sum(lines.iter().filter_map(LineItem::discount), "line discounts")?;
-    let ship_discounts = sum(ship.discounts.iter().map(|d| d.amount), "shipping discounts")?;
+    let line_discounts = sum(
+        lines.iter().filter_map(LineItem::discount),
+        "line discounts",
+    )?;
+    let ship_discounts = sum(
+        ship.discounts.iter().map(|d| d.amount),
+        "shipping discounts",
+    )?;
     let tax = sum(
         lines
             .iter()
             .filter_map(LineItem::tax)
             .chain(ship.tax_lines.iter().map(|t| t.amount))
-            .chain(fees.iter().flat_map(|f| f.tax_lines.iter().map(|t| t.amount))),
+            .chain(
+                fees.iter()
+                    .flat_map(|f| f.tax_lines.iter().map(|t| t.amount)),
+            ),
         "taxes",
     )?;
     let placed_total = ck(
@@ -632,8 +639,18 @@ fn applications(
         .filter_map(|(i, id)| {
             let index = u32::try_from(i).ok()?;
             let mine = |a: &DiscountAllocation| a.application == Some(index);
-            let on_lines: Decimal = lines.iter().flat_map(|l| &l.discounts).filter(|a| mine(a)).map(|a| a.amount).sum();
-            let on_ship: Decimal = ship.discounts.iter().filter(|a| mine(a)).map(|a| a.amount).sum();
+            let on_lines: Decimal = lines
+                .iter()
+                .flat_map(|l| &l.discounts)
+                .filter(|a| mine(a))
+                .map(|a| a.amount)
+                .sum();
+            let on_ship: Decimal = ship
+                .discounts
+                .iter()
+                .filter(|a| mine(a))
+                .map(|a| a.amount)
+                .sum();
             let only_shipping = on_lines.is_zero()
                 && !on_ship.is_zero()
                 && items.iter().filter(|it| app_of(it) == Some(index)).count() > 0;

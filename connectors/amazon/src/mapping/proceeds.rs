@@ -91,7 +91,12 @@ pub fn parts(
             "OTHER" => add(&mut p.other, v, &what)?,
             "TAX" => split(&mut p.tax, b, v, currency, &what, false)?,
             "DISCOUNT" => split(&mut p.discount, b, v.abs(), currency, &what, true)?,
-            _ => return Err(format!("item {line} has unknown proceeds type {:?}", shown(kind))),
+            _ => {
+                return Err(format!(
+                    "item {line} has unknown proceeds type {:?}",
+                    shown(kind)
+                ));
+            }
         }
     }
     Ok(p)
@@ -156,20 +161,42 @@ mod tests {
         ]));
         let p = parts(&b, "USD", "1").unwrap();
         assert_eq!(
-            (p.item, p.shipping, p.discount.item, p.discount.shipping, p.tax.item),
+            (
+                p.item,
+                p.shipping,
+                p.discount.item,
+                p.discount.shipping,
+                p.tax.item
+            ),
             (d("20"), d("4.99"), d("2"), d("4.99"), d("1.62"))
         );
     }
 
     #[test]
     fn refusals_name_the_problem_not_the_data() {
-        let wrong_currency = bd(json!([{"type":"ITEM","subtotal":{"amount":"1","currencyCode":"EUR"}}]));
-        assert!(parts(&wrong_currency, "USD", "7").unwrap_err().contains("currency mismatch"));
-        let unknown = bd(json!([{"type":"CANARY<x>","subtotal":{"amount":"1","currencyCode":"USD"}}]));
-        assert!(parts(&unknown, "USD", "7").unwrap_err().contains("\"CANARYx\""));
-        let short = bd(json!([{"type":"TAX","subtotal":{"amount":"1.00","currencyCode":"USD"},
-            "detailedBreakdowns":[{"subtype":"ITEM","value":{"amount":"0.90","currencyCode":"USD"}}]}]));
-        assert!(parts(&short, "USD", "7").unwrap_err().contains("do not add up"));
+        let wrong_currency =
+            bd(json!([{"type":"ITEM","subtotal":{"amount":"1","currencyCode":"EUR"}}]));
+        assert!(
+            parts(&wrong_currency, "USD", "7")
+                .unwrap_err()
+                .contains("currency mismatch")
+        );
+        let unknown =
+            bd(json!([{"type":"CANARY<x>","subtotal":{"amount":"1","currencyCode":"USD"}}]));
+        assert!(
+            parts(&unknown, "USD", "7")
+                .unwrap_err()
+                .contains("\"CANARYx\"")
+        );
+        let short = bd(
+            json!([{"type":"TAX","subtotal":{"amount":"1.00","currencyCode":"USD"},
+            "detailedBreakdowns":[{"subtype":"ITEM","value":{"amount":"0.90","currencyCode":"USD"}}]}]),
+        );
+        assert!(
+            parts(&short, "USD", "7")
+                .unwrap_err()
+                .contains("do not add up")
+        );
         let missing = bd(json!([{"type":"ITEM"}]));
         assert!(parts(&missing, "USD", "7").unwrap_err().contains("missing"));
     }
