@@ -99,6 +99,9 @@ pub struct Unit {
     pub ship_discount: i64,
     pub tax: i64,
     pub ship_tax: i64,
+    /// Gift wrap is charged per unit wrapped.
+    pub gift_wrap: i64,
+    pub gift_wrap_tax: i64,
 }
 
 /// The tax treatment of an order: one rate for goods and one for shipping (0 = untaxed).
@@ -129,8 +132,6 @@ pub struct SimItem {
     pub units: Vec<Unit>,
     /// A reduced rate for this item (books, food), else the order's.
     pub rate: i64,
-    pub gift_wrap: i64,
-    pub gift_wrap_tax: i64,
     pub gift_message: Option<String>,
     pub promotions: Vec<String>,
 }
@@ -154,17 +155,14 @@ impl SimItem {
             s.ship_discount += u.ship_discount;
             s.tax += u.tax;
             s.ship_tax += u.ship_tax;
+            s.gift_wrap += u.gift_wrap;
+            s.gift_wrap_tax += u.gift_wrap_tax;
         }
         s
     }
 
-    /// The gift wrap counts as long as one unit is still on the order.
-    pub fn gift_wrap_of(&self, n: u32) -> (i64, i64) {
-        if n == 0 {
-            (0, 0)
-        } else {
-            (self.gift_wrap, self.gift_wrap_tax)
-        }
+    pub fn gift_wrapped(&self) -> bool {
+        self.units.iter().any(|u| u.gift_wrap > 0)
     }
 }
 
@@ -245,6 +243,7 @@ pub struct ItemSpec {
     pub ship_per_unit: i64,
     /// Free-shipping promotion: each unit's shipping discounted in full.
     pub free_shipping: bool,
+    /// Gift wrap per unit.
     pub gift_wrap: i64,
     pub gift_message: bool,
     pub reduced_rate: Option<i64>,
@@ -292,6 +291,8 @@ pub fn build_item(
             ship_discount,
             tax: unit_tax(p - discount, rate, included),
             ship_tax: unit_tax(ship - ship_discount, ship_rate, included),
+            gift_wrap: s.gift_wrap,
+            gift_wrap_tax: unit_tax(s.gift_wrap, rate, included),
         });
     }
     let mut promotions = Vec::new();
@@ -315,8 +316,6 @@ pub fn build_item(
         unit_price: mul_div_round(s.price, 1, i64::from(q)),
         units,
         rate,
-        gift_wrap: s.gift_wrap,
-        gift_wrap_tax: unit_tax(s.gift_wrap, rate, included),
         gift_message: s
             .gift_message
             .then(|| format!("Canary gift note {seq}-{j}: enjoy!")),
@@ -345,10 +344,9 @@ impl SimOrder {
         for it in &self.items {
             let n = it.open_units();
             let s = it.sum(n);
-            let (gw, gw_tax) = it.gift_wrap_of(n);
-            t += s.price - s.discount + s.ship - s.ship_discount + gw;
+            t += s.price - s.discount + s.ship - s.ship_discount + s.gift_wrap;
             if !self.included() {
-                t += s.tax + s.ship_tax + gw_tax;
+                t += s.tax + s.ship_tax + s.gift_wrap_tax;
             }
         }
         if self.items.iter().any(|i| i.open_units() > 0) {

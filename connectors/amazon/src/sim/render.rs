@@ -139,7 +139,7 @@ fn item_json(o: &SimOrder, it: &SimItem, inc: &Included) -> Value {
     });
     if inc.proceeds && priced {
         let s = it.sum(it.quantity);
-        let (gw, gw_tax) = it.gift_wrap_of(it.quantity);
+        let (gw, gw_tax) = (s.gift_wrap, s.gift_wrap_tax);
         let mut b = vec![json!({ "type": "ITEM", "subtotal": money(s.price, dp, &cur) })];
         if s.ship > 0 {
             b.push(json!({ "type": "SHIPPING", "subtotal": money(s.ship, dp, &cur) }));
@@ -192,12 +192,12 @@ fn item_json(o: &SimOrder, it: &SimItem, inc: &Included) -> Value {
             "quantityFulfilled": it.shipped,
             "quantityUnfulfilled": it.unshipped(),
         });
-        if it.gift_wrap > 0 || it.gift_message.is_some() {
+        if it.gift_wrapped() || it.gift_message.is_some() {
             let mut g = Map::new();
             if let Some(m) = &it.gift_message {
                 g.insert("giftMessage".into(), json!(m));
             }
-            if it.gift_wrap > 0 {
+            if it.gift_wrapped() {
                 g.insert("giftWrapLevel".into(), json!("CLASSIC"));
             }
             f["packing"] = json!({ "giftOption": g });
@@ -239,7 +239,7 @@ fn order_proceeds(o: &SimOrder) -> Value {
     for it in &o.items {
         let n = it.open_units();
         let s = it.sum(n);
-        let (g, gt) = it.gift_wrap_of(n);
+        let (g, gt) = (s.gift_wrap, s.gift_wrap_tax);
         item += s.price;
         ship += s.ship;
         gw += g;
