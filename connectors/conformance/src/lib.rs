@@ -60,6 +60,7 @@
 //! `GET /_sim/received` (`count` or `objects`).
 
 mod macros;
+pub mod openapi;
 mod sample;
 pub mod sink;
 pub mod source;
