@@ -182,9 +182,14 @@ fn tax_line(title: &str, amount: Decimal, collector: Collector) -> Vec<TaxLine> 
     }]
 }
 
+/// A service level that is Amazon's enum value (`NEXT_DAY`), else none.
+fn service_level(level: Option<&str>) -> Option<&str> {
+    level.filter(|l| shown(l) == *l)
+}
+
 /// `STANDARD` → `Standard`, `NEXT_DAY` → `Next day`.
 fn service_title(level: &str) -> String {
-    let s = shown(level).replace('_', " ").to_lowercase();
+    let s = level.replace('_', " ").to_lowercase();
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
@@ -394,12 +399,8 @@ pub fn order_from_wire(o: &wire::Order) -> Result<Order, Reason> {
 
     let mut lines = Vec::with_capacity(items.len());
     let mut ship = ShippingLine {
-        title: f.fulfillment_service_level.as_deref().map(service_title),
-        code: f
-            .fulfillment_service_level
-            .as_deref()
-            .map(shown)
-            .filter(|s| !s.is_empty()),
+        title: service_level(f.fulfillment_service_level.as_deref()).map(service_title),
+        code: service_level(f.fulfillment_service_level.as_deref()).map(str::to_string),
         price: Decimal::ZERO,
         discounts: vec![],
         tax_lines: vec![],

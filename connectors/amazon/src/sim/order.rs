@@ -305,7 +305,8 @@ pub fn build_item(
     SimItem {
         item_id: format!(
             "{:014}",
-            20_000_000_000_000 + seq.saturating_mul(100).saturating_add(j as u64) % 10_000_000_000_000
+            20_000_000_000_000
+                + seq.saturating_mul(100).saturating_add(j as u64) % 10_000_000_000_000
         ),
         asin: asin(k),
         sku: format!("SKU-{:03}-{}", k, ["A", "B", "C"][j % 3]),

@@ -1,7 +1,7 @@
 //! Integration tests of the Amazon connector and its simulator.
 
 mod conformance;
-mod scratch;
+mod mapping;
 
 use ordersync_amazon::AmazonSource;
 use ordersync_amazon::sim::{SimOptions, spawn};
@@ -54,8 +54,14 @@ impl Env {
 
     pub fn secrets(refresh: &str) -> Secrets {
         let mut s = Secrets::new();
-        s.insert("lwa_client_id".into(), "amzn1.application-oa2-client.test".to_string().into());
-        s.insert("lwa_client_secret".into(), "amzn1.oa2-cs.v1.test".to_string().into());
+        s.insert(
+            "lwa_client_id".into(),
+            "amzn1.application-oa2-client.test".to_string().into(),
+        );
+        s.insert(
+            "lwa_client_secret".into(),
+            "amzn1.oa2-cs.v1.test".to_string().into(),
+        );
         s.insert("refresh_token".into(), refresh.to_string().into());
         s
     }
