@@ -49,7 +49,7 @@ pub fn parse_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ConnectorEr
             // An edge that blocks us is not a verdict on our credentials; try again later.
             401 | 403 => ConnectorError::Retriable {
                 reason: format!("http {status} without an SP-API error body (edge or firewall)"),
-                retry_after: Some(retry_after.unwrap_or(Duration::from_secs(60))),
+                retry_after,
             },
             500..=599 => ConnectorError::Retriable {
                 reason: format!("http {status} without an SP-API error body"),
@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(parse_error(503, &h, page).class(), ErrorClass::Retriable);
         let waf = parse_error(403, &h, b"<html>Request blocked</html>");
         assert_eq!(waf.class(), ErrorClass::Retriable);
-        assert_eq!(waf.retry_after(), Some(Duration::from_secs(60)));
+        assert!(!is_token_problem(&waf));
         assert_eq!(parse_error(400, &h, page).class(), ErrorClass::Permanent);
     }
 

@@ -90,8 +90,10 @@ pub fn not_found() -> Response {
 #[serde(rename_all = "snake_case")]
 pub enum Outage {
     /// A maintenance page: 503, `text/html`.
+    #[serde(rename = "html_503")]
     Html503,
     /// A web application firewall refusing the client: 403, `text/html`.
+    #[serde(rename = "waf_403")]
     Waf403,
 }
 

@@ -2,6 +2,7 @@
 
 mod conformance;
 mod mapping;
+mod traps;
 
 use ordersync_amazon::AmazonSource;
 use ordersync_amazon::sim::{SimOptions, spawn};
