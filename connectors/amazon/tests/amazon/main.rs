@@ -2,6 +2,8 @@
 
 mod conformance;
 mod mapping;
+mod orders;
+mod schema;
 mod traps;
 
 use ordersync_amazon::AmazonSource;
