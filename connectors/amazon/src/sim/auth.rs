@@ -4,6 +4,9 @@
 //! credentials are accepted unless the options name one pair; any refresh token of LWA's
 //! shape (`Atzr|…`) is a seller's authorization unless revoked.
 
+// Handlers answer early with the platform's own error response; boxing it gains nothing.
+#![allow(clippy::result_large_err)]
+
 use super::SimState;
 use super::errors::{TOKEN_EXPIRED, TOKEN_INVALID, unauthorized};
 use axum::extract::State;
@@ -92,7 +95,6 @@ pub async fn token(State(s): State<Arc<SimState>>, body: String) -> Response {
 }
 
 /// The API's check of `x-amz-access-token`: 403 `Unauthorized` as Amazon answers it.
-#[allow(clippy::result_large_err)]
 pub fn check(s: &SimState, headers: &HeaderMap) -> Result<(), Response> {
     let token = headers
         .get("x-amz-access-token")
