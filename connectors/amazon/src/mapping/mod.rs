@@ -64,8 +64,8 @@ pub fn is_order_id(s: &str) -> bool {
 
 /// Maps one raw order of a page or of `getOrder`.
 pub fn order_from_value(v: &Value) -> Result<Order, Reason> {
-    let o: wire::Order = serde_json::from_value(v.clone())
-        .map_err(|_| "order has an unexpected shape".to_string())?;
+    use serde::Deserialize as _;
+    let o = wire::Order::deserialize(v).map_err(|_| "order has an unexpected shape".to_string())?;
     order_from_wire(&o)
 }
 

@@ -23,14 +23,18 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub fn new(ttl_secs: i64) -> Self {
+    pub fn new(ttl_secs: i64, rotate: bool) -> Self {
         Self {
             book: TokenBook::new(TokenPolicy {
                 access_prefix: "Atza|",
                 refresh_prefix: "Atzr|",
                 access_ttl_secs: ttl_secs,
                 refresh_ttl_secs: None,
-                rotation: Rotation::Reusable,
+                rotation: if rotate {
+                    Rotation::SingleUse
+                } else {
+                    Rotation::Reusable
+                },
             }),
             revoked: HashSet::new(),
         }
@@ -85,9 +89,15 @@ pub async fn token(State(s): State<Arc<SimState>>, body: String) -> Response {
         // An authorization granted outside this simulator (the demo's, a test's).
         None => auth.book.issue(now),
     };
+    let refresh_token = if s.opts.rotate_refresh_tokens {
+        auth.revoked.insert(rt.to_string());
+        pair.refresh_token
+    } else {
+        rt.to_string()
+    };
     axum::Json(json!({
         "access_token": pair.access_token,
-        "refresh_token": rt,
+        "refresh_token": refresh_token,
         "token_type": "bearer",
         "expires_in": pair.expires_in,
     }))

@@ -55,6 +55,9 @@ pub struct SimOptions {
     /// `buyerEmail` only for merchant-fulfilled orders, as the spec notes. Off shows it for
     /// FBA orders too (the shared conformance kit expects every order's email).
     pub fbm_only_email: bool,
+    /// LWA answers the same refresh token again; on, a new one each time (and the old one
+    /// dies), to check that a connector persists a rotated token before using it.
+    pub rotate_refresh_tokens: bool,
 }
 
 impl Default for SimOptions {
@@ -69,6 +72,7 @@ impl Default for SimOptions {
             page_token_ttl_secs: 86_400,
             accepted_client: None,
             fbm_only_email: true,
+            rotate_refresh_tokens: false,
         }
     }
 }
@@ -154,7 +158,10 @@ impl FaultAnswers for SimState {
 pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
     let now = clock.now();
     let state = Arc::new(SimState {
-        auth: Mutex::new(auth::Auth::new(opts.token_ttl_secs)),
+        auth: Mutex::new(auth::Auth::new(
+            opts.token_ttl_secs,
+            opts.rotate_refresh_tokens,
+        )),
         limits: Mutex::new(Limits {
             search: LeakyBucket::new(f64::from(opts.search_burst), opts.search_rate, now),
             get: LeakyBucket::new(f64::from(opts.get_burst), opts.get_rate, now),

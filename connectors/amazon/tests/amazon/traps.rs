@@ -509,3 +509,53 @@ async fn html_outages_are_classified() {
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert_eq!(SETTLE, time::Duration::minutes(3));
 }
+
+/// Records what the connector persists.
+struct Keep(std::sync::Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl ordersync_sdk::SecretsPersister for Keep {
+    async fn persist(
+        &self,
+        name: &str,
+        value: &secrecy::SecretString,
+    ) -> Result<(), ConnectorError> {
+        assert_eq!(name, "refresh_token");
+        self.0
+            .lock()
+            .unwrap()
+            .push(secrecy::ExposeSecret::expose_secret(value).to_string());
+        Ok(())
+    }
+}
+
+/// LWA's refresh tokens are reusable, and nothing is persisted; should LWA answer a new one,
+/// it is persisted before the access token that came with it is used, and used next time.
+#[tokio::test]
+async fn a_rotated_refresh_token_is_persisted_before_use() {
+    for rotate in [false, true] {
+        let e = env(SimOptions {
+            rotate_refresh_tokens: rotate,
+            ..SimOptions::relaxed()
+        })
+        .await;
+        e.post("/_sim/seed", json!({ "count": 5, "seed": 11 }))
+            .await;
+        let keep = std::sync::Arc::new(Keep(std::sync::Mutex::new(vec![])));
+        let mut config = e.config();
+        config["rate_limits"] = fast_plan();
+        let src = ordersync_amazon::build(&config, &Env::secrets(REFRESH), &e.deps(keep.clone()))
+            .unwrap();
+        read_all(&src, None, e.until()).await;
+        e.post("/_sim/expire_tokens", json!({})).await;
+        read_all(&src, None, e.until()).await;
+        let kept = keep.0.lock().unwrap().clone();
+        if rotate {
+            assert_eq!(kept.len(), 2, "each refresh rotated it");
+            assert!(kept.iter().all(|k| k.starts_with("Atzr|") && k != REFRESH));
+            assert_ne!(kept[0], kept[1]);
+        } else {
+            assert!(kept.is_empty(), "the same token is not persisted again");
+        }
+    }
+}
