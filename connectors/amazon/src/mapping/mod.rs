@@ -32,21 +32,24 @@
 //!   priced version updates them; nothing downstream ships or books a pending order.
 //! - **Refunds** are not in the Orders API (they are in the Finances API): none are mapped.
 
+mod items;
 mod pii;
 pub mod proceeds;
+mod promotions;
+mod status;
 
-use crate::marketplaces::{self, Market};
+use crate::marketplaces;
 use crate::wire;
-use ordersync_sdk::mapping::{Reason, parse_quantity, parse_time};
+use items::{Item, ck, read_item, share, sum, tax_line};
+use ordersync_sdk::mapping::{Reason, parse_time};
 use ordersync_sdk::money::minor_units;
 use ordersync_sdk::{
-    AllocationMethod, Collector, CurrentTotals, Decimal, DiscountAllocation, DiscountApplication,
-    DiscountKind, DiscountTarget, DiscountValue, Fee, FeeKind, FinancialStatus, FulfillmentStatus,
-    LineItem, LineKind, Order, OrderStatus, ShippingLine, TaxLine, Tolerance, Totals,
+    CurrentTotals, Decimal, DiscountAllocation, Fee, FeeKind, LineItem, Order, ShippingLine,
+    TaxLine, Tolerance, Totals,
 };
-use proceeds::{Parts, money, parts, shown};
-use rust_decimal::RoundingStrategy;
+use proceeds::{money, shown};
 use serde_json::Value;
+use status::Status;
 
 /// The external id of a raw order, for rejections of orders that cannot even be read.
 pub fn external_id(v: &Value) -> String {
@@ -69,119 +72,6 @@ pub fn order_from_value(v: &Value) -> Result<Order, Reason> {
     order_from_wire(&o)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    PendingAvailability,
-    Pending,
-    Unshipped,
-    PartiallyShipped,
-    Shipped,
-    Cancelled,
-    Unfulfillable,
-    Unknown,
-}
-
-impl Status {
-    fn parse(s: &str) -> Self {
-        match s {
-            "PENDING_AVAILABILITY" => Status::PendingAvailability,
-            "PENDING" => Status::Pending,
-            "UNSHIPPED" => Status::Unshipped,
-            "PARTIALLY_SHIPPED" => Status::PartiallyShipped,
-            "SHIPPED" => Status::Shipped,
-            "CANCELLED" => Status::Cancelled,
-            "UNFULFILLABLE" => Status::Unfulfillable,
-            _ => Status::Unknown,
-        }
-    }
-
-    fn pending(self) -> bool {
-        matches!(self, Status::Pending | Status::PendingAvailability)
-    }
-
-    fn order_status(self) -> OrderStatus {
-        match self {
-            Status::PendingAvailability
-            | Status::Pending
-            | Status::Unshipped
-            | Status::PartiallyShipped => OrderStatus::Open,
-            Status::Shipped => OrderStatus::Closed,
-            Status::Cancelled | Status::Unfulfillable => OrderStatus::Cancelled,
-            Status::Unknown => OrderStatus::Unknown,
-        }
-    }
-
-    /// Amazon authorizes the buyer's payment at checkout and charges it as units ship.
-    fn financial(self) -> FinancialStatus {
-        match self {
-            Status::PendingAvailability | Status::Pending => FinancialStatus::Pending,
-            Status::Unshipped => FinancialStatus::Authorized,
-            Status::PartiallyShipped => FinancialStatus::PartiallyPaid,
-            Status::Shipped => FinancialStatus::Paid,
-            Status::Cancelled | Status::Unfulfillable => FinancialStatus::Voided,
-            Status::Unknown => FinancialStatus::Unknown,
-        }
-    }
-
-    fn fulfillment(self) -> FulfillmentStatus {
-        match self {
-            Status::PendingAvailability
-            | Status::Pending
-            | Status::Unshipped
-            | Status::Cancelled
-            | Status::Unfulfillable => FulfillmentStatus::Unfulfilled,
-            Status::PartiallyShipped => FulfillmentStatus::Partial,
-            Status::Shipped => FulfillmentStatus::Fulfilled,
-            Status::Unknown => FulfillmentStatus::Unknown,
-        }
-    }
-}
-
-/// One item, read.
-struct Item {
-    line: LineItem,
-    parts: Parts,
-    /// Amazon's own total of the item as ordered.
-    total: Decimal,
-    collector: Collector,
-    promotions: Vec<String>,
-    gift_message: Option<String>,
-}
-
-fn ck(v: Option<Decimal>, what: &str) -> Result<Decimal, Reason> {
-    v.ok_or_else(|| format!("amounts overflow in {what}"))
-}
-
-fn sum(values: impl IntoIterator<Item = Decimal>, what: &str) -> Result<Decimal, Reason> {
-    ordersync_sdk::mapping::checked_sum(values, what)
-}
-
-/// `a × current / quantity`, rounded half-even to the currency (exact at 0 and all units).
-fn share(a: Decimal, current: u32, quantity: u32, dp: u32, what: &str) -> Result<Decimal, Reason> {
-    if current == quantity {
-        return Ok(a);
-    }
-    if current == 0 || quantity == 0 {
-        return Ok(Decimal::ZERO);
-    }
-    let v = a
-        .checked_mul(Decimal::from(current))
-        .and_then(|x| x.checked_div(Decimal::from(quantity)));
-    Ok(ck(v, what)?.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven))
-}
-
-fn tax_line(title: &str, amount: Decimal, collector: Collector) -> Vec<TaxLine> {
-    if amount.is_zero() {
-        return vec![];
-    }
-    vec![TaxLine {
-        title: title.to_string(),
-        rate: None,
-        amount,
-        collector,
-    }]
-}
-
 /// A service level that is Amazon's enum value (`NEXT_DAY`), else none.
 fn service_level(level: Option<&str>) -> Option<&str> {
     level.filter(|l| shown(l) == *l)
@@ -194,155 +84,6 @@ fn service_title(level: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
-}
-
-fn read_item(
-    it: &wire::OrderItem,
-    status: Status,
-    afn: bool,
-    market: &Market,
-) -> Result<Item, Reason> {
-    let id = it
-        .order_item_id
-        .as_deref()
-        .filter(|s| is_order_id(s))
-        .ok_or("an item has no usable orderItemId")?
-        .to_string();
-    let currency = market.currency;
-    let quantity = parse_quantity(it.quantity_ordered, &id)?;
-    let product = it.product.clone().unwrap_or_default();
-    let unit = match product.price.as_ref().and_then(|p| p.unit_price.as_ref()) {
-        Some(m) => money(Some(m), currency, &format!("item {id} unitPrice"))?,
-        // Amazon prices a pending order only once payment authorization begins.
-        None if status.pending() => Decimal::ZERO,
-        None => return Err(format!("item {id} has no unitPrice")),
-    };
-    let cancelled_order = matches!(status, Status::Cancelled);
-    let (parts, total) = match &it.proceeds {
-        Some(p) => {
-            let parts = parts(p.breakdowns.as_deref().unwrap_or_default(), currency, &id)?;
-            let total = money(
-                p.proceeds_total.as_ref(),
-                currency,
-                &format!("item {id} proceedsTotal"),
-            )?;
-            (parts, total)
-        }
-        None if status.pending() || cancelled_order => {
-            let gross = ck(unit.checked_mul(Decimal::from(quantity)), "line items")?;
-            (
-                Parts {
-                    item: gross,
-                    ..Parts::default()
-                },
-                gross,
-            )
-        }
-        None => return Err(format!("item {id} has no proceeds")),
-    };
-    // Cancelled units are those neither fulfilled nor still to fulfil.
-    let f = it.fulfillment.as_ref();
-    let current = if cancelled_order {
-        0
-    } else {
-        match f.map(|f| (f.quantity_fulfilled, f.quantity_unfulfilled)) {
-            Some((Some(done), Some(open))) => {
-                let done = parse_quantity(Some(done), &id)?;
-                let open = parse_quantity(Some(open), &id)?;
-                done.saturating_add(open).min(quantity)
-            }
-            _ if it
-                .cancellation
-                .as_ref()
-                .is_some_and(|c| c.get("cancellationExecution").is_some()) =>
-            {
-                0
-            }
-            _ => quantity,
-        }
-    };
-    let collector = if it
-        .tax
-        .as_ref()
-        .and_then(|t| t.tax_collections.as_ref())
-        .is_some_and(|c| {
-            c.iter()
-                .any(|c| c.model.as_deref() == Some("MARKETPLACE_FACILITATOR"))
-        }) {
-        Collector::Marketplace
-    } else {
-        Collector::Merchant
-    };
-    // A tax that a discount took off belongs to the item's discounted price.
-    let item_tax = parts
-        .tax
-        .item
-        .checked_sub(parts.tax.discount.abs())
-        .filter(|t| !t.is_sign_negative())
-        .ok_or_else(|| format!("item {id}: discount tax exceeds the item's tax"))?;
-    for (v, what) in [
-        (parts.discount.gift_wrap, "gift wrap"),
-        (parts.discount.cod_fee, "cash on delivery fee"),
-        (parts.discount.other, "other charges"),
-    ] {
-        if !v.is_zero() {
-            return Err(format!("item {id} has a discount on its {what}"));
-        }
-    }
-    let line = LineItem {
-        external_line_id: id.clone(),
-        sku: product.seller_sku.filter(|s| !s.trim().is_empty()),
-        title: product
-            .title
-            .filter(|s| !s.trim().is_empty())
-            .or(product.asin)
-            .unwrap_or_else(|| "Amazon item".to_string()),
-        kind: LineKind::Product,
-        quantity,
-        current_quantity: current,
-        unit_price: unit,
-        // Amazon ships FBA orders itself, and pending ones are not released yet.
-        requires_shipping: !afn && !status.pending(),
-        // Amazon flags no taxability: a line is taxable when it was taxed.
-        taxable: !item_tax.is_zero(),
-        discounts: if parts.discount.item.is_zero() {
-            vec![]
-        } else {
-            vec![DiscountAllocation {
-                amount: parts.discount.item,
-                application: None,
-            }]
-        },
-        tax_lines: tax_line(market.tax_title, item_tax, collector),
-    };
-    let promotions = it
-        .promotion
-        .as_ref()
-        .and_then(|p| p.breakdowns.as_ref())
-        .map(|b| {
-            b.iter()
-                .filter_map(|p| p.promotion_id.clone())
-                .filter(|p| !p.trim().is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let gift_message = it
-        .fulfillment
-        .as_ref()
-        .and_then(|f| f.packing.as_ref())
-        .and_then(|p| p.gift_option.as_ref())
-        .and_then(|g| g.gift_message.clone())
-        .filter(|m| !m.trim().is_empty());
-    let mut parts = parts;
-    parts.tax.item = item_tax;
-    Ok(Item {
-        line,
-        parts,
-        total,
-        collector,
-        promotions,
-        gift_message,
-    })
 }
 
 /// Maps a typed order; the error is a PII-free rejection reason.
@@ -571,7 +312,8 @@ pub fn order_from_wire(o: &wire::Order) -> Result<Order, Reason> {
         ..cur_parts
     };
 
-    let discount_applications = applications(&promo_ids, &lines, &ship, &items, &app_of);
+    let discount_applications =
+        promotions::applications(&promo_ids, &lines, &ship, &items, &app_of);
     let shipping_lines = if ship.price.is_zero()
         && ship.discounts.is_empty()
         && ship.tax_lines.is_empty()
@@ -623,56 +365,4 @@ pub fn order_from_wire(o: &wire::Order) -> Result<Order, Reason> {
         .ok_or("amounts overflow in order taxes")?;
     order.balance().map_err(|e| e.to_string())?;
     Ok(order)
-}
-
-/// One discount application per promotion id. Its value is what the items carrying only
-/// that promotion were discounted (items with several promotions do not say which gave what).
-fn applications(
-    promo_ids: &[String],
-    lines: &[LineItem],
-    ship: &ShippingLine,
-    items: &[Item],
-    app_of: &dyn Fn(&Item) -> Option<u32>,
-) -> Vec<DiscountApplication> {
-    promo_ids
-        .iter()
-        .enumerate()
-        .filter_map(|(i, id)| {
-            let index = u32::try_from(i).ok()?;
-            let mine = |a: &DiscountAllocation| a.application == Some(index);
-            let on_lines: Decimal = lines
-                .iter()
-                .flat_map(|l| &l.discounts)
-                .filter(|a| mine(a))
-                .map(|a| a.amount)
-                .sum();
-            let on_ship: Decimal = ship
-                .discounts
-                .iter()
-                .filter(|a| mine(a))
-                .map(|a| a.amount)
-                .sum();
-            let only_shipping = on_lines.is_zero()
-                && !on_ship.is_zero()
-                && items.iter().filter(|it| app_of(it) == Some(index)).count() > 0;
-            Some(DiscountApplication {
-                index,
-                kind: DiscountKind::Automatic,
-                code: None,
-                title: Some(shown_title(id)),
-                target: if only_shipping {
-                    DiscountTarget::Shipping
-                } else {
-                    DiscountTarget::Line
-                },
-                value: DiscountValue::FixedAmount(on_lines.checked_add(on_ship)?),
-                allocation: AllocationMethod::Across,
-            })
-        })
-        .collect()
-}
-
-/// A promotion id is the seller's marketing string; keep it printable and short.
-fn shown_title(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(100).collect()
 }
