@@ -11,15 +11,17 @@
 
 mod api;
 mod auth;
+mod cases;
 mod control;
 mod errors;
 mod mix;
 mod order;
+mod query;
 mod render;
 mod store;
 
+pub use cases::CASES;
 pub use errors::Outage;
-pub use mix::CASES;
 pub use order::{Poison, SimOrder, Status};
 pub use render::{DATASETS, Included};
 
@@ -104,7 +106,7 @@ pub struct SimState {
     auth: Mutex<auth::Auth>,
     limits: Mutex<Limits>,
     /// Filters of issued pagination tokens, by fingerprint.
-    tokens: Mutex<HashMap<u64, api::Filter>>,
+    tokens: Mutex<HashMap<u64, query::Filter>>,
     /// API answers sent (which ones lack the rate header).
     answers: AtomicU64,
     pii_role: AtomicBool,

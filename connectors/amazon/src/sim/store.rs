@@ -97,7 +97,7 @@ impl Store {
 
     /// One named case (`mix::CASES`) updated at `at`; `None` for an unknown name.
     pub fn add_case(&mut self, name: &str, at: i64) -> Option<String> {
-        let spec = mix::case(name)?;
+        let spec = super::cases::case(name)?;
         let (seq, id) = self.book.next_id();
         let o = mix::build(
             &spec,
