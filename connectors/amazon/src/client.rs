@@ -8,7 +8,7 @@
 //! a longer wait (the default plan refills one `searchOrders` call every ~3 minutes) goes back
 //! to the engine as `RateLimited { retry_after }`, so no worker sleeps through its lease.
 
-use crate::errors::{is_expired_token_400, is_token_problem, parse_error, parse_lwa_error};
+use crate::errors::{is_expired_token_400, parse_error, parse_lwa_error};
 use crate::wire::LwaToken;
 use async_trait::async_trait;
 use ordersync_sdk::bucket::TokenBucket;
@@ -136,8 +136,8 @@ impl Client {
         self.call(&self.get, &url).await
     }
 
-    /// Paces, authenticates and classifies one request; an expired or rejected access token
-    /// is refreshed once.
+    /// Paces, authenticates and classifies one request; after a 403 the access token is
+    /// refreshed once.
     async fn call<T: DeserializeOwned>(
         &self,
         op: &Op,
@@ -168,7 +168,9 @@ impl Client {
                         });
                     }
                 }
-                Err(e) if is_token_problem(&e) && !refreshed => {
+                // Amazon answers an expired token with a 403 like any other: one fresh
+                // token settles whether it was the token (a missing role stays refused).
+                Err(ConnectorError::Auth { .. }) if !refreshed => {
                     refreshed = true;
                     self.tokens.invalidate().await;
                 }

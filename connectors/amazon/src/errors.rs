@@ -16,11 +16,6 @@ pub const TOKEN_EXPIRED: &str = "http 403 Unauthorized: the access token has exp
 pub const TOKEN_REJECTED: &str =
     "http 403 Unauthorized: the access token is revoked, malformed or invalid";
 
-/// A 403 after which a fresh access token may help.
-pub fn is_token_problem(e: &ConnectorError) -> bool {
-    matches!(e, ConnectorError::Auth { reason } if reason == TOKEN_EXPIRED || reason == TOKEN_REJECTED)
-}
-
 /// Amazon's error codes are an enum-like vocabulary: keep safe characters only.
 pub fn safe_code(c: &str) -> String {
     c.chars()
@@ -170,13 +165,16 @@ mod tests {
             &h,
             &err("Unauthorized", "The access token you provided has expired."),
         );
-        assert!(is_token_problem(&expired));
+        assert_eq!(
+            expired.to_string(),
+            format!("authentication failed: {TOKEN_EXPIRED}")
+        );
         let role = parse_error(
             403,
             &h,
             &err("Unauthorized", "missing role for the requested data"),
         );
-        assert!(!is_token_problem(&role));
+
         assert!(role.to_string().contains("Direct-to-Consumer Delivery"));
     }
 
@@ -187,7 +185,6 @@ mod tests {
         assert_eq!(parse_error(503, &h, page).class(), ErrorClass::Retriable);
         let waf = parse_error(403, &h, b"<html>Request blocked</html>");
         assert_eq!(waf.class(), ErrorClass::Retriable);
-        assert!(!is_token_problem(&waf));
         assert_eq!(parse_error(400, &h, page).class(), ErrorClass::Permanent);
     }
 
