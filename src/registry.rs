@@ -7,6 +7,7 @@ use std::sync::Arc;
 pub const KINDS: &[&Descriptor] = &[
     &ordersync_shopify::DESCRIPTOR,
     &ordersync_shipstation::DESCRIPTOR,
+    &ordersync_woocommerce::DESCRIPTOR,
     &ordersync_amazon::DESCRIPTOR,
 ];
 

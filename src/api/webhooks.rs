@@ -127,6 +127,11 @@ async fn accept(
     c: &ConnectionRow,
     hint: &WebhookHint,
 ) -> Result<StatusCode, ApiError> {
+    // A liveness check of the platform's (an unsigned creation ping): 200, nothing changed.
+    if hint.is_ack() {
+        metrics::counter!("ordersync_webhooks_total", "kind" => c.kind.clone(), "duplicate" => "ack").increment(1);
+        return Ok(StatusCode::OK);
+    }
     let now = to_micros(s.clock.now());
     let fresh = s
         .store

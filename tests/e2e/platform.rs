@@ -371,3 +371,36 @@ async fn every_error_is_the_json_envelope() {
     }
     assert!(spec["paths"]["/api/v1/kinds"]["get"]["responses"]["401"].is_object());
 }
+
+#[tokio::test]
+async fn a_liveness_ping_is_answered_200_and_schedules_nothing() {
+    let a = spawn_with(true, |_| {}).await;
+    let (_, tok) = a.merchant("ping").await;
+    let (st, b) = a
+        .call(
+            Method::POST,
+            "/api/v1/connections",
+            &tok,
+            Some(json!({
+                "kind": "woocommerce",
+                "config": { "store_url": "http://127.0.0.1:9" },
+                "secrets": { "consumer_key": "ck_x", "consumer_secret": "cs_x", "webhook_secret": "whsec" }
+            })),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let id = b["id"].as_str().unwrap().to_string();
+    let later = pulled(&a, &id).await;
+    // WooCommerce's creation ping: unsigned, form-encoded, and it must get exactly 200.
+    let st = a
+        .http
+        .post(format!("{}/webhooks/woocommerce/{id}", a.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("webhook_id=42")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(st, 200);
+    assert_eq!(next_pull_at(&a, &id).await, later, "a ping pulls nothing");
+}

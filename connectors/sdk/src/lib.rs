@@ -21,6 +21,7 @@ pub mod pii;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod traits;
+mod webhook_ack;
 pub mod webhooks;
 
 pub use auth::{
