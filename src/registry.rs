@@ -8,6 +8,7 @@ pub const KINDS: &[&Descriptor] = &[
     &ordersync_shopify::DESCRIPTOR,
     &ordersync_shipstation::DESCRIPTOR,
     &ordersync_woocommerce::DESCRIPTOR,
+    &ordersync_amazon::DESCRIPTOR,
     &ordersync_ebay::DESCRIPTOR,
 ];
 

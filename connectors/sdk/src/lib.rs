@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod balance;
+pub mod bucket;
 pub mod clock;
 pub mod descriptor;
 pub mod dns;
