@@ -14,11 +14,12 @@ GEN=target/clients-generated
 "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
 
 # eBay publishes no client for Sell Fulfillment, only the OpenAPI contract to generate one
-# from: generate it from the copy the eBay crate tests against.
+# from: generate it from the copy the eBay crate tests against. (`--meta none` writes the
+# package's modules themselves, so it goes one level down: its `types` must not shadow Python's.)
 rm -rf "$GEN/ebay"
 "$VENV/bin/openapi-python-client" generate --meta none \
   --path connectors/ebay/fixtures/sell_fulfillment_v1_oas3.json \
-  --output-path "$GEN/ebay" >/dev/null 2>&1 || { echo "generating the eBay client failed" >&2; exit 1; }
+  --output-path "$GEN/ebay/fulfillment_api_client" >/dev/null 2>&1 || { echo "generating the eBay client failed" >&2; exit 1; }
 
 out=$(mktemp)
 "$BIN" sim >"$out" 2>&1 &

@@ -39,7 +39,7 @@ def main():
     missing = api.get("orders/999999999")
     assert missing.status_code == 404 and missing.json()["code"] == "woocommerce_rest_shop_order_invalid_id"
 
-    bad = API(url=base, consumer_key="ck_wrong", consumer_secret="cs_wrong", version="wc/v3", timeout=10)
+    bad = API(url=base, consumer_key="ck_ordersync_demo", consumer_secret="cs_wrong", version="wc/v3", timeout=10)
     r = bad.get("orders")
     assert r.status_code == 401 and "code" in r.json(), (r.status_code, r.text[:200])
     print(f"woocommerce: {total} orders over {pages} pages with OAuth 1.0a; 404 and 401 shapes ok")
