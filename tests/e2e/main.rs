@@ -8,4 +8,5 @@ mod helpers;
 mod pipeline;
 mod platform;
 mod robust;
+mod sources;
 mod store_suite;
