@@ -11,8 +11,8 @@ use ordersync_amazon::sim::{SimOptions, spawn};
 use ordersync_sdk::http::HttpClient;
 use ordersync_sdk::sim::SimServer;
 use ordersync_sdk::{
-    Clock, ConnectorDeps, DiscardSecrets, ManualClock, OffsetDateTime, Order, PullCursor, Secrets,
-    SecretsPersister, Source,
+    Clock, ConnectorDeps, DiscardSecrets, ManualClock, OffsetDateTime, Secrets, SecretsPersister,
+    Source,
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -149,32 +149,5 @@ impl Env {
     }
 }
 
-/// Reads a whole window, following page tokens; every order must map.
-pub async fn read_all(
-    src: &dyn Source,
-    since: Option<OffsetDateTime>,
-    until: OffsetDateTime,
-) -> (Vec<Order>, usize) {
-    let mut out = vec![];
-    let mut token = None;
-    let mut pages = 0;
-    loop {
-        let p = src
-            .pull(&PullCursor {
-                since,
-                until,
-                page_token: token,
-            })
-            .await
-            .expect("page");
-        let reasons: Vec<_> = p.rejected.iter().map(|r| r.reason.clone()).collect();
-        assert!(p.rejected.is_empty(), "seeded orders map: {reasons:?}");
-        out.extend(p.orders);
-        pages += 1;
-        assert!(pages < 1000);
-        match p.next_page_token {
-            Some(t) => token = Some(t),
-            None => return (out, pages),
-        }
-    }
-}
+/// A whole window; every order must map.
+pub use ordersync_conformance::source::read_window as read_all;

@@ -154,7 +154,7 @@ async fn read_pages(
 
 /// One whole window of seeded orders (all of which must map). Returns the orders and the
 /// page count.
-async fn read_window(
+pub async fn read_window(
     src: &dyn Source,
     since: Option<OffsetDateTime>,
     until: OffsetDateTime,
@@ -170,6 +170,18 @@ async fn read_window(
         rejected.len()
     );
     (orders, n)
+}
+
+/// One whole window, following page tokens: the orders, the rejected ones and the page count.
+pub async fn read_all(
+    src: &dyn Source,
+    since: Option<OffsetDateTime>,
+    until: OffsetDateTime,
+) -> (Vec<Order>, Vec<Rejected>, usize) {
+    let pages = read_pages(src, since, until).await;
+    let n = pages.len();
+    let (orders, rejected) = flatten(pages);
+    (orders, rejected, n)
 }
 
 fn flatten(pages: Vec<Page>) -> (Vec<Order>, Vec<Rejected>) {

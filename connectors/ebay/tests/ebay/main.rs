@@ -14,8 +14,7 @@ use ordersync_ebay::sim::{SimOptions, spawn};
 use ordersync_sdk::http::HttpClient;
 use ordersync_sdk::sim::SimServer;
 use ordersync_sdk::{
-    Clock, ConnectorDeps, DiscardSecrets, ManualClock, OffsetDateTime, Order, PullCursor, Rejected,
-    Secrets, Source,
+    Clock, ConnectorDeps, DiscardSecrets, ManualClock, OffsetDateTime, Secrets, Source,
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -142,32 +141,4 @@ impl Env {
     }
 }
 
-/// Reads a whole window, following page tokens; the orders, rejections and page count.
-pub async fn read_all(
-    src: &dyn Source,
-    since: Option<OffsetDateTime>,
-    until: OffsetDateTime,
-) -> (Vec<Order>, Vec<Rejected>, usize) {
-    let mut orders = vec![];
-    let mut rejected = vec![];
-    let mut token = None;
-    let mut pages = 0;
-    loop {
-        let p = src
-            .pull(&PullCursor {
-                since,
-                until,
-                page_token: token,
-            })
-            .await
-            .expect("page");
-        orders.extend(p.orders);
-        rejected.extend(p.rejected);
-        pages += 1;
-        assert!(pages < 1000, "pagination terminates");
-        match p.next_page_token {
-            Some(t) => token = Some(t),
-            None => return (orders, rejected, pages),
-        }
-    }
-}
+pub use ordersync_conformance::source::read_all;

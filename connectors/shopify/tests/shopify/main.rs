@@ -14,8 +14,7 @@ mod webhooks;
 use ordersync_sdk::http::HttpClient;
 use ordersync_sdk::sim::SimServer;
 use ordersync_sdk::{
-    Clock, ConnectorDeps, ManualClock, OffsetDateTime, PullCursor, Secrets, SecretsPersister,
-    Source,
+    Clock, ConnectorDeps, ManualClock, OffsetDateTime, Secrets, SecretsPersister, Source,
 };
 use ordersync_shopify::sim::{SimOptions, spawn};
 use serde_json::{Value, json};
@@ -133,31 +132,5 @@ impl Env {
     }
 }
 
-/// Reads a whole window, following page tokens.
-pub async fn read_all(
-    src: &dyn Source,
-    since: Option<OffsetDateTime>,
-    until: OffsetDateTime,
-) -> (Vec<ordersync_sdk::Order>, usize) {
-    let mut out = vec![];
-    let mut token = None;
-    let mut pages = 0;
-    loop {
-        let p = src
-            .pull(&PullCursor {
-                since,
-                until,
-                page_token: token,
-            })
-            .await
-            .expect("page");
-        assert!(p.rejected.is_empty(), "seeded orders map");
-        out.extend(p.orders);
-        pages += 1;
-        assert!(pages < 1000);
-        match p.next_page_token {
-            Some(t) => token = Some(t),
-            None => return (out, pages),
-        }
-    }
-}
+/// A whole window; every order must map.
+pub use ordersync_conformance::source::read_window as read_all;

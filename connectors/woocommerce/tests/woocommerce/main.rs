@@ -11,9 +11,7 @@ mod webhooks;
 
 use ordersync_sdk::http::HttpClient;
 use ordersync_sdk::sim::SimServer;
-use ordersync_sdk::{
-    Clock, ConnectorDeps, ManualClock, OffsetDateTime, Order, PullCursor, Rejected, Secrets, Source,
-};
+use ordersync_sdk::{Clock, ConnectorDeps, ManualClock, OffsetDateTime, Secrets, Source};
 use ordersync_woocommerce::sim::{SimOptions, spawn};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -105,32 +103,4 @@ impl Env {
     }
 }
 
-/// Reads a whole window, following page tokens.
-pub async fn read_all(
-    src: &dyn Source,
-    since: Option<OffsetDateTime>,
-    until: OffsetDateTime,
-) -> (Vec<Order>, Vec<Rejected>, usize) {
-    let mut out = vec![];
-    let mut rejected = vec![];
-    let mut token = None;
-    let mut pages = 0;
-    loop {
-        let p = src
-            .pull(&PullCursor {
-                since,
-                until,
-                page_token: token,
-            })
-            .await
-            .expect("page");
-        out.extend(p.orders);
-        rejected.extend(p.rejected);
-        pages += 1;
-        assert!(pages < 1000);
-        match p.next_page_token {
-            Some(t) => token = Some(t),
-            None => return (out, rejected, pages),
-        }
-    }
-}
+pub use ordersync_conformance::source::read_all;
