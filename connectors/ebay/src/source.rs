@@ -6,9 +6,7 @@ use crate::config::EbayConfig;
 use crate::mapping;
 use crate::slices::{Token, grown, narrowed};
 use async_trait::async_trait;
-use ordersync_sdk::{
-    ConnectorError, ErrorClass, Order, Page, PullCursor, Rejected, Source, SourceCaps,
-};
+use ordersync_sdk::{ConnectorError, Order, Page, PullCursor, Rejected, Source, SourceCaps};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -146,31 +144,20 @@ impl EbaySource {
         let checks: Vec<usize> = (0..orders.len())
             .filter(|i| mapping::needs_cancel_check(&orders[*i]))
             .collect();
-        let mut unreadable: HashMap<usize, String> = HashMap::new();
         for chunk in checks.chunks(CANCEL_CONCURRENCY) {
             let answers =
                 futures::future::join_all(chunk.iter().map(|i| self.cancel_status(&orders[*i])))
                     .await;
             for (i, answer) in chunk.iter().zip(answers) {
-                match answer? {
-                    Ok(Some(status)) => {
-                        if let Some(o) = orders[*i].as_object_mut() {
-                            o.insert("cancelStatus".into(), status);
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(reason) => {
-                        unreadable.insert(*i, reason);
-                    }
+                if let Some(status) = answer?
+                    && let Some(o) = orders[*i].as_object_mut()
+                {
+                    o.insert("cancelStatus".into(), status);
                 }
             }
         }
-        for (i, v) in orders.iter().enumerate() {
-            let mapped = match unreadable.remove(&i) {
-                Some(reason) => Err(reason),
-                None => mapping::order_from_json(v),
-            };
-            match mapped {
+        for v in &orders {
+            match mapping::order_from_json(v) {
                 Ok(o) => page.orders.push(o),
                 Err(reason) => page.rejected.push(Rejected {
                     external_id: mapping::external_id(v),
@@ -186,34 +173,29 @@ impl EbaySource {
     /// getOrder's `cancelStatus` for getOrders' always-empty one. Only the cancel state is
     /// taken: the rest of the order stays as the window read it, so a later modification is
     /// picked up by the next window, not mixed into this one. `Ok(None)`: nothing to replace
-    /// (the order is gone meanwhile). A getOrder answer that can never be read rejects the
-    /// order (`Ok(Err(reason))`): mapped without its cancel state it could be shipped although
-    /// cancelled.
-    async fn cancel_status(
-        &self,
-        v: &Value,
-    ) -> Result<Result<Option<Value>, String>, ConnectorError> {
+    /// (the order is gone meanwhile). A getOrder answer that cannot be read fails the page
+    /// like an unreadable getOrders answer would (the window is read again later): a garbled
+    /// body is as often the network's as eBay's, and mapped without its cancel state the order
+    /// could be shipped although cancelled.
+    async fn cancel_status(&self, v: &Value) -> Result<Option<Value>, ConnectorError> {
         let (Some(id), Some(modified)) = (
             v.get("orderId")
                 .and_then(Value::as_str)
                 .filter(|s| mapping::is_order_id(s)),
             v.get("lastModifiedDate").and_then(Value::as_str),
         ) else {
-            return Ok(Ok(None));
+            return Ok(None);
         };
         let key = (id.to_string(), modified.to_string());
         if let Some(s) = self.cache().get(&key).cloned() {
-            return Ok(Ok(Some(s)));
+            return Ok(Some(s));
         }
         let status = match self.client.order(id).await {
-            Err(e) if e.class() == ErrorClass::Permanent => {
-                return Ok(Err(format!("cancel state unreadable (getOrder: {e})")));
-            }
             Err(e) => return Err(e),
-            Ok(None) => return Ok(Ok(None)),
+            Ok(None) => return Ok(None),
             Ok(Some(full)) => match full.get("cancelStatus") {
                 Some(s) if !s.is_null() => s.clone(),
-                _ => return Ok(Ok(None)),
+                _ => return Ok(None),
             },
         };
         let mut c = self.cache();
@@ -221,7 +203,7 @@ impl EbaySource {
             c.clear();
         }
         c.insert(key, status.clone());
-        Ok(Ok(Some(status)))
+        Ok(Some(status))
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Value>> {
