@@ -39,30 +39,6 @@ fn read(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The first place two JSON values differ, as a JSON pointer with both sides: a readable
-/// failure instead of two whole documents.
-fn first_diff(at: &str, got: &Value, want: &Value) -> Option<String> {
-    match (got, want) {
-        (Value::Object(g), Value::Object(w)) => g.keys().chain(w.keys()).find_map(|k| {
-            let at = format!("{at}/{k}");
-            match (g.get(k), w.get(k)) {
-                (Some(g), Some(w)) => first_diff(&at, g, w),
-                (g, _) => Some(format!(
-                    "{at}: only in {}",
-                    if g.is_some() { "ours" } else { "golden" }
-                )),
-            }
-        }),
-        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => g
-            .iter()
-            .zip(w)
-            .enumerate()
-            .find_map(|(i, (g, w))| first_diff(&format!("{at}/{i}"), g, w)),
-        _ if got == want => None,
-        _ => Some(format!("{at}: ours {got}, golden {want}")),
-    }
-}
-
 /// Compares `got` with the golden file, or (blessing) writes it.
 fn pin(path: &Path, got: &Value) {
     if blessing() {
@@ -70,7 +46,7 @@ fn pin(path: &Path, got: &Value) {
         std::fs::write(path, text).unwrap();
         return;
     }
-    if let Some(diff) = first_diff("", got, &read(path)) {
+    if let Some(diff) = ordersync_conformance::snapshot::first_diff("", got, &read(path)) {
         panic!("{} differs at {diff}", path.display());
     }
 }

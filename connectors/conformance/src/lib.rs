@@ -63,6 +63,7 @@ mod macros;
 pub mod openapi;
 mod sample;
 pub mod sink;
+pub mod snapshot;
 pub mod source;
 
 pub use sample::sample_order;

@@ -33,47 +33,9 @@ fn snapshot_path(name: &str) -> PathBuf {
         .join(format!("{name}.json"))
 }
 
-/// The first place two JSON values differ, as a JSON pointer with both sides.
-fn first_diff(at: &str, got: &Value, want: &Value) -> Option<String> {
-    match (got, want) {
-        (Value::Object(g), Value::Object(w)) => g.keys().chain(w.keys()).find_map(|k| {
-            let at = format!("{at}/{k}");
-            match (g.get(k), w.get(k)) {
-                (Some(g), Some(w)) => first_diff(&at, g, w),
-                (g, _) => Some(format!(
-                    "{at}: only in {}",
-                    if g.is_some() { "ours" } else { "the snapshot" }
-                )),
-            }
-        }),
-        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => g
-            .iter()
-            .zip(w)
-            .enumerate()
-            .find_map(|(i, (g, w))| first_diff(&format!("{at}/{i}"), g, w)),
-        _ if got == want => None,
-        _ => Some(format!("{at}: ours {got}, snapshot {want}")),
-    }
-}
-
-/// Compares with `tests/amazon/snapshots/<name>.json`; `ORDERSYNC_BLESS_GOLDEN=1` rewrites
-/// it instead (then read it and check the amounts by eye before committing).
+/// Compares with `tests/amazon/snapshots/<name>.json` (`ORDERSYNC_BLESS_GOLDEN=1` rewrites it).
 fn snapshot(name: &str, got: &Value) {
-    let path = snapshot_path(name);
-    if std::env::var("ORDERSYNC_BLESS_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, serde_json::to_string_pretty(got).unwrap() + "\n").unwrap();
-        return;
-    }
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (bless with ORDERSYNC_BLESS_GOLDEN=1)",
-            path.display()
-        )
-    });
-    let want: Value = serde_json::from_str(&text).unwrap();
-    if let Some(diff) = first_diff("", got, &want) {
-        panic!("{name} differs from its snapshot: {diff}");
-    }
+    ordersync_conformance::snapshot::assert_snapshot(&snapshot_path(name), got);
 }
 
 /// Which PII fields an order carries (the values stay out of snapshots).

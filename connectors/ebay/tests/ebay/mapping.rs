@@ -33,19 +33,11 @@ fn map(v: &Value) -> Order {
 
 /// The canonical order (PII is not serialised) against its snapshot.
 fn snapshot(name: &str, o: &Order) {
-    let p = path(&format!("snapshots/{name}.json"));
     let got = serde_json::to_value(o).unwrap();
-    if std::env::var("ORDERSYNC_BLESS_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
-        return;
-    }
-    let want: Value =
-        serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| {
-            panic!("{}: {e} (bless with ORDERSYNC_BLESS_GOLDEN=1)", p.display())
-        }))
-        .unwrap();
-    assert_eq!(got, want, "{name}: the mapping differs from its snapshot");
+    ordersync_conformance::snapshot::assert_snapshot(
+        &path(&format!("snapshots/{name}.json")),
+        &got,
+    );
 }
 
 #[test]

@@ -16,23 +16,14 @@ fn d(s: &str) -> Decimal {
 }
 
 /// Compares the canonical order (its serialised form, which carries no PII) with
-/// `fixtures/snapshots/{name}.json`; `UPDATE_SNAPSHOTS=1` writes it.
+/// `fixtures/snapshots/{name}.json`; `ORDERSYNC_BLESS_GOLDEN=1` rewrites it.
 fn snapshot(name: &str, orders: &[Order]) {
     let path = format!(
         "{}/fixtures/snapshots/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    let got = serde_json::to_string_pretty(orders).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{path} missing: run with UPDATE_SNAPSHOTS=1"));
-    assert_eq!(
-        got, want,
-        "{name}: mapping changed (UPDATE_SNAPSHOTS=1 to accept)"
-    );
+    let got = serde_json::to_value(orders).unwrap();
+    ordersync_conformance::snapshot::assert_snapshot(std::path::Path::new(&path), &got);
 }
 
 #[test]
