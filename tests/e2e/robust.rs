@@ -325,6 +325,7 @@ impl Sink for PanickingSink {
             batch_size: 10,
             updates: true,
             tracks_delivery: false,
+            delivery_feed: false,
         }
     }
     async fn deliver(&self, _: DeliveryRequest<'_>) -> Result<DeliveryOutcome, ConnectorError> {

@@ -45,6 +45,7 @@ macro_rules! sink_tests {
             rate_limits_are_absorbed,
             malformed_answers_never_duplicate,
             bad_credentials_are_auth_errors,
+            permanent_rejection_is_dead_and_replayable,
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn declared_capabilities_match() {
@@ -95,16 +96,22 @@ macro_rules! __source_capability {
 #[macro_export]
 macro_rules! __sink_capability {
     (updates, $harness:path) => {
-        $crate::__conformance_tests!(sink, $harness; updates_keep_one_object);
+        $crate::__conformance_tests!(sink, $harness;
+            updates_keep_one_object,
+            lost_create_then_update_is_one_updated_object,
+        );
     };
     (tracks_delivery, $harness:path) => {
         $crate::__conformance_tests!(sink, $harness; delivery_status_round_trip);
+    };
+    (delivery_feed, $harness:path) => {
+        $crate::__conformance_tests!(sink, $harness; delivery_feed_costs_pages);
     };
     ($other:ident, $harness:path) => {
         compile_error!(concat!(
             "unknown sink capability `",
             stringify!($other),
-            "` (known: updates, tracks_delivery)"
+            "` (known: updates, tracks_delivery, delivery_feed)"
         ));
     };
 }

@@ -424,6 +424,7 @@ mod tests {
             cash_rounding: CashRounding::default(),
             tolerance: Tolerance::EXACT,
             fulfillment_status: FulfillmentStatus::Unfulfilled,
+            fulfillments: Vec::new(),
             shipping_method: Some("Royal Mail".into()),
             pii: Default::default(),
         }

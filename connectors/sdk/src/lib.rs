@@ -34,7 +34,9 @@ pub use descriptor::{
     AppWebhookSpec, Descriptor, Factory, SecretSpec, SimSpec, WebhookSpec, schema_of,
 };
 pub use error::{ConnectorError, ErrorClass};
-pub use model::{FinancialStatus, FulfillmentStatus, LineItem, LineKind, Order, OrderStatus};
+pub use model::{
+    FinancialStatus, Fulfillment, FulfillmentStatus, LineItem, LineKind, Order, OrderStatus,
+};
 pub use money::{
     AllocationMethod, Basis, CashRounding, Collector, CurrentTotals, DiscountAllocation,
     DiscountApplication, DiscountKind, DiscountTarget, DiscountValue, Fee, FeeKind, Presentment,
@@ -42,8 +44,9 @@ pub use money::{
 };
 pub use pii::{Address, Pii, Redacted};
 pub use traits::{
-    ConnectorDeps, Delivered, DeliveryOutcome, DeliveryRequest, OutcomeKind, Page, PullCursor,
-    Rejected, Sink, SinkCaps, SinkRole, Source, SourceCaps, WebhookError, WebhookHint,
+    ConnectorDeps, Delivered, DeliveryOutcome, DeliveryReport, DeliveryRequest, FeedCursor,
+    FeedPage, OutcomeKind, Page, PullCursor, Rejected, Sink, SinkCaps, SinkRole, Source,
+    SourceCaps, WebhookError, WebhookHint,
 };
 
 /// Secrets of one connection (decrypted only in memory, never logged).

@@ -143,6 +143,19 @@ impl LineItem {
     }
 }
 
+/// A parcel the marketplace knows was sent: what a tracking target (AfterShip) follows. Tracking
+/// numbers and carriers are not PII; the recipient is in [`Pii`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fulfillment {
+    pub tracking_number: String,
+    /// The carrier as the marketplace names it (`UPS`, `Royal Mail`, `usps`): a tracking
+    /// target maps it to its own courier code.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub shipped_at: Option<OffsetDateTime>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     /// Connection kind that produced it (`shopify`, ...).
@@ -188,6 +201,9 @@ pub struct Order {
     #[serde(default)]
     pub tolerance: Tolerance,
     pub fulfillment_status: FulfillmentStatus,
+    /// Parcels already sent, with their tracking numbers (empty when the platform does not say).
+    #[serde(default)]
+    pub fulfillments: Vec<Fulfillment>,
     /// Title of the first shipping line.
     pub shipping_method: Option<String>,
     #[serde(skip)]

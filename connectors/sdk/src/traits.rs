@@ -102,6 +102,33 @@ pub struct SinkCaps {
     pub updates: bool,
     /// `delivery_status` reports when the parcel reached the buyer.
     pub tracks_delivery: bool,
+    /// `delivery_feed` lists deliveries by modification time: the engine tracks every shipped
+    /// order of the connection with a few pages per pass instead of one call per order.
+    pub delivery_feed: bool,
+}
+
+/// Where a delivery-feed read starts: objects the target changed at or after `since`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedCursor {
+    /// Already moved back by the engine's overlap. `None` = from the beginning.
+    pub since: Option<OffsetDateTime>,
+    /// Opaque continuation (`None` for the first page).
+    pub page_token: Option<String>,
+}
+
+/// One object the target saw delivered to the buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The id `deliver` returned for the object (`DeliveryOutcome::external_ref`).
+    pub external_ref: String,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Default)]
+pub struct FeedPage {
+    /// Objects changed in the window that are delivered (others are simply left out).
+    pub delivered: Vec<DeliveryReport>,
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Debug)]
@@ -170,6 +197,14 @@ pub trait Sink: Send + Sync + 'static {
         _external_ref: &str,
     ) -> Result<Option<Delivered>, ConnectorError> {
         Ok(None)
+    }
+    /// One page of the objects the target changed since the cursor that are delivered
+    /// (`SinkCaps::delivery_feed`): ShipStation shipments by `modified_at_start`, AfterShip
+    /// trackings by `updated_at_min`. Pages are read until `next_page_token` is `None`.
+    async fn delivery_feed(&self, _cursor: &FeedCursor) -> Result<FeedPage, ConnectorError> {
+        Err(ConnectorError::permanent(
+            "this target has no delivery feed",
+        ))
     }
 }
 

@@ -107,6 +107,7 @@ impl Sink for ShipStationSink {
             batch_size: BATCH_SIZE,
             updates: true,
             tracks_delivery: true,
+            delivery_feed: false,
         }
     }
 

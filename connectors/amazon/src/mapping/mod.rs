@@ -339,6 +339,7 @@ pub fn order_from_wire(o: &wire::Order) -> Result<Order, Reason> {
         taxes_included: market.taxes_included,
         tax_exempt: false,
         presentment: None,
+        fulfillments: Vec::new(),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         lines,
         shipping_lines,

@@ -16,8 +16,8 @@ mod checkout;
 use checkout::{Cart, Item, Off, Rate, Shipping};
 use ordersync_sdk::{
     Address, AllocationMethod, CashRounding, Decimal, DiscountApplication, DiscountKind,
-    DiscountTarget, DiscountValue, FinancialStatus, FulfillmentStatus, Order, OrderStatus, Pii,
-    Tolerance,
+    DiscountTarget, DiscountValue, FinancialStatus, Fulfillment, FulfillmentStatus, Order,
+    OrderStatus, Pii, Tolerance,
 };
 use time::OffsetDateTime;
 
@@ -251,6 +251,12 @@ pub fn sample_order(i: u64) -> Order {
         tax_exempt: false,
         presentment: None,
         lines: priced.lines,
+        // A parcel already on its way: what a tracking target follows.
+        fulfillments: vec![Fulfillment {
+            tracking_number: format!("1ZCONF{i:010}"),
+            carrier: Some("UPS".into()),
+            shipped_at: Some(now),
+        }],
         shipping_method: priced.shipping_lines[0].title.clone(),
         shipping_lines: priced.shipping_lines,
         fees: vec![],

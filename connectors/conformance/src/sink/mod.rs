@@ -1,6 +1,8 @@
 //! Sink checks: idempotent re-delivery (same key twice → one object), batches land whole,
 //! updates keep one object, 429s absorbed, malformed answers classified without a panic or a
-//! second object, `delivery_status` round trip, no PII in errors. Each is a public async fn
+//! second object, `delivery_status` round trip, no PII in errors; a lost create followed by an
+//! update leaves one updated object; a permanent rejection is dead and replayable; the delivery
+//! feed costs pages. Each is a public async fn
 //! taking the connector's [`SinkHarness`]; [`sink_tests!`](crate::sink_tests) makes one test
 //! of each.
 
@@ -40,7 +42,7 @@ pub async fn declared_capabilities_match(h: &SinkHarness, declared: &[&str]) {
     let name = h.name();
     for cap in declared {
         assert!(
-            ["updates", "tracks_delivery"].contains(cap),
+            ["updates", "tracks_delivery", "delivery_feed"].contains(cap),
             "{name}: unknown capability {cap}"
         );
     }
@@ -57,6 +59,11 @@ pub async fn declared_capabilities_match(h: &SinkHarness, declared: &[&str]) {
         caps.tracks_delivery,
         declared.contains(&"tracks_delivery"),
         "{name}: SinkCaps.tracks_delivery vs `tracks_delivery` in sink_tests!"
+    );
+    assert_eq!(
+        caps.delivery_feed,
+        declared.contains(&"delivery_feed"),
+        "{name}: SinkCaps.delivery_feed vs `delivery_feed` in sink_tests!"
     );
     assert!(caps.batch_size >= 1, "{name}: batch_size is at least 1");
 }
@@ -268,4 +275,175 @@ pub async fn delivery_status_round_trip(h: &SinkHarness) {
         d.at <= i.clock.now(),
         "{name}: delivery time is not in the future"
     );
+}
+
+async fn object_of<'a>(
+    r: &'a ordersync_sdk::sim::Received,
+    external_ref: &str,
+) -> Option<&'a ordersync_sdk::sim::ReceivedObject> {
+    r.objects.iter().find(|o| o.external_ref == external_ref)
+}
+
+async fn received_objects(base: &str) -> ordersync_sdk::sim::Received {
+    serde_json::from_value(sim_get(base, "/_sim/received").await)
+        .expect("/_sim/received has the shape of ordersync_sdk::sim::Received")
+}
+
+/// The hard case of exactly-once: the create reached the target but its answer was lost (so
+/// the engine has no `previous_ref`), then the order changed. The next delivery carries the new
+/// version and no previous ref; the target must end with one object that carries the update,
+/// not adopt the old object unchanged.
+pub async fn lost_create_then_update_is_one_updated_object(h: &SinkHarness) {
+    let name = h.name();
+    let i = (h.make)().await;
+    let mut o = sample_order(8);
+    let obj = key("l", 8);
+    let first = i
+        .sink
+        .deliver(req(&o, &key("w1", 8), &obj, None))
+        .await
+        .expect("create");
+    o.shipping_method = Some("Express".into());
+    o.updated_at += Duration::minutes(5);
+    // The answer of the first call never reached us: same object key, no previous ref.
+    let second = i
+        .sink
+        .deliver(req(&o, &key("w2", 8), &obj, None))
+        .await
+        .expect("second version");
+    assert_eq!(
+        second.external_ref, first.external_ref,
+        "{name}: the second version resolves to the object the lost create made"
+    );
+    assert_ne!(
+        second.kind,
+        OutcomeKind::Unchanged,
+        "{name}: a changed order is not reported unchanged"
+    );
+    let r = received_objects(&i.sim.base_url).await;
+    assert_eq!(r.objects.len(), 1, "{name}: one object");
+    let held = object_of(&r, &first.external_ref)
+        .await
+        .unwrap_or_else(|| panic!("{name}: /_sim/received lists the object by external_ref"));
+    assert!(
+        held.updates >= 1,
+        "{name}: the object was updated with the second version (updates = {})",
+        held.updates
+    );
+}
+
+/// A write the target refuses for good (`POST /_sim/reject {"count": 1}` makes the next write
+/// fail with the platform's own validation error) is Permanent with a PII-free reason; other
+/// orders go on, and the same delivery replayed later lands once.
+pub async fn permanent_rejection_is_dead_and_replayable(h: &SinkHarness) {
+    let name = h.name();
+    let i = (h.make)().await;
+    let (a, b) = (sample_order(600), sample_order(601));
+    let (ka, oa, kb, ob) = (key("j", 1), key("k", 1), key("j", 2), key("k", 2));
+    sim_post(&i.sim.base_url, "/_sim/reject", json!({ "count": 1 })).await;
+    let e = i
+        .sink
+        .deliver(req(&a, &ka, &oa, None))
+        .await
+        .expect_err("the target rejects the order");
+    assert_eq!(
+        e.class(),
+        ordersync_sdk::ErrorClass::Permanent,
+        "{name}: a validation rejection is Permanent (dead-lettered, not retried): {e}"
+    );
+    assert_no_canary(&format!("{name}: rejection reason"), &e.to_string());
+    i.sink
+        .deliver(req(&b, &kb, &ob, None))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: the next order goes on: {e}"));
+    // Replay of the dead delivery (same keys) after the merchant fixed the cause.
+    i.sink
+        .deliver(req(&a, &ka, &oa, None))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: the replayed delivery lands: {e}"));
+    assert_eq!(
+        received(&i.sim.base_url).await,
+        2,
+        "{name}: two orders, two objects"
+    );
+}
+
+/// `delivery_feed`: after the parcels arrive, reading the feed from the start reports every
+/// delivered object once with a time not in the future, and costs pages, not one call per
+/// object.
+pub async fn delivery_feed_costs_pages(h: &SinkHarness) {
+    let name = h.name();
+    let i = (h.make)().await;
+    assert!(
+        i.sink.capabilities().delivery_feed,
+        "{name}: `delivery_feed` needs SinkCaps.delivery_feed"
+    );
+    let n = 120u64;
+    let orders: Vec<Order> = (0..n).map(|k| sample_order(700 + k)).collect();
+    let keys: Vec<(String, String)> = (0..n).map(|k| (key("f", k), key("g", k))).collect();
+    let mut refs = std::collections::BTreeSet::new();
+    let batch = i.sink.capabilities().batch_size.max(1);
+    for (os, ks) in orders.chunks(batch).zip(keys.chunks(batch)) {
+        let reqs: Vec<_> = os
+            .iter()
+            .zip(ks)
+            .map(|(o, (k, obj))| req(o, k, obj, None))
+            .collect();
+        for r in i.sink.deliver_batch(&reqs).await {
+            refs.insert(r.expect("delivery").external_ref);
+        }
+    }
+    let read_all = |since| {
+        let sink = i.sink.clone();
+        async move {
+            let mut cursor = ordersync_sdk::FeedCursor {
+                since,
+                page_token: None,
+            };
+            let mut got = Vec::new();
+            for _ in 0..10_000 {
+                let page = sink.delivery_feed(&cursor).await.expect("feed page");
+                got.extend(page.delivered);
+                match page.next_page_token {
+                    Some(t) => cursor.page_token = Some(t),
+                    None => return got,
+                }
+            }
+            panic!("{name}: the feed never ends");
+        }
+    };
+    assert!(
+        read_all(None).await.is_empty(),
+        "{name}: nothing is delivered right after shipping"
+    );
+    i.clock.advance(Duration::days(7));
+    let before = stats_requests(&i.sim.base_url).await;
+    let got = read_all(None).await;
+    let cost = stats_requests(&i.sim.base_url).await - before;
+    let reported: std::collections::BTreeSet<String> =
+        got.iter().map(|d| d.external_ref.clone()).collect();
+    assert_eq!(
+        reported, refs,
+        "{name}: every delivered object is reported, and only those"
+    );
+    assert!(
+        got.iter().all(|d| d.at <= i.clock.now()),
+        "{name}: delivery times are not in the future"
+    );
+    assert!(
+        cost <= n / 4,
+        "{name}: {cost} API requests for {n} delivered objects: the feed must cost pages"
+    );
+    // A cursor after the last change reports nothing new.
+    let later = i.clock.now() + Duration::days(1);
+    assert!(
+        read_all(Some(later)).await.is_empty(),
+        "{name}: nothing changed after the cursor"
+    );
+}
+
+async fn stats_requests(base: &str) -> u64 {
+    let s: ordersync_sdk::sim::SimStats =
+        serde_json::from_value(sim_get(base, "/_sim/stats").await).expect("/_sim/stats shape");
+    s.requests
 }

@@ -248,6 +248,7 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
         tax_exempt: false,
         presentment,
         lines: read.into_iter().map(|r| r.line).collect(),
+        fulfillments: Vec::new(),
         shipping_method: shipping_lines
             .first()
             .and_then(|s| s.title.clone())

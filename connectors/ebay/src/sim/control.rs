@@ -128,5 +128,6 @@ pub async fn expected(State(s): State<Arc<SimState>>) -> Json<Expected> {
     Json(Expected {
         orders: store.len() as u64,
         shippable: store.expected(),
+        ..Default::default()
     })
 }

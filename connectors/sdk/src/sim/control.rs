@@ -46,6 +46,10 @@ pub struct Expected {
     /// Orders the simulator holds.
     pub orders: u64,
     pub shippable: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Orders a tracking target should follow: external order id → tracking number of the
+    /// parcels the marketplace reports sent (empty where the platform reports none).
+    #[serde(default)]
+    pub tracked: BTreeMap<String, Vec<String>>,
 }
 
 /// `POST /_sim/expire_tokens` (OAuth platforms): how many access tokens were expired.
@@ -138,6 +142,22 @@ pub async fn set_faults_handler<S: AsRef<SimCore>>(
     Json(cfg): Json<FaultConfig>,
 ) -> StatusCode {
     (*s).as_ref().set_faults(cfg);
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_sim/reject {"count": n}` (targets): the next n writes fail with the platform's
+/// own validation error, as a permanent rejection would.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RejectRequest {
+    pub count: u64,
+}
+
+/// `POST /_sim/reject` for any state that exposes its [`SimCore`].
+pub async fn set_rejects_handler<S: AsRef<SimCore>>(
+    State(s): State<Arc<S>>,
+    Json(r): Json<RejectRequest>,
+) -> StatusCode {
+    (*s).as_ref().set_rejects(r.count);
     StatusCode::NO_CONTENT
 }
 

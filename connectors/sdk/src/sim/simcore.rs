@@ -20,6 +20,8 @@ pub struct SimCore {
     pub faults_injected: AtomicU64,
     /// Requests per route name.
     pub counters: Mutex<BTreeMap<String, u64>>,
+    /// Writes still to refuse with the platform's validation error (`POST /_sim/reject`).
+    rejects: AtomicU64,
 }
 
 impl Default for SimCore {
@@ -33,6 +35,7 @@ impl Default for SimCore {
             throttled: AtomicU64::new(0),
             faults_injected: AtomicU64::new(0),
             counters: Mutex::new(BTreeMap::new()),
+            rejects: AtomicU64::new(0),
         }
     }
 }
@@ -71,6 +74,19 @@ impl SimCore {
         Some(k)
     }
 
+    /// `POST /_sim/reject {"count"}`: the next `count` writes are refused as invalid.
+    pub fn set_rejects(&self, count: u64) {
+        self.rejects.store(count, Ordering::Relaxed);
+    }
+
+    /// Whether this write is to be refused with the platform's validation error (a target
+    /// simulator asks before it stores anything).
+    pub fn take_reject(&self) -> bool {
+        self.rejects
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     /// Records a 429 the platform's own limiter sent.
     pub fn count_throttled(&self) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
@@ -101,6 +117,7 @@ impl SimCore {
         self.requests.store(0, Ordering::Relaxed);
         self.throttled.store(0, Ordering::Relaxed);
         self.faults_injected.store(0, Ordering::Relaxed);
+        self.rejects.store(0, Ordering::Relaxed);
         self.counters
             .lock()
             .unwrap_or_else(|e| e.into_inner())

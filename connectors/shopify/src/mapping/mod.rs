@@ -158,6 +158,7 @@ pub(crate) struct Parts {
     /// (currency, total, current total) in the buyer's currency.
     pub presentment: Option<(String, Decimal, Decimal)>,
     pub cash_rounding: CashRounding,
+    pub fulfillments: Vec<ordersync_sdk::Fulfillment>,
     pub shipping_method: Option<String>,
     pub pii: Pii,
 }
@@ -277,6 +278,7 @@ fn finish(mut p: Parts) -> Result<Order, Reason> {
         // Shopify's totals are exact sums of its parts.
         tolerance: Tolerance::EXACT,
         fulfillment_status: p.fulfillment_status,
+        fulfillments: p.fulfillments,
         shipping_method: p.shipping_method,
         pii: p.pii,
     };

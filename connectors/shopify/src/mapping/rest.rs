@@ -251,6 +251,7 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
         updated_at: parse_time(o.updated_at.as_deref(), "updated_at")?,
         taxes_included: o.taxes_included.unwrap_or(false),
         tax_exempt: o.tax_exempt.unwrap_or(false),
+        fulfillments: Vec::new(),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         lines,
         shipping_lines,

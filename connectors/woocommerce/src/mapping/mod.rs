@@ -293,6 +293,7 @@ pub fn order_from_wire(o: &WireOrder, refunds: &[WireRefund]) -> Result<Order, R
         tax_exempt: false,
         presentment: None,
         lines: items,
+        fulfillments: Vec::new(),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         shipping_lines,
         fees,

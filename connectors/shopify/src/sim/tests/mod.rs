@@ -268,6 +268,7 @@ pub(super) fn read_back(n: &Value) -> Order {
         },
         tolerance: Tolerance::EXACT,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
+        fulfillments: Vec::new(),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         lines,
         shipping_lines,
