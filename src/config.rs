@@ -43,6 +43,12 @@ pub struct EngineConfig {
     pub track_interval_secs: i64,
     /// Seconds before a failed delivery-status check is tried again.
     pub track_retry_secs: i64,
+    /// Days after the order's creation its parcel is tracked; after that (or once the order is
+    /// cancelled) tracking stops and the purge falls back to `days_after_order`.
+    pub track_horizon_days: i64,
+    /// Seconds a delivery-feed read reaches back before the previous read started (targets'
+    /// modification times and our clock are not exact).
+    pub feed_overlap_secs: i64,
     /// Seconds between purge sweeps.
     pub purge_interval_secs: u64,
     /// Seconds a claimed lease lasts without renewal.
@@ -88,6 +94,8 @@ impl Default for EngineConfig {
             max_attempts: 12,
             track_interval_secs: 6 * 3600,
             track_retry_secs: 60,
+            track_horizon_days: 60,
+            feed_overlap_secs: 3600,
             purge_interval_secs: 3600,
             lease_secs: 120,
             idle_ms: 500,

@@ -170,6 +170,10 @@ async fn run_in(
                 source_connection_id: src.clone(),
                 sink_connection_id: sink.clone(),
                 created_at: now,
+                // The seeded history goes everywhere, cancelled orders included, so every
+                // target's own rules (skip, void, cancel) are shown.
+                statuses: Some(serde_json::to_string(crate::engine::ALL_STATUSES)?),
+                start_at: None,
             };
             app.store.insert_route(&r).await?;
         }

@@ -317,6 +317,34 @@ async fn sync_connection(
 struct NewRoute {
     source_connection_id: String,
     sink_connection_id: String,
+    /// Canonical order statuses to forward (`open`, `closed`, `cancelled`, `unknown`); default
+    /// `["open", "closed"]`. Once an order went to the target, its later versions always follow.
+    statuses: Option<Vec<String>>,
+    /// From when orders are forwarded, by creation time: `"now"` (default: orders created after
+    /// the route was made), `"all"` (all history) or an RFC 3339 time.
+    start: Option<String>,
+    /// Forward orders created in the last N days (instead of `start`), e.g. an accounting
+    /// backfill.
+    backfill_days: Option<u32>,
+}
+
+/// The route's start (µs) from its request, or a PII-free reason it is wrong.
+fn route_start(body: &NewRoute, now: i64) -> Result<Option<i64>, String> {
+    const DAY_US: i64 = 86_400_000_000;
+    match (&body.start, body.backfill_days) {
+        (Some(_), Some(_)) => Err("give either start or backfill_days, not both".into()),
+        (None, Some(d)) => Ok(Some(
+            now.saturating_sub(i64::from(d).saturating_mul(DAY_US)),
+        )),
+        (None, None) => Ok(Some(now)),
+        (Some(s), None) => match s.as_str() {
+            "now" => Ok(Some(now)),
+            "all" => Ok(None),
+            t => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map(|t| Some(ordersync_sdk::clock::to_micros(t)))
+                .map_err(|_| "start is \"now\", \"all\" or an RFC 3339 time".into()),
+        },
+    }
 }
 
 #[utoipa::path(post, path = "/routes", tag = "routes", request_body = NewRoute, responses((status = 201, description = "{id}"), (status = 404, description = "a connection does not exist"), (status = 422, description = "not source → sink")), security(("bearer" = [])))]
@@ -332,17 +360,49 @@ async fn create_route(
             "a route goes from a source connection to a sink connection",
         ));
     }
+    let start_at = route_start(&body, now(&s)).map_err(ApiError::unprocessable)?;
+    let statuses = match &body.statuses {
+        None => None,
+        Some(v) if v.is_empty() => {
+            return Err(ApiError::unprocessable(
+                "statuses names at least one status",
+            ));
+        }
+        Some(v) => {
+            if let Some(bad) = v
+                .iter()
+                .find(|s| !crate::engine::ALL_STATUSES.contains(&s.as_str()))
+            {
+                return Err(ApiError::unprocessable(format!(
+                    "unknown order status {bad:?} (known: {})",
+                    crate::engine::ALL_STATUSES.join(", ")
+                )));
+            }
+            Some(serde_json::to_string(v).map_err(|_| ApiError::internal())?)
+        }
+    };
     let id = uuid::Uuid::now_v7().to_string();
-    s.store
-        .insert_route(&RouteRow {
-            id: id.clone(),
-            merchant_id: m.clone(),
-            source_connection_id: src.id,
-            sink_connection_id: sink.id,
-            created_at: now(&s),
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    let route = RouteRow {
+        id: id.clone(),
+        merchant_id: m.clone(),
+        source_connection_id: src.id,
+        sink_connection_id: sink.id,
+        created_at: now(&s),
+        statuses,
+        start_at,
+    };
+    s.store.insert_route(&route).await?;
+    // Orders already stored that the route takes from its start (a history it asked for).
+    let backfilled = crate::engine::backfill_route(&*s.store, &route, now(&s))
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "Route backfill failed.");
+            ApiError::internal()
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "backfilled": backfilled })),
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -146,5 +146,9 @@ async fn accept(
     if fresh && c.role == "source" && c.state == "active" {
         s.store.schedule_pull(&c.id, now).await?;
     }
+    // A target's tracking update: read its delivery feed now (a hint; the feed is the truth).
+    if fresh && c.role == "sink" && c.state == "active" {
+        s.store.feed_due_now(&c.id, now).await?;
+    }
     Ok(StatusCode::OK)
 }

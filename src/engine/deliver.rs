@@ -11,7 +11,10 @@ use super::{Engine, Pass, retry_delay};
 use crate::crypto::{CryptoError, PiiRow, SealedPii};
 use crate::store::{ClaimedDelivery, DeliveryResult, OrderRow};
 use futures::{FutureExt, StreamExt};
-use ordersync_sdk::{ConnectorError, DeliveryRequest, ErrorClass, Order, OutcomeKind, Sink};
+use ordersync_sdk::{
+    ConnectorError, DeliveryRequest, ErrorClass, FulfillmentStatus, Order, OutcomeKind, Sink,
+    SinkRole,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -93,8 +96,20 @@ impl Engine {
                     continue;
                 }
             };
-            let batch = sink.capabilities().batch_size.max(1);
-            let tracks = sink.capabilities().tracks_delivery;
+            let caps = sink.capabilities();
+            let batch = caps.batch_size.max(1);
+            let tracks = caps.tracks_delivery;
+            if tracks && caps.delivery_feed {
+                // Before any of its deliveries can await tracking: from now on this sink is
+                // tracked a page at a time.
+                self.store
+                    .ensure_track_feed(
+                        &sink_id,
+                        now + self.cfg.track_interval_secs * 1_000_000,
+                        now,
+                    )
+                    .await?;
+            }
             let mut items = items;
             while !items.is_empty() {
                 let rest = items.split_off(batch.min(items.len()));
@@ -161,6 +176,26 @@ impl Engine {
         items: Vec<Prepared>,
         track_at: i64,
     ) -> Vec<DeliveryResult> {
+        // An order the marketplace already reports fulfilled (shipped by the merchant or the
+        // marketplace) is not sent to a warehouse; one sent before keeps being updated.
+        let (items, already): (Vec<Prepared>, Vec<Prepared>) = items.into_iter().partition(|p| {
+            sink.capabilities().role != SinkRole::Fulfillment
+                || p.order.fulfillment_status != FulfillmentStatus::Fulfilled
+                || p.claim
+                    .external_ref
+                    .as_deref()
+                    .is_some_and(|r| !r.is_empty())
+        });
+        let mut out: Vec<DeliveryResult> = already
+            .iter()
+            .map(|p| {
+                metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => "skipped").increment(1);
+                DeliveryResult::Done { id: p.claim.id.clone(), external_ref: String::new(), version: p.claim.version, next_track_at: None }
+            })
+            .collect();
+        if items.is_empty() {
+            return out;
+        }
         let reqs: Vec<DeliveryRequest<'_>> = items
             .iter()
             .map(|p| DeliveryRequest {
@@ -177,7 +212,7 @@ impl Engine {
                 "sink returned fewer results than requests",
             ))
         });
-        items
+        out.extend(items
             .iter()
             .zip(res.into_iter().chain(missing))
             .map(|(p, r)| match r {
@@ -193,8 +228,8 @@ impl Engine {
                     metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => e.class().as_str()).increment(1);
                     self.failure(&p.claim, &e)
                 }
-            })
-            .collect()
+            }));
+        out
     }
 
     /// The order as stored plus its decrypted PII (purged orders go out without PII).

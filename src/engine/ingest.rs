@@ -7,9 +7,10 @@
 //! PII that cannot be opened is handled for that order alone (see `merge_stored_pii`).
 
 use super::Engine;
+use super::routes::RouteRule;
 use crate::crypto::{CryptoError, EpochKey, PiiRow, SealedPii, epoch_of};
 use crate::store::{
-    ConnectionRow, CursorRow, DeliveryEnqueue, ExistingOrder, OrderUpsert, PageCommit,
+    ConnectionRow, CursorRow, DeliveryEnqueue, ExistingOrder, OrderUpsert, PageCommit, RouteTarget,
 };
 use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::{Order, OrderStatus, Page, Rejected};
@@ -95,7 +96,7 @@ impl Engine {
     pub(super) async fn ingest_page(
         &self,
         c: &ConnectionRow,
-        sinks: &[String],
+        routes: &[RouteTarget],
         page: Page,
         cursor: CursorRow,
     ) -> anyhow::Result<Option<String>> {
@@ -115,6 +116,17 @@ impl Engine {
             .into_iter()
             .map(|e| (e.external_id.clone(), e))
             .collect();
+        let rules: Vec<RouteRule> = routes.iter().map(RouteRule::of).collect();
+        let known_ids: Vec<String> = existing.values().map(|e| e.id.clone()).collect();
+        let routed: std::collections::HashSet<(String, String)> = if known_ids.is_empty() {
+            Default::default()
+        } else {
+            self.store
+                .delivery_pairs(&known_ids)
+                .await?
+                .into_iter()
+                .collect()
+        };
         let lookup_ms = started.elapsed().as_millis() as u64;
         let index_key = self.crypto.index_key(&c.merchant_id, now).await?;
         let mut epochs: HashMap<String, EpochKey> = HashMap::new();
@@ -190,12 +202,16 @@ impl Engine {
                 .map(|p| p.id.clone())
                 .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
             let version = prev.map_or(1, |p| p.version + 1);
-            for sink in sinks {
+            for rule in &rules {
+                let sink = rule.sink;
+                if !routed.contains(&(id.clone(), sink.to_string())) && !rule.takes(&order) {
+                    continue;
+                }
                 commit.deliveries.push(DeliveryEnqueue {
                     id: uuid::Uuid::now_v7().to_string(),
                     order_id: id.clone(),
                     merchant_id: c.merchant_id.clone(),
-                    sink_connection_id: sink.clone(),
+                    sink_connection_id: sink.to_string(),
                     version,
                     idempotency_key: idempotency_key(&id, sink, version),
                 });

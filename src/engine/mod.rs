@@ -8,10 +8,12 @@ mod deliver;
 mod heartbeat;
 mod ingest;
 mod pull;
+mod routes;
 mod track;
 
 pub use connectors::ConnectorCache;
 pub use heartbeat::{Heartbeats, Stale};
+pub use routes::{ALL_STATUSES, DEFAULT_ROUTE_STATUSES, backfill_route};
 
 use crate::config::{EngineConfig, RetentionDefaults};
 use crate::crypto::Crypto;

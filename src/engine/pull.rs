@@ -98,7 +98,7 @@ impl Engine {
             }
         };
         let caps = source.capabilities();
-        let sinks = self.store.sinks_for_source(&c.id).await?;
+        let sinks = self.store.routes_for_source(&c.id).await?;
         let mut cursor = self.store.get_cursor(&c.id).await?.unwrap_or_default();
         let mut pages = 0;
         let mut last_err = None;

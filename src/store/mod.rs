@@ -39,7 +39,21 @@ pub trait Store: Send + Sync + 'static {
     async fn set_connection_secrets(&self, id: &str, secrets_ct: &str) -> StoreResult<()>;
     async fn schedule_pull(&self, id: &str, at: i64) -> StoreResult<u64>;
     async fn insert_route(&self, r: &RouteRow) -> StoreResult<()>;
-    async fn sinks_for_source(&self, source_id: &str) -> StoreResult<Vec<String>>;
+    /// The active sinks a source's orders go to, with what each route forwards.
+    async fn routes_for_source(&self, source_id: &str) -> StoreResult<Vec<RouteTarget>>;
+    /// Orders of a source created at or after `start_at`, by id after `after`.
+    async fn orders_for_backfill(
+        &self,
+        source_connection_id: &str,
+        start_at: Option<i64>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<BackfillOrder>>;
+    /// Enqueues deliveries an order does not have yet (existing ones are left as they are);
+    /// returns how many were new.
+    async fn enqueue_new_deliveries(&self, d: &[DeliveryEnqueue], now: i64) -> StoreResult<u64>;
+    /// (order id, sink connection id) of the deliveries these orders already have.
+    async fn delivery_pairs(&self, order_ids: &[String]) -> StoreResult<Vec<(String, String)>>;
 
     // pull scheduling
     async fn claim_due_sources(
@@ -94,6 +108,44 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<TrackingItem>>;
     async fn record_tracking(&self, now: i64, results: &[TrackingResult]) -> StoreResult<()>;
+    /// Makes a sink connection tracked by its delivery feed (no-op if it is already);
+    /// its deliveries are then never claimed one by one.
+    async fn ensure_track_feed(
+        &self,
+        connection_id: &str,
+        next_pass_at: i64,
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn claim_track_feeds(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<FeedRow>>;
+    /// Releases a feed after a read: `since` moves only when the read completed.
+    async fn finish_track_feed(
+        &self,
+        connection_id: &str,
+        owner: &str,
+        since: Option<i64>,
+        next_pass_at: i64,
+        last_error: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// A verified webhook of a sink: read its feed now.
+    async fn feed_due_now(&self, connection_id: &str, now: i64) -> StoreResult<u64>;
+    /// The deliveries of a sink awaiting tracking whose target ids are among `refs`.
+    async fn tracking_by_refs(
+        &self,
+        sink_connection_id: &str,
+        refs: &[String],
+    ) -> StoreResult<Vec<TrackingItem>>;
+    /// Whether any delivery of this sink still awaits its delivery time.
+    async fn awaiting_tracking(&self, sink_connection_id: &str) -> StoreResult<bool>;
+    /// Stops tracking deliveries of cancelled orders and of orders created before
+    /// `created_before` (µs): their purge falls back to the order date. Returns how many.
+    async fn stop_tracking(&self, created_before: i64) -> StoreResult<u64>;
     async fn retention_policies(&self, merchant_id: &str) -> StoreResult<Vec<RetentionRow>>;
     async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<()>;
     /// Deletes the PII of up to `limit` orders past `purge_after` (none with a delivery still

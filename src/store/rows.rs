@@ -23,6 +23,25 @@ pub struct RouteRow {
     pub source_connection_id: String,
     pub sink_connection_id: String,
     pub created_at: i64,
+    /// Canonical order statuses forwarded, as a JSON array (`None`: open and closed).
+    pub statuses: Option<String>,
+    /// Orders created at or after this time (µs) are forwarded (`None`: all history).
+    pub start_at: Option<i64>,
+}
+
+/// A route as ingest applies it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RouteTarget {
+    pub sink_connection_id: String,
+    pub statuses: Option<String>,
+    pub start_at: Option<i64>,
+}
+
+/// A delivery feed due for a read (`track_feeds`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedRow {
+    pub connection_id: String,
+    pub since: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -89,6 +108,16 @@ pub struct DeliveryEnqueue {
     pub idempotency_key: String,
 }
 
+/// An order a new route may forward from its history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BackfillOrder {
+    pub id: String,
+    pub merchant_id: String,
+    pub version: i64,
+    pub status: String,
+    pub source_created_at: i64,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PageCommit {
     pub connection_id: String,
@@ -124,6 +153,8 @@ pub struct OrderRow {
     pub pii_ct: Option<String>,
     pub pii_dek: Option<String>,
     pub pii_epoch: Option<String>,
+    /// The platform's `created_at` (µs): the earliest a parcel can have arrived.
+    pub source_created_at: i64,
 }
 
 #[derive(Debug, Clone)]

@@ -76,14 +76,50 @@ macro_rules! impl_store {
             }
 
             async fn insert_route(&self, r: &RouteRow) -> StoreResult<()> {
-                sqlx::query("INSERT INTO routes (id, merchant_id, source_connection_id, sink_connection_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source_connection_id, sink_connection_id) DO NOTHING")
-                    .bind(&r.id).bind(&r.merchant_id).bind(&r.source_connection_id).bind(&r.sink_connection_id).bind(r.created_at)
+                // A route made again says what it forwards now.
+                sqlx::query("INSERT INTO routes (id, merchant_id, source_connection_id, sink_connection_id, created_at, statuses, start_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                    ON CONFLICT (source_connection_id, sink_connection_id) DO UPDATE SET statuses = excluded.statuses, start_at = excluded.start_at")
+                    .bind(&r.id).bind(&r.merchant_id).bind(&r.source_connection_id).bind(&r.sink_connection_id).bind(r.created_at).bind(&r.statuses).bind(r.start_at)
                     .execute(&self.pool).await.map(|_| ())
             }
 
-            async fn sinks_for_source(&self, source_id: &str) -> StoreResult<Vec<String>> {
-                sqlx::query_scalar("SELECT r.sink_connection_id FROM routes r JOIN connections c ON c.id = r.sink_connection_id WHERE r.source_connection_id = $1 AND c.state = 'active' ORDER BY r.sink_connection_id")
+            async fn routes_for_source(&self, source_id: &str) -> StoreResult<Vec<RouteTarget>> {
+                sqlx::query_as("SELECT r.sink_connection_id, r.statuses, r.start_at FROM routes r JOIN connections c ON c.id = r.sink_connection_id WHERE r.source_connection_id = $1 AND c.state = 'active' ORDER BY r.sink_connection_id")
                     .bind(source_id).fetch_all(&self.pool).await
+            }
+
+            async fn orders_for_backfill(&self, source_connection_id: &str, start_at: Option<i64>, after: Option<&str>, limit: i64) -> StoreResult<Vec<BackfillOrder>> {
+                sqlx::query_as("SELECT id, merchant_id, version, status, source_created_at FROM orders WHERE connection_id = $1 AND source_created_at >= $2 AND id > $3 ORDER BY id LIMIT $4")
+                    .bind(source_connection_id).bind(start_at.unwrap_or(i64::MIN)).bind(after.unwrap_or("")).bind(limit)
+                    .fetch_all(&self.pool).await
+            }
+
+            async fn enqueue_new_deliveries(&self, d: &[DeliveryEnqueue], now: i64) -> StoreResult<u64> {
+                let mut n = 0;
+                for chunk in d.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO deliveries (id, order_id, merchant_id, sink_connection_id, version, idempotency_key, status, attempts, next_attempt_at, created_at, updated_at) ");
+                    qb.push_values(chunk, |mut b, d| {
+                        b.push_bind(d.id.clone()).push_bind(d.order_id.clone()).push_bind(d.merchant_id.clone()).push_bind(d.sink_connection_id.clone())
+                            .push_bind(d.version).push_bind(d.idempotency_key.clone()).push_bind("pending").push_bind(0i64).push_bind(now).push_bind(now).push_bind(now);
+                    });
+                    qb.push(" ON CONFLICT (order_id, sink_connection_id) DO NOTHING");
+                    n += qb.build().execute(&self.pool).await?.rows_affected();
+                }
+                Ok(n)
+            }
+
+            async fn delivery_pairs(&self, order_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+                let mut out = Vec::new();
+                for chunk in order_ids.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT order_id, sink_connection_id FROM deliveries WHERE order_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.clone());
+                    }
+                    qb.push(")");
+                    out.extend(qb.build_query_as::<(String, String)>().fetch_all(&self.pool).await?);
+                }
+                Ok(out)
             }
 
             async fn claim_due_sources(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ConnectionRow>> {
@@ -218,7 +254,7 @@ macro_rules! impl_store {
                 if ids.is_empty() {
                     return Ok(vec![]);
                 }
-                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, merchant_id, marketplace, external_id, data, version, pii_ct, pii_dek, pii_epoch FROM orders WHERE id IN (");
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, merchant_id, marketplace, external_id, data, version, pii_ct, pii_dek, pii_epoch, source_created_at FROM orders WHERE id IN (");
                 let mut sep = qb.separated(", ");
                 for id in ids {
                     sep.push_bind(id.clone());
@@ -266,10 +302,65 @@ macro_rules! impl_store {
                 sqlx::query_as(concat!(
                     "UPDATE deliveries SET next_track_at = $2 WHERE id IN (",
                     "SELECT id FROM deliveries WHERE next_track_at IS NOT NULL AND next_track_at <= $1 AND tracked_delivered_at IS NULL AND external_ref IS NOT NULL ",
+                    // Sinks with a delivery feed are tracked a page at a time, not here.
+                    "AND sink_connection_id NOT IN (SELECT connection_id FROM track_feeds) ",
                     "ORDER BY next_track_at LIMIT $3", $skip_locked,
                     ") RETURNING id, order_id, merchant_id, sink_connection_id, external_ref"
                 ))
                 .bind(now).bind(lease_until).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn ensure_track_feed(&self, connection_id: &str, next_pass_at: i64, now: i64) -> StoreResult<()> {
+                sqlx::query("INSERT INTO track_feeds (connection_id, since, next_pass_at, updated_at) VALUES ($1, NULL, $2, $3) ON CONFLICT (connection_id) DO NOTHING")
+                    .bind(connection_id).bind(next_pass_at).bind(now).execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn claim_track_feeds(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<FeedRow>> {
+                sqlx::query_as(concat!(
+                    "UPDATE track_feeds SET lease_owner = $1, lease_until = $2 WHERE connection_id IN (",
+                    "SELECT connection_id FROM track_feeds WHERE next_pass_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ",
+                    "ORDER BY next_pass_at LIMIT $4", $skip_locked,
+                    ") RETURNING connection_id, since"
+                ))
+                .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn finish_track_feed(&self, connection_id: &str, owner: &str, since: Option<i64>, next_pass_at: i64, last_error: Option<&str>, now: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE track_feeds SET since = COALESCE($3, since), next_pass_at = $4, last_error = $5, updated_at = $6, lease_owner = NULL, lease_until = NULL WHERE connection_id = $1 AND lease_owner = $2")
+                    .bind(connection_id).bind(owner).bind(since).bind(next_pass_at).bind(last_error).bind(now)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn feed_due_now(&self, connection_id: &str, now: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE track_feeds SET next_pass_at = $2 WHERE connection_id = $1 AND next_pass_at > $2")
+                    .bind(connection_id).bind(now).execute(&self.pool).await?.rows_affected())
+            }
+
+            async fn tracking_by_refs(&self, sink_connection_id: &str, refs: &[String]) -> StoreResult<Vec<TrackingItem>> {
+                let mut out = Vec::new();
+                for chunk in refs.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, order_id, merchant_id, sink_connection_id, external_ref FROM deliveries WHERE sink_connection_id = ");
+                    qb.push_bind(sink_connection_id.to_string())
+                        .push(" AND next_track_at IS NOT NULL AND tracked_delivered_at IS NULL AND external_ref IN (");
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push_bind(r.clone());
+                    }
+                    qb.push(")");
+                    out.extend(qb.build_query_as::<TrackingItem>().fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn awaiting_tracking(&self, sink_connection_id: &str) -> StoreResult<bool> {
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deliveries WHERE sink_connection_id = $1 AND next_track_at IS NOT NULL AND tracked_delivered_at IS NULL)")
+                    .bind(sink_connection_id).fetch_one(&self.pool).await
+            }
+
+            async fn stop_tracking(&self, created_before: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE deliveries SET next_track_at = NULL WHERE next_track_at IS NOT NULL AND tracked_delivered_at IS NULL \
+                    AND order_id IN (SELECT id FROM orders WHERE status = 'cancelled' OR source_created_at < $1)")
+                    .bind(created_before).execute(&self.pool).await?.rows_affected())
             }
 
             async fn record_tracking(&self, _now: i64, results: &[TrackingResult]) -> StoreResult<()> {

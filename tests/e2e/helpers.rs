@@ -163,6 +163,23 @@ pub type ConnSpec<'a> = (
 );
 
 pub async fn provision(t: &TestApp, conns: &[ConnSpec<'_>]) -> (String, Vec<String>) {
+    provision_routes(
+        t,
+        conns,
+        Some(r#"["open","closed","cancelled","unknown"]"#),
+        None,
+    )
+    .await
+}
+
+/// [`provision`] with routes forwarding `statuses` (JSON array; `None` = the default) from
+/// `start_at` (µs; `None` = all history).
+pub async fn provision_routes(
+    t: &TestApp,
+    conns: &[ConnSpec<'_>],
+    statuses: Option<&str>,
+    start_at: Option<i64>,
+) -> (String, Vec<String>) {
     use ordersync::store::{ConnectionRow, RouteRow};
     let now = t.now_us();
     let m = uuid::Uuid::now_v7().to_string();
@@ -215,6 +232,8 @@ pub async fn provision(t: &TestApp, conns: &[ConnSpec<'_>]) -> (String, Vec<Stri
                         source_connection_id: ids[i].clone(),
                         sink_connection_id: ids[j].clone(),
                         created_at: now,
+                        statuses: statuses.map(str::to_string),
+                        start_at,
                     })
                     .await
                     .unwrap();

@@ -8,5 +8,6 @@ mod helpers;
 mod pipeline;
 mod platform;
 mod robust;
+mod routes;
 mod sources;
 mod store_suite;

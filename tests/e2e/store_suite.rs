@@ -57,6 +57,8 @@ async fn setup(t: &TestApp) -> (String, String, String) {
         source_connection_id: "src".into(),
         sink_connection_id: "dst".into(),
         created_at: now,
+        statuses: None,
+        start_at: None,
     })
     .await
     .unwrap();
