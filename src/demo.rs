@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::Args;
 use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::sim::{Expected, Received, SimServer, SimStats};
-use ordersync_sdk::{Clock, Descriptor, ManualClock, Secrets, SimSpec};
+use ordersync_sdk::{Clock, Descriptor, ManualClock, Secrets, SimSpec, SinkRole};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -159,11 +159,24 @@ async fn run_in(
         if spec.is_source() {
             sources.push((spec.kind, id))
         } else {
-            sinks.push((spec.kind, id, server.base_url.clone()))
+            // What the target does decides what it should hold at the end.
+            let role = crate::registry::build_sink(
+                spec.kind,
+                &(sim.demo_config)(&server.base_url),
+                &sim.demo_secrets
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string().into()))
+                    .collect(),
+                &ordersync_sdk::ConnectorDeps::for_simulators(),
+            )
+            .with_context(|| format!("building the demo {} sink", spec.kind))?
+            .capabilities()
+            .role;
+            sinks.push((spec.kind, id, server.base_url.clone(), role))
         }
     }
     for (_, src) in &sources {
-        for (_, sink, _) in &sinks {
+        for (_, sink, _, _) in &sinks {
             let r = RouteRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 merchant_id: merchant.clone(),
@@ -297,9 +310,11 @@ async fn run_in(
     let t = app.store.totals().await?;
     let mut deliveries = BTreeMap::new();
     let (mut duplicates, mut missing) = (0i64, 0i64);
-    let shippable = expected_shipments(&http, &servers).await?;
+    let expected = expected_of_sources(&http, &servers).await?;
+    let shippable = &expected.shippable;
     let mut shipment_mismatches = 0i64;
-    for (name, _, url) in &sinks {
+    let mut untracked = 0i64;
+    for (name, sink_id, url, role) in &sinks {
         let received: Received = http
             .get(format!("{url}/_sim/received"))
             .send()
@@ -310,15 +325,34 @@ async fn run_in(
             .with_context(|| format!("reading {name}'s /_sim/received"))?;
         let per_order = received.per_order();
         duplicates += per_order.values().map(|c| *c as i64 - 1).sum::<i64>();
-        if received.objects.iter().any(|o| o.units.is_some()) {
+        if *role == SinkRole::Fulfillment {
             // A fulfillment target: it must hold exactly the units left to ship of every
             // order that has some, and nothing else (no tips, gift cards, refunded units).
-            let check = check_shipments(&received, &shippable);
+            let check = check_shipments(&received, shippable);
             missing += check.missing;
             shipment_mismatches += check.mismatched;
             deliveries.insert(name.to_string(), check.holding);
         } else {
-            missing += (seeded as i64 - per_order.len() as i64).max(0);
+            // Every ingested order the target did not decline (a tracking target and an
+            // order without a tracking number, an invoice never made for an order
+            // cancelled before payment) must be there once.
+            let skipped: std::collections::BTreeSet<String> = app
+                .store
+                .skipped_orders(sink_id)
+                .await?
+                .into_iter()
+                .collect();
+            let held: std::collections::BTreeSet<&str> = per_order.keys().copied().collect();
+            let should = (t.orders - skipped.len() as i64).max(0);
+            missing += (should - held.len() as i64).max(0);
+            if *role == SinkRole::Tracking {
+                // Parcels the marketplaces report sent that the target does not follow.
+                untracked += expected
+                    .tracked
+                    .keys()
+                    .filter(|k| !held.contains(k.as_str()))
+                    .count() as i64;
+            }
             deliveries.insert(name.to_string(), per_order.len());
         }
     }
@@ -354,6 +388,7 @@ async fn run_in(
         "duplicate_deliveries": duplicates,
         "missing_deliveries": missing,
         "shipment_mismatches": shipment_mismatches,
+        "untracked_parcels": untracked,
         "orders_with_nothing_to_ship": seeded as i64 - shippable.len() as i64,
         "dead_deliveries": t.deliveries_dead,
         "orders_delivered_to_buyer": t.delivered_orders,
@@ -408,13 +443,13 @@ async fn run_in(
     )
 }
 
-/// Per order, the units a fulfillment target should hold, from every source simulator that
-/// knows (`/_sim/expected`).
-async fn expected_shipments(
+/// What the targets should hold, from every source simulator that knows (`/_sim/expected`):
+/// per order the units a fulfillment target ships, and the parcels a tracking target follows.
+async fn expected_of_sources(
     http: &reqwest::Client,
     servers: &[(&'static Descriptor, SimServer)],
-) -> anyhow::Result<BTreeMap<String, BTreeMap<String, u64>>> {
-    let mut all = BTreeMap::new();
+) -> anyhow::Result<Expected> {
+    let mut all = Expected::default();
     for (d, s) in servers.iter().filter(|(d, _)| d.is_source()) {
         let r = http
             .get(format!("{}/_sim/expected", s.base_url))
@@ -428,7 +463,9 @@ async fn expected_shipments(
             .json()
             .await
             .with_context(|| format!("reading {}'s /_sim/expected", d.kind))?;
-        all.extend(e.shippable);
+        all.orders += e.orders;
+        all.shippable.extend(e.shippable);
+        all.tracked.extend(e.tracked);
     }
     Ok(all)
 }

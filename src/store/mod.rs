@@ -172,6 +172,9 @@ pub trait Store: Send + Sync + 'static {
         merchant_id: Option<&str>,
     ) -> StoreResult<Vec<ConnectionStatus>>;
     async fn totals(&self) -> StoreResult<Totals>;
+    /// External order ids of one sink connection's deliveries that the sink skipped (done, no
+    /// object: nothing for that target to do) — what the demo excuses from "missing".
+    async fn skipped_orders(&self, sink_connection_id: &str) -> StoreResult<Vec<String>>;
     async fn audit(
         &self,
         merchant_id: Option<&str>,

@@ -484,6 +484,11 @@ macro_rules! impl_store {
                 Ok(t)
             }
 
+            async fn skipped_orders(&self, sink_connection_id: &str) -> StoreResult<Vec<String>> {
+                sqlx::query_scalar("SELECT o.external_id FROM deliveries d JOIN orders o ON o.id = d.order_id WHERE d.sink_connection_id = $1 AND d.status = 'done' AND d.external_ref = ''")
+                    .bind(sink_connection_id).fetch_all(&self.pool).await
+            }
+
             async fn audit(&self, merchant_id: Option<&str>, actor: &str, action: &str, subject: Option<&str>, detail: Option<&str>, now: i64) -> StoreResult<()> {
                 sqlx::query("INSERT INTO audit_log (id, merchant_id, at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(uuid::Uuid::now_v7().to_string()).bind(merchant_id).bind(now).bind(actor).bind(action).bind(subject).bind(detail)
