@@ -11,3 +11,4 @@ mod robust;
 mod routes;
 mod sources;
 mod store_suite;
+mod tracking;

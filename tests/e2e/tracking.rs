@@ -1,0 +1,181 @@
+//! Delivery tracking through the real engine and simulators, driven pass by pass with the
+//! injected clock: a feed pass costs pages of what changed (not a call per shipped order),
+//! delivery times are clamped to `[created_at, now]` and start the retention clock, and
+//! tracking stops at the horizon.
+
+use crate::helpers::{TestApp, backends, eventually, provision};
+use ordersync::engine::Engine;
+use ordersync::store::OrderQuery;
+use ordersync_conformance::{sim_get, sim_post};
+use ordersync_sdk::sim::{SimServer, SimStats};
+use ordersync_sdk::{Clock, Order};
+use serde_json::json;
+use std::sync::Arc;
+
+const DAY_US: i64 = 86_400_000_000;
+
+async fn requests(base: &str) -> u64 {
+    serde_json::from_value::<SimStats>(sim_get(base, "/_sim/stats").await)
+        .unwrap()
+        .requests
+}
+
+/// Shopify → ShipStation V2 with `count` orders ingested and delivered, the engine driven by
+/// hand (no worker loops), so each tracking pass can be measured alone.
+async fn shipped(t: &TestApp, count: u64) -> (Engine, SimServer, SimServer, String) {
+    let clock: Arc<dyn Clock> = t.clock.clone();
+    let shop =
+        ordersync_shopify::sim::spawn(ordersync_shopify::sim::SimOptions::relaxed(), clock.clone())
+            .await
+            .unwrap();
+    let ss =
+        ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock)
+            .await
+            .unwrap();
+    let (m, _) = provision(
+        t,
+        &[
+            (
+                "shopify",
+                "source",
+                json!({ "shop_domain": "t.myshopify.com", "api_base_url": shop.base_url }),
+                &[("access_token", "shpat_t")],
+            ),
+            (
+                "shipstation",
+                "sink",
+                json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
+                &[("api_key", "t-key")],
+            ),
+        ],
+    )
+    .await;
+    sim_post(
+        &shop.base_url,
+        "/_sim/seed",
+        json!({ "count": count, "seed": 5 }),
+    )
+    .await;
+    let e = t.app.engine();
+    let store = t.app.store.clone();
+    assert!(
+        eventually(120, || {
+            let (e, store) = (e.clone(), store.clone());
+            async move {
+                e.pull_once().await.unwrap();
+                while e.deliver_once().await.unwrap().work > 0 {}
+                let t = store.totals().await.unwrap();
+                t.orders == count as i64 && t.deliveries_pending + t.deliveries_in_flight == 0
+            }
+        })
+        .await,
+        "every order ingested and delivered"
+    );
+    (e, shop, ss, m)
+}
+
+#[tokio::test]
+async fn a_feed_pass_costs_pages_and_delivery_times_start_the_retention_clock() {
+    for b in backends() {
+        let t = TestApp::new(b).await;
+        let (e, _shop, ss, m) = shipped(&t, 300).await;
+        let store = t.app.store.clone();
+        let shipped = store.totals().await.unwrap().awaiting_tracking;
+        assert!(shipped > 200, "{b:?}: {shipped} of 300 shipped");
+
+        // First pass, a little later: no parcel has arrived; the read costs the pages of the
+        // shipments changed since the start (100 a page), not a call per shipment.
+        t.clock.advance(time::Duration::hours(2));
+        let r0 = requests(&ss.base_url).await;
+        e.track_once().await.unwrap();
+        let first = requests(&ss.base_url).await - r0;
+        assert!(
+            first <= (shipped as u64).div_ceil(100) + 2,
+            "{b:?}: the first pass cost {first} requests for {shipped} shipments"
+        );
+        assert_eq!(store.totals().await.unwrap().delivered_orders, 0, "{b:?}");
+
+        // The next pass sees only what changed since the previous one started.
+        t.clock.advance(time::Duration::hours(2));
+        let r0 = requests(&ss.base_url).await;
+        e.track_once().await.unwrap();
+        let quiet = requests(&ss.base_url).await - r0;
+        assert!(
+            quiet <= 2,
+            "{b:?}: a pass with nothing new cost {quiet} requests for {shipped} shipments"
+        );
+
+        // A week later every parcel has arrived: one pass records them all.
+        t.clock.advance(time::Duration::days(7));
+        let r0 = requests(&ss.base_url).await;
+        e.track_once().await.unwrap();
+        let arrived = requests(&ss.base_url).await - r0;
+        let tt = store.totals().await.unwrap();
+        assert_eq!(
+            tt.delivered_orders, shipped,
+            "{b:?}: every parcel's delivery recorded"
+        );
+        assert_eq!(tt.awaiting_tracking, 0, "{b:?}");
+        eprintln!("{b:?}: {shipped} shipped; passes cost {first}, {quiet}, {arrived} requests");
+
+        let now = t.now_us();
+        let rows = store
+            .list_orders(&OrderQuery {
+                merchant_id: m.clone(),
+                connection_id: None,
+                status: None,
+                after: None,
+                limit: 500,
+            })
+            .await
+            .unwrap();
+        let mut checked = 0;
+        for r in rows.iter().filter(|r| r.delivered_at.is_some()) {
+            let o: Order = serde_json::from_str(&r.data).unwrap();
+            let at = r.delivered_at.unwrap();
+            assert!(
+                at >= ordersync_sdk::clock::to_micros(o.created_at) && at <= now,
+                "{b:?}: delivered_at within [created_at, now]"
+            );
+            assert_eq!(
+                r.purge_after,
+                Some(at + 30 * DAY_US),
+                "{b:?}: purge 30 days after delivery (the default policy)"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked as i64, shipped, "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn tracking_stops_at_the_horizon_and_the_purge_falls_back_to_the_order_date() {
+    for b in backends() {
+        let t = TestApp::new(b).await;
+        let (e, _shop, ss, _m) = shipped(&t, 40).await;
+        let store = t.app.store.clone();
+        assert!(store.totals().await.unwrap().awaiting_tracking > 0, "{b:?}");
+        // No pass ran for longer than the horizon (60 days): the orders are too old to
+        // follow; nothing is asked of the target.
+        t.clock.advance(time::Duration::days(61));
+        let r0 = requests(&ss.base_url).await;
+        e.track_once().await.unwrap();
+        assert_eq!(requests(&ss.base_url).await, r0, "{b:?}: no request");
+        let tt = store.totals().await.unwrap();
+        assert_eq!(tt.awaiting_tracking, 0, "{b:?}: tracking stopped");
+        assert_eq!(tt.delivered_orders, 0, "{b:?}: no delivery time invented");
+        // The fallback purge (90 days after the order) still applies.
+        t.clock.advance(time::Duration::days(30));
+        assert!(
+            eventually(30, || {
+                let (e, store) = (e.clone(), store.clone());
+                async move {
+                    e.purge_once().await.unwrap();
+                    store.totals().await.unwrap().pii_purged == 40
+                }
+            })
+            .await,
+            "{b:?}: PII purged 90 days after the order"
+        );
+    }
+}
