@@ -164,9 +164,24 @@ pub fn per_shipment_code(msg: &str) -> &'static str {
         .unwrap_or("unspecified")
 }
 
-/// Tracking → `Delivered` once `status_code` is `DE` with an `actual_delivery_date`.
+/// Detail codes that mean the buyer has the parcel (`DELIVERED_IN_PART` does not: part of it
+/// is still travelling).
+const DELIVERED_DETAIL: [&str; 7] = [
+    "DELIVERED",
+    "DELIVERED_DAMAGED",
+    "DELIVERED_SPECIFIED_SAFE_PLACE",
+    "DELIVERED_TO_ALTERNATIVE_DELIVERY_LOCATION",
+    "DELIVERED_TO_NEIGHBOUR",
+    "DELIVERED_TO_PO_BOX",
+    "PARCEL_COLLECTED_FROM_PICKUP_POINT",
+];
+
+/// Tracking → `Delivered` once the parcel is delivered and `actual_delivery_date` is set.
+/// The live API sends `status_code` `DE`; the 2025-07 spec types `status_code` with the
+/// detail-code enum (`DELIVERED`, …), so either form counts.
 pub fn delivered(t: &TrackingInfo) -> Result<Option<Delivered>, ConnectorError> {
-    if t.status_code.as_deref() != Some("DE") {
+    let is_delivered = |c: Option<&str>| c.is_some_and(|c| c == "DE" || DELIVERED_DETAIL.contains(&c));
+    if !is_delivered(t.status_code.as_deref()) && !is_delivered(t.status_detail_code.as_deref()) {
         return Ok(None);
     }
     let Some(at) = t.actual_delivery_date.as_deref() else {

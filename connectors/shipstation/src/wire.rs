@@ -140,6 +140,16 @@ pub struct CreateShipmentsResponse {
     pub shipments: Vec<ShipmentResult>,
 }
 
+/// `list_shipments_response_body`: one page of shipments and the page count.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ListShipmentsResponse {
+    pub shipments: Vec<ShipmentResult>,
+    #[serde(default)]
+    pub page: u32,
+    #[serde(default)]
+    pub pages: u32,
+}
+
 /// One `label` of `list_labels_response_body`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Label {
@@ -148,6 +158,9 @@ pub struct Label {
     pub status: Option<String>,
     #[serde(default)]
     pub shipment_id: Option<String>,
+    /// `unknown` | `in_transit` | `error` | `delivered`.
+    #[serde(default)]
+    pub tracking_status: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -160,6 +173,8 @@ pub struct ListLabelsResponse {
 pub struct TrackingInfo {
     #[serde(default)]
     pub status_code: Option<String>,
+    #[serde(default)]
+    pub status_detail_code: Option<String>,
     #[serde(default)]
     pub actual_delivery_date: Option<String>,
 }

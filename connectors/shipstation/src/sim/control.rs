@@ -2,6 +2,7 @@
 
 use super::SimState;
 use super::state::shipment_id;
+use super::view::status;
 use crate::wire::ShipmentItem;
 use axum::Json;
 use axum::extract::State;
@@ -25,10 +26,11 @@ fn units(items: &[ShipmentItem]) -> BTreeMap<String, u64> {
 /// counts; the demo derives delivered / duplicate / missing counts from it. The object key
 /// is the `external_shipment_id` the sink chose (ShipStation's only idempotency handle).
 pub async fn received(State(s): State<Arc<SimState>>) -> Json<Received> {
+    let now = s.clock.now();
     let store = s.store();
     Json(store.received(|st| {
         let ext = st.body.external_shipment_id.clone();
-        let status = if st.cancelled { "cancelled" } else { "pending" };
+        let status = status(st, now);
         ReceivedObject {
             external_order_id: st.body.external_order_id.clone().unwrap_or_default(),
             object_key: ext.clone().unwrap_or_default(),

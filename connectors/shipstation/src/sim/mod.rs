@@ -3,22 +3,28 @@
 //! a fixed-window limit per key with `X-Rate-Limit-*` on every answer and `429` +
 //! `Retry-After`, V2 error bodies, batch create with per-shipment errors and
 //! `identifier_conflict` on a reused `external_shipment_id` (truncated at 50 chars), get by
-//! id / external id, full update, cancel, and labels + tracking that evolve with the clock.
+//! id / external id, the filtered and paged `GET /v2/shipments`, full update (pending
+//! shipments only), cancel, and labels + tracking that evolve with the clock and move the
+//! shipment's `modified_at`. Every answer has the spec's response shape (a test validates
+//! them against the copied schemas).
 //!
-//! Control routes: `GET /_sim/received`, `POST /_sim/faults`, `GET /_sim/stats`,
+//! Control routes: `GET /_sim/received`, `POST /_sim/faults`, `POST /_sim/reject` (the next
+//! n shipment writes are refused with `invalid_field_value`), `GET /_sim/stats`,
 //! `POST /_sim/reset`.
 
 mod control;
 mod errors;
 mod gate;
 mod labels;
+mod list;
 mod shipments;
 mod state;
+mod view;
 
 use axum::Router;
 use axum::routing::{get, post, put};
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::{SimServer, set_faults_handler, with_faults};
+use ordersync_sdk::sim::{SimServer, set_faults_handler, set_rejects_handler, with_faults};
 use std::sync::Arc;
 
 pub use state::SimState;
@@ -64,7 +70,7 @@ fn router_with_state(state: Arc<SimState>) -> Router {
     let api = Router::new()
         .route(
             "/v2/shipments",
-            post(shipments::create).get(shipments::list_unsupported),
+            post(shipments::create).get(list::list),
         )
         .route(
             "/v2/shipments/{shipment_id}",
@@ -85,6 +91,7 @@ fn router_with_state(state: Arc<SimState>) -> Router {
     with_faults(api, state.clone())
         .route("/_sim/received", get(control::received))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
+        .route("/_sim/reject", post(set_rejects_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))
         .route("/_sim/reset", post(control::reset))
         .with_state(state)

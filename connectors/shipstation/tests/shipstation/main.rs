@@ -5,6 +5,7 @@ mod conformance;
 mod delivery;
 mod mapping;
 mod orders;
+mod schema;
 mod sim;
 
 use ordersync_sdk::sim::SimServer;
