@@ -253,14 +253,13 @@ impl Sink for ShipStationSink {
     /// during the pass moves to the front: later pages shift towards repeats, never gaps (it
     /// is read again by the next pass, its change being after this pass's start).
     async fn delivery_feed(&self, cursor: &FeedCursor) -> Result<FeedPage, ConnectorError> {
-        let page = match cursor.page_token.as_deref() {
-            None => 1,
-            Some(t) => t
-                .parse::<u32>()
-                .ok()
-                .filter(|p| *p >= 1)
-                .ok_or_else(|| ConnectorError::permanent("feed page token is not a page number"))?,
-        };
+        let page =
+            match cursor.page_token.as_deref() {
+                None => 1,
+                Some(t) => t.parse::<u32>().ok().filter(|p| *p >= 1).ok_or_else(|| {
+                    ConnectorError::permanent("feed page token is not a page number")
+                })?,
+            };
         let list = self
             .client
             .changed_shipments(cursor.since, page, FEED_PAGE_SIZE)

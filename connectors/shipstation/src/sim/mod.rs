@@ -8,6 +8,8 @@
 //! shipment's `modified_at`. Every answer has the spec's response shape (a test validates
 //! them against the copied schemas).
 //!
+//! The V1 API (`ssapi.shipstation.com`) is served by the same server (`sim/v1`).
+//!
 //! Control routes: `GET /_sim/received`, `POST /_sim/faults`, `POST /_sim/reject` (the next
 //! n shipment writes are refused with `invalid_field_value`), `GET /_sim/stats`,
 //! `POST /_sim/reset`.
@@ -19,6 +21,7 @@ mod labels;
 mod list;
 mod shipments;
 mod state;
+mod v1;
 mod view;
 
 use axum::Router;
@@ -39,6 +42,12 @@ pub struct SimOptions {
     /// Length of the fixed rate window in seconds (60 like the real API; tests shorten it so
     /// a throttled client waits a second, not a minute).
     pub rate_window_secs: u64,
+    /// Accepted V1 `(api_key, api_secret)` pairs; `None` accepts any non-empty pair.
+    pub v1_credentials: Option<Vec<(String, String)>>,
+    /// V1 key pairs whose plan lacks API access (answered 403).
+    pub v1_without_api_access: Vec<String>,
+    /// Requests allowed per V1 key pair in each rate window (V1: 40 a minute).
+    pub v1_requests_per_minute: u32,
 }
 
 impl Default for SimOptions {
@@ -47,6 +56,9 @@ impl Default for SimOptions {
             api_keys: None,
             requests_per_minute: 200,
             rate_window_secs: 60,
+            v1_credentials: None,
+            v1_without_api_access: Vec::new(),
+            v1_requests_per_minute: 40,
         }
     }
 }
@@ -56,6 +68,7 @@ impl SimOptions {
     pub fn relaxed() -> Self {
         Self {
             requests_per_minute: 10_000_000,
+            v1_requests_per_minute: 10_000_000,
             ..Self::default()
         }
     }
@@ -68,10 +81,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
 
 fn router_with_state(state: Arc<SimState>) -> Router {
     let api = Router::new()
-        .route(
-            "/v2/shipments",
-            post(shipments::create).get(list::list),
-        )
+        .route("/v2/shipments", post(shipments::create).get(list::list))
         .route(
             "/v2/shipments/{shipment_id}",
             get(shipments::get_by_id).put(shipments::update),
@@ -87,6 +97,7 @@ fn router_with_state(state: Arc<SimState>) -> Router {
             state.clone(),
             gate::gate,
         ));
+    let api = api.merge(v1::routes(state.clone()));
     // Faults first (outermost), then the key and rate checks, as the real edge does.
     with_faults(api, state.clone())
         .route("/_sim/received", get(control::received))

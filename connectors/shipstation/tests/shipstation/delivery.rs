@@ -180,7 +180,7 @@ async fn a_malformed_answer_is_retriable_and_never_duplicates() {
 }
 
 #[tokio::test]
-async fn bad_key_is_auth_and_v1_is_refused() {
+async fn bad_key_is_auth_and_v1_needs_its_secret() {
     let e = env_with(SimOptions {
         api_keys: Some(vec!["right".into()]),
         ..SimOptions::relaxed()
@@ -199,8 +199,8 @@ async fn bad_key_is_auth_and_v1_is_refused() {
         &secrets("k"),
         &deps(&e.clock),
     );
-    let msg = v1.err().expect("v1 refused").to_string();
-    assert!(msg.contains("V1 is not supported"), "{msg}");
+    let msg = v1.err().expect("v1 without api_secret").to_string();
+    assert!(msg.contains("api_secret"), "{msg}");
     let no_key =
         ordersync_shipstation::build_sink(&json!({}), &Default::default(), &deps(&e.clock));
     assert_eq!(

@@ -254,7 +254,11 @@ fn tracking_maps_to_delivered_only_when_de() {
     // The spec's detail codes count too; a partial delivery does not.
     let at = Some("2026-01-02T03:04:05Z");
     assert!(delivered(&t("DELIVERED", at)).unwrap().is_some());
-    assert!(delivered(&t("DELIVERED_TO_NEIGHBOUR", at)).unwrap().is_some());
+    assert!(
+        delivered(&t("DELIVERED_TO_NEIGHBOUR", at))
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(delivered(&t("DELIVERED_IN_PART", at)).unwrap(), None);
     assert_eq!(delivered(&t("IN_TRANSIT", at)).unwrap(), None);
     assert_eq!(delivered(&t("DE", None)).unwrap(), None);

@@ -133,8 +133,8 @@ impl Api {
 }
 
 fn shipment(i: u64, ext: &str) -> Value {
-    let mut v = serde_json::to_value(shipment_body(&sample_order(i), ext, Some("se-77")).unwrap())
-        .unwrap();
+    let mut v =
+        serde_json::to_value(shipment_body(&sample_order(i), ext, Some("se-77")).unwrap()).unwrap();
     v["external_shipment_id"] = json!(ext);
     v
 }
@@ -177,14 +177,19 @@ async fn every_route_answers_the_spec_shape() {
         .call(
             reqwest::Method::POST,
             "/v2/shipments",
-            Some(json!({"shipments": [shipment(1, &key("sa", 1)), bad, shipment(3, &key("sa", 3))]})),
+            Some(
+                json!({"shipments": [shipment(1, &key("sa", 1)), bad, shipment(3, &key("sa", 3))]}),
+            ),
         )
         .await;
     assert_eq!(st, 200);
-    s.assert_valid("create_shipments_response_body", &json!({
-        "has_errors": created["has_errors"],
-        "shipments": [created["shipments"][0], created["shipments"][2]],
-    }));
+    s.assert_valid(
+        "create_shipments_response_body",
+        &json!({
+            "has_errors": created["has_errors"],
+            "shipments": [created["shipments"][0], created["shipments"][2]],
+        }),
+    );
     let refused = &created["shipments"][1];
     assert!(refused["errors"].as_array().is_some_and(|e| !e.is_empty()));
     let errs = refused_row_errors(&s, refused);
@@ -241,11 +246,17 @@ async fn every_route_answers_the_spec_shape() {
     }
     let mut no_from = one.clone();
     no_from.as_object_mut().unwrap().remove("ship_from");
-    assert!(!s.errors("get_shipment_by_id_response_body", &no_from).is_empty());
+    assert!(
+        !s.errors("get_shipment_by_id_response_body", &no_from)
+            .is_empty()
+    );
     assert!(one["shipping_paid"]["amount"].is_number());
     assert!(one["tax_paid"]["amount"].is_number());
     let (_, by_ext) = api
-        .get(&format!("/v2/shipments/external_shipment_id/{}", key("sa", 1)))
+        .get(&format!(
+            "/v2/shipments/external_shipment_id/{}",
+            key("sa", 1)
+        ))
         .await;
     s.assert_valid("get_shipment_by_external_id_response_body", &by_ext);
     let (st, put) = api
@@ -278,7 +289,10 @@ async fn every_route_answers_the_spec_shape() {
     clock.advance(Duration::hours(26));
     let (_, labels) = api.get(&format!("/v2/labels?shipment_id={id}")).await;
     s.assert_valid("list_labels_response_body", &labels);
-    let label = labels["labels"][0]["label_id"].as_str().unwrap().to_string();
+    let label = labels["labels"][0]["label_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, moving) = api.get(&format!("/v2/labels/{label}/track")).await;
     s.assert_valid("get_tracking_log_from_label_response_body", &moving);
     clock.advance(Duration::days(4));
@@ -294,12 +308,24 @@ async fn every_route_answers_the_spec_shape() {
         api.get("/v2/shipments/external_shipment_id/nope").await,
         api.get("/v2/labels/se-l999/track").await,
         api.get("/v2/shipments?sort_dir=up").await,
-        api.call(reqwest::Method::PUT, &format!("/v2/shipments/{id}"), Some(shipment(1, &key("sa", 1))))
-            .await,
-        api.call(reqwest::Method::PUT, &format!("/v2/shipments/{id}/cancel"), None)
-            .await,
-        api.call(reqwest::Method::POST, "/v2/shipments", Some(json!({"shipments": []})))
-            .await,
+        api.call(
+            reqwest::Method::PUT,
+            &format!("/v2/shipments/{id}"),
+            Some(shipment(1, &key("sa", 1))),
+        )
+        .await,
+        api.call(
+            reqwest::Method::PUT,
+            &format!("/v2/shipments/{id}/cancel"),
+            None,
+        )
+        .await,
+        api.call(
+            reqwest::Method::POST,
+            "/v2/shipments",
+            Some(json!({"shipments": []})),
+        )
+        .await,
     ];
     let anon = reqwest::Client::new()
         .get(format!("{}/v2/shipments", sim.base_url))
@@ -307,7 +333,12 @@ async fn every_route_answers_the_spec_shape() {
         .await
         .unwrap();
     errors.push((anon.status().as_u16(), anon.json().await.unwrap()));
-    sim_post(&sim.base_url, "/_sim/faults", json!({"rate": 1.0, "kinds": ["429"]})).await;
+    sim_post(
+        &sim.base_url,
+        "/_sim/faults",
+        json!({"rate": 1.0, "kinds": ["429"]}),
+    )
+    .await;
     errors.push(api.get("/v2/shipments").await);
     for (st, body) in errors {
         assert!(st >= 400, "{st}");
