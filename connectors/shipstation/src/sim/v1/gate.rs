@@ -30,7 +30,7 @@ pub async fn gate(State(s): State<Arc<SimState>>, req: Request, next: Next) -> R
         // V1 answers a bad pair with a bare 401.
         return (StatusCode::UNAUTHORIZED, "401 Unauthorized").into_response();
     };
-    if s.opts.v1_without_api_access.iter().any(|k| *k == key) {
+    if s.opts.v1_without_api_access.contains(&key) {
         return (
             StatusCode::FORBIDDEN,
             axum::Json(
