@@ -5,6 +5,7 @@
 mod conformance;
 mod conformance_v1;
 mod delivery;
+mod feed;
 mod mapping;
 mod orders;
 mod schema;
