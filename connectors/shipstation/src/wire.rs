@@ -120,8 +120,9 @@ pub struct CreateShipmentsRequest {
 }
 
 /// One element of `create_shipments_response_body.shipments` (a shipment plus `errors`, an
-/// array of strings per the spec), or a `shipment` answer of the other routes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// array of strings per the spec), or a `shipment` answer of the other routes. The `errors`
+/// strings are free text that may echo the address: `Debug` shows only their codes.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ShipmentResult {
     #[serde(default)]
     pub shipment_id: Option<String>,
@@ -131,6 +132,22 @@ pub struct ShipmentResult {
     pub shipment_status: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+}
+
+impl std::fmt::Debug for ShipmentResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let codes: Vec<&str> = self
+            .errors
+            .iter()
+            .map(|e| crate::mapping::per_shipment_code(e))
+            .collect();
+        f.debug_struct("ShipmentResult")
+            .field("shipment_id", &self.shipment_id)
+            .field("external_shipment_id", &self.external_shipment_id)
+            .field("shipment_status", &self.shipment_status)
+            .field("errors", &codes)
+            .finish()
+    }
 }
 
 /// `create_shipments_response_body`.

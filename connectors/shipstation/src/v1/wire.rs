@@ -150,8 +150,9 @@ pub struct ListOrdersAnswer {
     pub pages: u32,
 }
 
-/// One row of `POST /orders/createorders`'s `results`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One row of `POST /orders/createorders`'s `results`. `errorMessage` is free text that may
+/// echo buyer data: `Debug` leaves it out.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResult {
     #[serde(default)]
@@ -165,6 +166,16 @@ pub struct BulkResult {
     pub error_message: Option<String>,
 }
 
+impl std::fmt::Debug for BulkResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkResult")
+            .field("order_id", &self.order_id)
+            .field("order_key", &self.order_key)
+            .field("success", &self.success)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `POST /orders/createorders`: `{hasErrors, results}` in request order.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -175,9 +186,19 @@ pub struct BulkAnswer {
 
 /// V1's ASP.NET error body: `{"Message", "ModelState": {"apiOrder.x": ["…"]}}` (400) or
 /// `{"Message", "ExceptionMessage", "ExceptionType", "StackTrace"}` (500). Only the
-/// `ModelState` keys (field paths) are ever read: the texts can echo buyer data.
-#[derive(Debug, Default, Deserialize)]
+/// `ModelState` keys (field paths) are ever read: the texts can echo buyer data, and `Debug`
+/// shows the keys only.
+#[derive(Default, Deserialize)]
 pub struct ErrorBody {
     #[serde(default, rename = "ModelState")]
     pub model_state: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
+impl std::fmt::Debug for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&String> = self.model_state.iter().flat_map(|m| m.keys()).collect();
+        f.debug_struct("ErrorBody")
+            .field("model_state_keys", &keys)
+            .finish()
+    }
 }
