@@ -3,14 +3,16 @@
 use crate::errors::{observe_rate_headers, parse_error};
 use crate::mapping::is_path_safe;
 use crate::wire::{
-    CreateShipmentsRequest, CreateShipmentsResponse, ListLabelsResponse, ShipmentBody,
-    ShipmentResult, TrackingInfo,
+    CreateShipmentsRequest, CreateShipmentsResponse, ListLabelsResponse, ListShipmentsResponse,
+    ShipmentBody, ShipmentResult, TrackingInfo,
 };
 use ordersync_sdk::ConnectorError;
 use ordersync_sdk::http::{Endpoint, success_body};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 pub struct Client {
     endpoint: Endpoint,
@@ -85,6 +87,34 @@ impl Client {
             |_| Ok(()),
         )
         .await
+    }
+
+    /// `GET /v2/shipments?modified_at_start=&sort_by=modified_at&sort_dir=desc&page=&page_size=`:
+    /// the shipments changed since `since` (all, without it), newest change first.
+    pub async fn changed_shipments(
+        &self,
+        since: Option<OffsetDateTime>,
+        page: u32,
+        page_size: u32,
+    ) -> Result<ListShipmentsResponse, ConnectorError> {
+        let mut url = reqwest::Url::parse(&format!("{}/v2/shipments", self.base))
+            .map_err(|_| ConnectorError::permanent("api_base_url is not a valid URL"))?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(t) = since {
+                let t = t
+                    .to_offset(time::UtcOffset::UTC)
+                    .format(&Rfc3339)
+                    .map_err(|_| ConnectorError::permanent("feed cursor is not a valid time"))?;
+                q.append_pair("modified_at_start", &t);
+            }
+            q.append_pair("sort_by", "modified_at")
+                .append_pair("sort_dir", "desc")
+                .append_pair("page", &page.to_string())
+                .append_pair("page_size", &page_size.to_string());
+        }
+        self.send("/v2/shipments", Method::GET, url.as_str(), None)
+            .await
     }
 
     /// `GET /v2/labels?shipment_id=`.

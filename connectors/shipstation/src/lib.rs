@@ -1,21 +1,54 @@
-//! ShipStation (V2 API) fulfilment sink for ordersync, plus its simulator (feature `sim`).
+//! ShipStation fulfilment sink for ordersync (V2, and V1 with `api_version: "v1"`), plus its
+//! simulator of both APIs (feature `sim`).
+//!
+//! # V2 (default)
 //!
 //! Each order becomes one V2 shipment whose `external_shipment_id` is the delivery's
 //! `object_key` (32 hex chars, within the 50-char limit ShipStation silently truncates at).
-//! Batches go to `POST /v2/shipments`; a per-shipment `identifier_conflict` means an earlier
-//! attempt already created the shipment (its answer was lost), so the existing one is looked
-//! up by external id and reported `Unchanged`: re-delivery never makes a second object.
-//! Updates use `PUT /v2/shipments/{id}`. `delivery_status` follows the shipment's label to its
-//! tracking and reports `actual_delivery_date` once the status is `DE`.
+//! Batches go to `POST /v2/shipments`; updates (a `previous_ref`) use
+//! `PUT /v2/shipments/{id}`.
+//!
+//! Exactly once: a per-shipment `identifier_conflict` means an earlier attempt already created
+//! the shipment and its answer was lost. The existing one is looked up by external id and the
+//! *current* body is `PUT` onto it (reported `Updated`): re-delivery never makes a second
+//! object, and a version that changed meanwhile (a new address) still reaches ShipStation.
+//! ShipStation takes a `PUT` only while the shipment is pending: once it has a label or is
+//! cancelled, the update is Permanent with a reason saying to change it in ShipStation (this
+//! also holds for an identical resend after the label was bought).
 //!
 //! A shipment carries what is left to ship (goods at their current quantities, current
-//! totals; see [`mapping::shipment_plan`]). An order with nothing left (fully refunded,
-//! cancelled, only tips or gift cards) is a Permanent error, which the engine dead-letters
-//! without retrying; if an earlier delivery made a shipment, it is cancelled first
-//! (`PUT /v2/shipments/{id}/cancel`) so the warehouse does not ship refunded goods.
+//! totals; see [`mapping::goods`]). An order with nothing left (fully refunded, cancelled,
+//! only tips or gift cards) is Skipped; a shipment an earlier delivery made (by
+//! `previous_ref`, or found by external id after a lost create) is cancelled first
+//! (`PUT /v2/shipments/{id}/cancel`) so the warehouse does not ship refunded goods; one with a
+//! label cannot be, which is Permanent ("void its label").
 //!
-//! Config: see [`ShipStationConfig`]. Secrets: `api_key` (sent as `API-Key`), optional
-//! `webhook_secret`.
+//! Delivery: `delivery_status` reads the shipment's label (`GET /v2/labels?shipment_id=`) and,
+//! when its `tracking_status` is delivered, the tracking log (`/v2/labels/{id}/track`) for
+//! `actual_delivery_date`. The delivery feed (`SinkCaps::delivery_feed`) lists shipments by
+//! `GET /v2/shipments?modified_at_start=<since>&sort_by=modified_at&sort_dir=desc&page_size=100`
+//! (ShipStation moves `modified_at` when a label's tracking changes). **Cost of a pass**: one
+//! request per 100 shipments changed since the cursor (at least one), plus one label lookup
+//! per changed *labelled* shipment, plus one tracking call per delivered one; pending and
+//! cancelled shipments, and shipments not changed since the cursor, cost nothing. RSA-signed
+//! `TRACK_EVENT_V2` webhooks would make it cheaper still; they are out of scope for now.
+//!
+//! # V1 (`api_version: "v1"`)
+//!
+//! Basic auth with `api_key:api_secret` against `https://ssapi.shipstation.com`. Each order is
+//! one V1 order with `orderKey` = `object_key`, which makes `POST /orders/createorder` (and
+//! the bulk `POST /orders/createorders`, ≤ 100) an upsert: a retry after a lost or garbled
+//! answer, or a new version, updates the one order. The body is the same "what is left to
+//! ship" plan as V2 (items with `lineItemKey` = marketplace line id, `unitPrice` after
+//! discounts, `taxAmount` of the current units; `amountPaid`, `taxAmount`, `shippingAmount`),
+//! dates as naive Pacific time. Nothing left to ship: Skipped, and an order ShipStation holds
+//! (by `previous_ref`, or found by `orderNumber` + `orderKey`) is set to `cancelled` through
+//! the same upsert. V1 locks shipped and cancelled orders: an update then is Permanent. 40
+//! requests a minute, adapted to `X-Rate-Limit-*`. V1 has no delivery date: no tracking, no
+//! feed.
+//!
+//! Config: see [`ShipStationConfig`]. Secrets: `api_key` (V2: sent as `API-Key`), `api_secret`
+//! (V1 only), optional `webhook_secret`.
 
 mod client;
 pub mod config;
@@ -24,6 +57,7 @@ pub mod mapping;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod sink;
+pub mod v1;
 pub mod wire;
 
 pub use config::{ApiVersion, ShipStationConfig};
@@ -42,13 +76,18 @@ pub const KIND: &str = "shipstation";
 pub const DESCRIPTOR: Descriptor = Descriptor {
     kind: KIND,
     marketplace: None,
-    summary: "ShipStation V2 shipments (fulfillment), delivery tracking",
+    summary: "ShipStation V2 shipments (fulfillment), delivery tracking; V1 orders",
     factory: Factory::Sink(build_sink),
     secrets: &[
         SecretSpec {
             name: "api_key",
             required: true,
-            doc: "V2 API key (sent as API-Key)",
+            doc: "API key (V2: sent as API-Key; V1: with api_secret in Basic auth)",
+        },
+        SecretSpec {
+            name: "api_secret",
+            required: false,
+            doc: "V1 API secret (required with api_version \"v1\")",
         },
         SecretSpec {
             name: "webhook_secret",
@@ -57,7 +96,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
         },
     ],
     url_fields: &["api_base_url"],
-    sensitive_headers: &["api-key"],
+    sensitive_headers: &["api-key", "authorization"],
     webhook: None,
     app_webhook: None,
     retention_cap_days: None,
@@ -81,16 +120,21 @@ pub fn build_sink(
     deps: &ConnectorDeps,
 ) -> Result<Arc<dyn Sink>, ConnectorError> {
     let cfg: ShipStationConfig = parse_config(config)?;
-    if cfg.api_version == ApiVersion::V1 {
-        return Err(ConnectorError::permanent(
-            "ShipStation V1 is not supported yet: use a V2 API key (api_version \"v2\")",
-        ));
-    }
     let api_key = require_secret(secrets, "api_key")?;
     let rpm = cfg.requests_per_minute();
     // Burst of a whole minute: ShipStation counts a fixed window, not a smooth rate.
     let gate = RateGate::per_minute(rpm, rpm);
     let endpoint = Endpoint::new(deps.http.clone(), KIND, gate);
-    let client = client::Client::new(endpoint, cfg.base_url(), api_key);
-    Ok(Arc::new(ShipStationSink::new(client, cfg.warehouse_id)))
+    match cfg.api_version {
+        ApiVersion::V2 => {
+            let client = client::Client::new(endpoint, cfg.base_url(), api_key);
+            Ok(Arc::new(ShipStationSink::new(client, cfg.warehouse_id)))
+        }
+        ApiVersion::V1 => {
+            let api_secret = require_secret(secrets, "api_secret")?;
+            let warehouse = cfg.v1_warehouse_id().map_err(ConnectorError::permanent)?;
+            let client = v1::Client::new(endpoint, cfg.base_url(), &api_key, &api_secret);
+            Ok(Arc::new(v1::ShipStationV1Sink::new(client, warehouse)))
+        }
+    }
 }

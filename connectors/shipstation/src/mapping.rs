@@ -46,6 +46,44 @@ pub fn shipment_plan(
             "object_key must be 1 to 50 characters (external_shipment_id)",
         ));
     }
+    let Some(g) = goods(order)? else {
+        return Ok(None);
+    };
+    let money = |amount: Decimal| MonetaryValue {
+        currency: g.currency.clone(),
+        amount,
+    };
+    Ok(Some(ShipmentBody {
+        external_shipment_id: Some(object_key.to_string()),
+        external_order_id: Some(order.external_id.clone()),
+        shipment_number: Some(truncate(&order.order_number, MAX_ID_LEN)),
+        warehouse_id: warehouse_id.map(str::to_string),
+        ship_to: Some(ship_to(order)?),
+        amount_paid: Some(money(g.paid)),
+        shipping_paid: Some(money(g.shipping)),
+        tax_paid: Some(money(g.tax)),
+        items: g.items,
+        notes_from_buyer: order.pii.notes.clone(),
+    }))
+}
+
+/// What is left to ship, the same for V1 and V2: the goods of [`Order::lines_to_ship`] and
+/// the order's current money. Amounts are in the order's basis (docs/money.md).
+pub struct Goods {
+    /// One per line with units left: current quantity, discounted unit price, current tax.
+    pub items: Vec<ShipmentItem>,
+    /// Lower-case ISO currency.
+    pub currency: String,
+    /// The current total as paid (with the cash-rounding adjustment).
+    pub paid: Decimal,
+    /// Current shipping after shipping discounts.
+    pub shipping: Decimal,
+    pub tax: Decimal,
+}
+
+/// The goods left to ship, or `None` when nothing is (cancelled, fully refunded, only tips,
+/// gift cards and lines that do not ship). Refuses an order that does not balance.
+pub fn goods(order: &Order) -> Result<Option<Goods>, ConnectorError> {
     // Validates currency, signs, decimals and totals the way every mapped order is checked.
     order
         .clone()
@@ -75,31 +113,21 @@ pub fn shipment_plan(
     if items.is_empty() {
         return Ok(None);
     }
-    let currency = order.currency.to_ascii_lowercase();
-    // balance() has refused negative amounts; the current totals are ≥ 0 here.
-    let money = |amount: Decimal| MonetaryValue {
-        currency: currency.clone(),
-        amount,
-    };
     let c = &order.current;
     // What the buyer handed over: cash payments and refunds are rounded (CHF to 0.05).
+    // balance() has refused negative amounts; the current totals are ≥ 0 here.
     let paid = c
         .total
         .checked_add(order.cash_rounding.payment)
         .and_then(|p| p.checked_sub(order.cash_rounding.refund))
         .filter(|p| !p.is_sign_negative())
         .unwrap_or(c.total);
-    Ok(Some(ShipmentBody {
-        external_shipment_id: Some(object_key.to_string()),
-        external_order_id: Some(order.external_id.clone()),
-        shipment_number: Some(truncate(&order.order_number, MAX_ID_LEN)),
-        warehouse_id: warehouse_id.map(str::to_string),
-        ship_to: Some(ship_to(order)?),
+    Ok(Some(Goods {
         items,
-        amount_paid: Some(money(paid)),
-        shipping_paid: Some(money(c.shipping)),
-        tax_paid: Some(money(c.tax)),
-        notes_from_buyer: order.pii.notes.clone(),
+        currency: order.currency.to_ascii_lowercase(),
+        paid,
+        shipping: c.shipping,
+        tax: c.tax,
     }))
 }
 
@@ -143,7 +171,7 @@ fn ship_to(order: &Order) -> Result<Address, ConnectorError> {
     })
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
@@ -164,9 +192,25 @@ pub fn per_shipment_code(msg: &str) -> &'static str {
         .unwrap_or("unspecified")
 }
 
-/// Tracking → `Delivered` once `status_code` is `DE` with an `actual_delivery_date`.
+/// Detail codes that mean the buyer has the parcel (`DELIVERED_IN_PART` does not: part of it
+/// is still travelling).
+const DELIVERED_DETAIL: [&str; 7] = [
+    "DELIVERED",
+    "DELIVERED_DAMAGED",
+    "DELIVERED_SPECIFIED_SAFE_PLACE",
+    "DELIVERED_TO_ALTERNATIVE_DELIVERY_LOCATION",
+    "DELIVERED_TO_NEIGHBOUR",
+    "DELIVERED_TO_PO_BOX",
+    "PARCEL_COLLECTED_FROM_PICKUP_POINT",
+];
+
+/// Tracking → `Delivered` once the parcel is delivered and `actual_delivery_date` is set.
+/// The live API sends `status_code` `DE`; the 2025-07 spec types `status_code` with the
+/// detail-code enum (`DELIVERED`, …), so either form counts.
 pub fn delivered(t: &TrackingInfo) -> Result<Option<Delivered>, ConnectorError> {
-    if t.status_code.as_deref() != Some("DE") {
+    let is_delivered =
+        |c: Option<&str>| c.is_some_and(|c| c == "DE" || DELIVERED_DETAIL.contains(&c));
+    if !is_delivered(t.status_code.as_deref()) && !is_delivered(t.status_detail_code.as_deref()) {
         return Ok(None);
     }
     let Some(at) = t.actual_delivery_date.as_deref() else {

@@ -1,4 +1,5 @@
-//! The [`Sink`] implementation: batch create with conflict recovery, update, delivery status.
+//! The V2 [`Sink`]: batch create with conflict recovery (the lost create is updated with the
+//! current body), update, withdraw, delivery status and the delivery feed.
 
 use crate::client::Client;
 use crate::errors::duplicate;
@@ -6,12 +7,15 @@ use crate::mapping::{NOTHING_TO_SHIP, delivered, per_shipment_code, shipment_pla
 use crate::wire::{ShipmentBody, ShipmentResult};
 use async_trait::async_trait;
 use ordersync_sdk::{
-    ConnectorError, Delivered, DeliveryOutcome, DeliveryRequest, OutcomeKind, Sink, SinkCaps,
-    SinkRole,
+    ConnectorError, Delivered, DeliveryOutcome, DeliveryReport, DeliveryRequest, FeedCursor,
+    FeedPage, OutcomeKind, Sink, SinkCaps, SinkRole,
 };
 
 /// Shipments per `POST /v2/shipments`.
 pub const BATCH_SIZE: usize = 100;
+
+/// Shipments per page of the delivery feed's `GET /v2/shipments`.
+pub const FEED_PAGE_SIZE: u32 = 100;
 
 pub struct ShipStationSink {
     client: Client,
@@ -26,16 +30,71 @@ impl ShipStationSink {
         }
     }
 
+    /// A full `PUT` of the current body. ShipStation takes it only while the shipment is
+    /// pending (no label, not cancelled); after that the change cannot reach it: Permanent,
+    /// with a reason saying what to do.
     async fn update(
         &self,
         shipment_id: &str,
         body: &ShipmentBody,
     ) -> Result<DeliveryOutcome, ConnectorError> {
-        let s = self.client.update_shipment(shipment_id, body).await?;
-        Ok(DeliveryOutcome {
-            external_ref: s.shipment_id.unwrap_or_else(|| shipment_id.to_string()),
-            kind: OutcomeKind::Updated,
-        })
+        match self.client.update_shipment(shipment_id, body).await {
+            Ok(s) => Ok(DeliveryOutcome {
+                external_ref: s.shipment_id.unwrap_or_else(|| shipment_id.to_string()),
+                kind: OutcomeKind::Updated,
+            }),
+            Err(ConnectorError::Permanent { reason }) if reason.contains("invalid_status") => {
+                Err(ConnectorError::permanent(format!(
+                    "the order changed, but its shipment already has a label or is cancelled \
+                     ({reason}): change it in ShipStation"
+                )))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The shipment an earlier, unanswered create made under `object_key`, if any.
+    async fn existing(&self, object_key: &str) -> Result<Option<String>, ConnectorError> {
+        match self.client.shipment_by_external_id(object_key).await {
+            Ok(s) => s
+                .shipment_id
+                .filter(|id| !id.is_empty())
+                .map(Some)
+                .ok_or_else(|| {
+                    ConnectorError::permanent("shipment lookup answered without shipment_id")
+                }),
+            Err(ConnectorError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The delivery time of a shipment's live label, if the parcel has arrived: the label
+    /// list (its `tracking_status`), then the tracking log only when the label says delivered
+    /// (or does not say).
+    async fn delivered_of(&self, shipment_id: &str) -> Result<Option<Delivered>, ConnectorError> {
+        let labels = self.client.labels_of(shipment_id).await?;
+        // A voided label never travels; the live one is the parcel's.
+        let Some(label) = labels
+            .labels
+            .iter()
+            .find(|l| l.status.as_deref() != Some("voided"))
+        else {
+            return Ok(None);
+        };
+        if label
+            .tracking_status
+            .as_deref()
+            .is_some_and(|t| t != "delivered")
+        {
+            return Ok(None);
+        }
+        let tracking = match self.client.track(&label.label_id).await {
+            Ok(t) => t,
+            // A label without tracking events yet.
+            Err(ConnectorError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        delivered(&tracking)
     }
 
     /// Cancels the shipment of an order that has nothing left to ship: then there is nothing
@@ -55,7 +114,7 @@ impl ShipStationSink {
     /// One shipment's line of a batch answer.
     async fn settle(
         &self,
-        object_key: &str,
+        req: &DeliveryRequest<'_>,
         r: ShipmentResult,
     ) -> Result<DeliveryOutcome, ConnectorError> {
         if let Some(code) = r.errors.first().map(|m| per_shipment_code(m)) {
@@ -63,15 +122,15 @@ impl ShipStationSink {
                 .iter()
                 .any(|m| per_shipment_code(m) == "identifier_conflict")
             {
-                // An earlier attempt created it and we lost the answer: adopt that object.
-                let existing = self.client.shipment_by_external_id(object_key).await?;
-                let id = existing.shipment_id.ok_or_else(|| {
-                    ConnectorError::permanent("shipment lookup answered without shipment_id")
+                // An earlier attempt created it and we lost the answer. That object may hold
+                // an older version of the order (a changed address must still reach the
+                // warehouse): it gets the current body.
+                let id = self.existing(req.object_key).await?.ok_or_else(|| {
+                    ConnectorError::retriable("conflicting shipment not found yet")
                 })?;
-                return Ok(DeliveryOutcome {
-                    external_ref: id,
-                    kind: OutcomeKind::Unchanged,
-                });
+                let body = shipment_plan(req.order, req.object_key, self.warehouse_id.as_deref())?
+                    .ok_or_else(|| ConnectorError::permanent(NOTHING_TO_SHIP))?;
+                return self.update(&id, &body).await;
             }
             return Err(ConnectorError::permanent(format!(
                 "shipstation rejected the shipment: {code}"
@@ -107,7 +166,7 @@ impl Sink for ShipStationSink {
             batch_size: BATCH_SIZE,
             updates: true,
             tracks_delivery: true,
-            delivery_feed: false,
+            delivery_feed: true,
         }
     }
 
@@ -132,7 +191,12 @@ impl Sink for ShipStationSink {
                 Ok(None) => {
                     out[i] = Some(match r.previous_ref {
                         Some(id) => self.withdraw(id).await,
-                        None => Ok(skipped()),
+                        // A create whose answer was lost may have made one all the same.
+                        None => match self.existing(r.object_key).await {
+                            Ok(Some(id)) => self.withdraw(&id).await,
+                            Ok(None) => Ok(skipped()),
+                            Err(e) => Err(e),
+                        },
                     });
                     continue;
                 }
@@ -154,7 +218,7 @@ impl Sink for ShipStationSink {
             match self.client.create_shipments(bodies).await {
                 Ok(resp) if resp.shipments.len() == idx.len() => {
                     for (i, r) in idx.into_iter().zip(resp.shipments) {
-                        out[i] = Some(self.settle(reqs[i].object_key, r).await);
+                        out[i] = Some(self.settle(&reqs[i], r).await);
                     }
                 }
                 Ok(_) => {
@@ -181,21 +245,47 @@ impl Sink for ShipStationSink {
         &self,
         external_ref: &str,
     ) -> Result<Option<Delivered>, ConnectorError> {
-        let labels = self.client.labels_of(external_ref).await?;
-        // A voided label never travels; the live one is the parcel's.
-        let Some(label) = labels
-            .labels
-            .iter()
-            .find(|l| l.status.as_deref() != Some("voided"))
-        else {
-            return Ok(None);
-        };
-        let tracking = match self.client.track(&label.label_id).await {
-            Ok(t) => t,
-            // A label without tracking events yet.
-            Err(ConnectorError::NotFound) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        delivered(&tracking)
+        self.delivered_of(external_ref).await
+    }
+
+    /// Shipments changed since the cursor, newest change first, `FEED_PAGE_SIZE` a page; the
+    /// page token is the next page number. Newest first because a shipment that changes
+    /// during the pass moves to the front: later pages shift towards repeats, never gaps (it
+    /// is read again by the next pass, its change being after this pass's start).
+    async fn delivery_feed(&self, cursor: &FeedCursor) -> Result<FeedPage, ConnectorError> {
+        let page =
+            match cursor.page_token.as_deref() {
+                None => 1,
+                Some(t) => t.parse::<u32>().ok().filter(|p| *p >= 1).ok_or_else(|| {
+                    ConnectorError::permanent("feed page token is not a page number")
+                })?,
+            };
+        let list = self
+            .client
+            .changed_shipments(cursor.since, page, FEED_PAGE_SIZE)
+            .await?;
+        let mut delivered = Vec::new();
+        for s in &list.shipments {
+            // Only a labelled shipment travels; pending and cancelled ones cost nothing.
+            if s.shipment_status.as_deref() != Some("label_purchased") {
+                continue;
+            }
+            let Some(id) = s.shipment_id.as_deref().filter(|id| !id.is_empty()) else {
+                continue;
+            };
+            if let Some(d) = self.delivered_of(id).await? {
+                delivered.push(DeliveryReport {
+                    external_ref: id.to_string(),
+                    at: d.at,
+                });
+            }
+        }
+        // An empty page ends the feed even if `pages` says otherwise.
+        let next_page_token = (page < list.pages && !list.shipments.is_empty())
+            .then(|| page.saturating_add(1).to_string());
+        Ok(FeedPage {
+            delivered,
+            next_page_token,
+        })
     }
 }

@@ -120,8 +120,9 @@ pub struct CreateShipmentsRequest {
 }
 
 /// One element of `create_shipments_response_body.shipments` (a shipment plus `errors`, an
-/// array of strings per the spec), or a `shipment` answer of the other routes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// array of strings per the spec), or a `shipment` answer of the other routes. The `errors`
+/// strings are free text that may echo the address: `Debug` shows only their codes.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ShipmentResult {
     #[serde(default)]
     pub shipment_id: Option<String>,
@@ -133,11 +134,37 @@ pub struct ShipmentResult {
     pub errors: Vec<String>,
 }
 
+impl std::fmt::Debug for ShipmentResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let codes: Vec<&str> = self
+            .errors
+            .iter()
+            .map(|e| crate::mapping::per_shipment_code(e))
+            .collect();
+        f.debug_struct("ShipmentResult")
+            .field("shipment_id", &self.shipment_id)
+            .field("external_shipment_id", &self.external_shipment_id)
+            .field("shipment_status", &self.shipment_status)
+            .field("errors", &codes)
+            .finish()
+    }
+}
+
 /// `create_shipments_response_body`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CreateShipmentsResponse {
     pub has_errors: bool,
     pub shipments: Vec<ShipmentResult>,
+}
+
+/// `list_shipments_response_body`: one page of shipments and the page count.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ListShipmentsResponse {
+    pub shipments: Vec<ShipmentResult>,
+    #[serde(default)]
+    pub page: u32,
+    #[serde(default)]
+    pub pages: u32,
 }
 
 /// One `label` of `list_labels_response_body`.
@@ -148,6 +175,9 @@ pub struct Label {
     pub status: Option<String>,
     #[serde(default)]
     pub shipment_id: Option<String>,
+    /// `unknown` | `in_transit` | `error` | `delivered`.
+    #[serde(default)]
+    pub tracking_status: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -160,6 +190,8 @@ pub struct ListLabelsResponse {
 pub struct TrackingInfo {
     #[serde(default)]
     pub status_code: Option<String>,
+    #[serde(default)]
+    pub status_detail_code: Option<String>,
     #[serde(default)]
     pub actual_delivery_date: Option<String>,
 }

@@ -3,22 +3,31 @@
 //! a fixed-window limit per key with `X-Rate-Limit-*` on every answer and `429` +
 //! `Retry-After`, V2 error bodies, batch create with per-shipment errors and
 //! `identifier_conflict` on a reused `external_shipment_id` (truncated at 50 chars), get by
-//! id / external id, full update, cancel, and labels + tracking that evolve with the clock.
+//! id / external id, the filtered and paged `GET /v2/shipments`, full update (pending
+//! shipments only), cancel, and labels + tracking that evolve with the clock and move the
+//! shipment's `modified_at`. Every answer has the spec's response shape (a test validates
+//! them against the copied schemas).
 //!
-//! Control routes: `GET /_sim/received`, `POST /_sim/faults`, `GET /_sim/stats`,
+//! The V1 API (`ssapi.shipstation.com`) is served by the same server (`sim/v1`).
+//!
+//! Control routes: `GET /_sim/received`, `POST /_sim/faults`, `POST /_sim/reject` (the next
+//! n shipment writes are refused with `invalid_field_value`), `GET /_sim/stats`,
 //! `POST /_sim/reset`.
 
 mod control;
 mod errors;
 mod gate;
 mod labels;
+mod list;
 mod shipments;
 mod state;
+mod v1;
+mod view;
 
 use axum::Router;
 use axum::routing::{get, post, put};
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::{SimServer, set_faults_handler, with_faults};
+use ordersync_sdk::sim::{SimServer, set_faults_handler, set_rejects_handler, with_faults};
 use std::sync::Arc;
 
 pub use state::SimState;
@@ -33,6 +42,12 @@ pub struct SimOptions {
     /// Length of the fixed rate window in seconds (60 like the real API; tests shorten it so
     /// a throttled client waits a second, not a minute).
     pub rate_window_secs: u64,
+    /// Accepted V1 `(api_key, api_secret)` pairs; `None` accepts any non-empty pair.
+    pub v1_credentials: Option<Vec<(String, String)>>,
+    /// V1 key pairs whose plan lacks API access (answered 403).
+    pub v1_without_api_access: Vec<String>,
+    /// Requests allowed per V1 key pair in each rate window (V1: 40 a minute).
+    pub v1_requests_per_minute: u32,
 }
 
 impl Default for SimOptions {
@@ -41,6 +56,9 @@ impl Default for SimOptions {
             api_keys: None,
             requests_per_minute: 200,
             rate_window_secs: 60,
+            v1_credentials: None,
+            v1_without_api_access: Vec::new(),
+            v1_requests_per_minute: 40,
         }
     }
 }
@@ -50,6 +68,7 @@ impl SimOptions {
     pub fn relaxed() -> Self {
         Self {
             requests_per_minute: 10_000_000,
+            v1_requests_per_minute: 10_000_000,
             ..Self::default()
         }
     }
@@ -62,10 +81,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
 
 fn router_with_state(state: Arc<SimState>) -> Router {
     let api = Router::new()
-        .route(
-            "/v2/shipments",
-            post(shipments::create).get(shipments::list_unsupported),
-        )
+        .route("/v2/shipments", post(shipments::create).get(list::list))
         .route(
             "/v2/shipments/{shipment_id}",
             get(shipments::get_by_id).put(shipments::update),
@@ -81,10 +97,12 @@ fn router_with_state(state: Arc<SimState>) -> Router {
             state.clone(),
             gate::gate,
         ));
+    let api = api.merge(v1::routes(state.clone()));
     // Faults first (outermost), then the key and rate checks, as the real edge does.
     with_faults(api, state.clone())
         .route("/_sim/received", get(control::received))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
+        .route("/_sim/reject", post(set_rejects_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))
         .route("/_sim/reset", post(control::reset))
         .with_state(state)

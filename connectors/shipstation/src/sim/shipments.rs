@@ -1,71 +1,19 @@
-//! `/v2/shipments` routes: batch create, get by id / external id, full update, cancel.
+//! `/v2/shipments` writes and lookups: batch create, get by id / external id, full update,
+//! cancel.
 
 use super::SimState;
 use super::errors::{not_found, v2_error};
-use super::labels::{label_at, label_exists};
-use super::state::{Stored, parse_shipment_id, shipment_id};
+use super::labels::label_exists;
+use super::state::parse_shipment_id;
+use super::view::{View, view};
 use crate::mapping::MAX_ID_LEN;
-use crate::wire::{Address, CreateShipmentsRequest, MonetaryValue, ShipmentBody, ShipmentItem};
+use crate::wire::{CreateShipmentsRequest, ShipmentBody};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::sync::Arc;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-/// A shipment as the API answers it (explicit fields: money must stay a `RawValue` number,
-/// which `#[serde(flatten)]` would not preserve).
-#[derive(Serialize)]
-pub struct View<'a> {
-    shipment_id: Option<String>,
-    external_shipment_id: Option<&'a str>,
-    external_order_id: Option<&'a str>,
-    shipment_number: Option<&'a str>,
-    shipment_status: &'static str,
-    warehouse_id: Option<&'a str>,
-    created_at: Option<String>,
-    modified_at: Option<String>,
-    ship_to: Option<&'a Address>,
-    items: &'a [ShipmentItem],
-    amount_paid: Option<&'a MonetaryValue>,
-    shipping_paid: Option<&'a MonetaryValue>,
-    tax_paid: Option<&'a MonetaryValue>,
-    notes_from_buyer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<Vec<String>>,
-}
-
-fn view<'a>(b: &'a ShipmentBody, stored: Option<(&Stored, OffsetDateTime)>) -> View<'a> {
-    let status = match stored {
-        None => "pending",
-        Some((s, _)) if s.cancelled => "cancelled",
-        Some((s, now)) if label_exists(s, now) => "label_purchased",
-        Some(_) => "pending",
-    };
-    View {
-        shipment_id: stored.map(|(s, _)| shipment_id(s.num())),
-        external_shipment_id: b.external_shipment_id.as_deref(),
-        external_order_id: b.external_order_id.as_deref(),
-        shipment_number: b.shipment_number.as_deref(),
-        shipment_status: status,
-        warehouse_id: b.warehouse_id.as_deref(),
-        created_at: stored.map(|(s, _)| rfc3339(s.created_at)),
-        modified_at: stored.map(|(s, _)| rfc3339(s.modified_at)),
-        ship_to: b.ship_to.as_ref(),
-        items: &b.items,
-        amount_paid: b.amount_paid.as_ref(),
-        shipping_paid: b.shipping_paid.as_ref(),
-        tax_paid: b.tax_paid.as_ref(),
-        notes_from_buyer: b.notes_from_buyer.as_deref(),
-        errors: None,
-    }
-}
-
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 /// Per-shipment validation of the spec's required fields. Messages start with the error
 /// code, the way clients can tell a conflict from a bad field.
@@ -90,6 +38,10 @@ fn validate(b: &ShipmentBody) -> Vec<String> {
     }
     errs
 }
+
+/// What a `/_sim/reject`ed write answers: the platform's own invalid-field refusal (its
+/// real messages may echo the address; this one names only the field).
+const REJECTED: &str = "invalid_field_value: ship_to.address_line1 is not a deliverable address";
 
 fn bad_body(s: &SimState) -> Response {
     v2_error(
@@ -127,6 +79,10 @@ pub async fn create(State(s): State<Arc<SimState>>, raw: Bytes) -> Response {
             *ext = ext.chars().take(MAX_ID_LEN).collect();
         }
         let mut errs = validate(&b);
+        // `/_sim/reject`: refused the way ShipStation refuses a bad field, per shipment.
+        if errs.is_empty() && s.core.take_reject() {
+            errs.push(REJECTED.to_string());
+        }
         if let Some(ext) = &b.external_shipment_id
             && store.num_of(ext).is_some()
         {
@@ -155,10 +111,7 @@ pub async fn create(State(s): State<Arc<SimState>>, raw: Bytes) -> Response {
             },
             Err(errs) => {
                 has_errors = true;
-                View {
-                    errors: Some(errs),
-                    ..view(b, None)
-                }
+                view(b, None).with_errors(errs)
             }
         })
         .collect();
@@ -218,6 +171,15 @@ pub async fn update(
         return bad_body(&s);
     };
     let errs = validate(&b);
+    if errs.is_empty() && s.core.take_reject() {
+        return v2_error(
+            &s,
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "invalid_field_value",
+            REJECTED,
+        );
+    }
     if let Some(first) = errs.first() {
         return v2_error(
             &s,
@@ -234,14 +196,14 @@ pub async fn update(
             drop(store);
             return not_found(&s, "shipment");
         };
-        if st.cancelled {
+        if st.cancelled || label_exists(st, now) {
             drop(store);
             return v2_error(
                 &s,
                 StatusCode::BAD_REQUEST,
                 "business_rules",
                 "invalid_status",
-                "A cancelled shipment cannot be updated.",
+                "Only a pending shipment without a label can be updated.",
             );
         }
         if let Some(ext) = &b.external_shipment_id {
@@ -273,7 +235,7 @@ pub async fn cancel(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> R
         drop(store);
         return not_found(&s, "shipment");
     };
-    if !st.cancelled && now >= label_at(st) {
+    if label_exists(st, now) {
         drop(store);
         return v2_error(
             &s,
@@ -286,15 +248,4 @@ pub async fn cancel(State(s): State<Arc<SimState>>, Path(id): Path<String>) -> R
     st.cancelled = true;
     st.modified_at = now;
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// `GET /v2/shipments` (listing) is not simulated.
-pub async fn list_unsupported(State(s): State<Arc<SimState>>) -> Response {
-    v2_error(
-        &s,
-        StatusCode::BAD_REQUEST,
-        "validation",
-        "invalid_field_value",
-        "Listing shipments is not supported by this simulator.",
-    )
 }

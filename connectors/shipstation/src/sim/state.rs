@@ -3,6 +3,7 @@
 
 use super::SimOptions;
 use super::errors::too_many;
+use crate::v1::wire::OrderBody;
 use crate::wire::ShipmentBody;
 use axum::response::Response;
 use ordersync_sdk::Clock;
@@ -14,12 +15,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub type Store = ObjectBook<ShipmentBody>;
 pub type Stored = Entry<ShipmentBody>;
+/// V1 orders, by `orderKey`.
+pub type V1Store = ObjectBook<OrderBody>;
+pub type V1Stored = Entry<OrderBody>;
 
 pub struct SimState {
     pub core: SimCore,
     pub opts: SimOptions,
     pub clock: Arc<dyn Clock>,
     store: Mutex<Store>,
+    v1: Mutex<V1Store>,
     windows: PerKey<FixedWindow>,
     request_ids: AtomicU64,
 }
@@ -44,6 +49,7 @@ impl SimState {
             opts,
             clock,
             store: Mutex::new(Store::default()),
+            v1: Mutex::new(V1Store::default()),
             windows: PerKey::default(),
             request_ids: AtomicU64::new(0),
         }
@@ -53,10 +59,23 @@ impl SimState {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    pub fn v1_store(&self) -> MutexGuard<'_, V1Store> {
+        self.v1.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Counts a request of `key` in its current fixed window (on the simulator's clock, so
     /// tests can move past a window).
     pub fn count_request(&self, key: &str) -> WindowHit {
-        let (limit, secs) = (self.opts.requests_per_minute, self.opts.rate_window_secs);
+        self.count_in_window(key, self.opts.requests_per_minute)
+    }
+
+    /// [`count_request`](Self::count_request) for a V1 key pair (its own 40-a-minute window).
+    pub fn count_v1_request(&self, pair: &str) -> WindowHit {
+        self.count_in_window(&format!("v1:{pair}"), self.opts.v1_requests_per_minute)
+    }
+
+    fn count_in_window(&self, key: &str, limit: u32) -> WindowHit {
+        let secs = self.opts.rate_window_secs;
         let now = self.clock.now();
         self.windows
             .with(key, || FixedWindow::new(limit, secs), |w| w.hit(now))
@@ -71,6 +90,7 @@ impl SimState {
     /// `/_sim/reset`: empty account, fresh windows, counters at zero, faults off.
     pub fn reset(&self) {
         *self.store() = Store::default();
+        *self.v1_store() = V1Store::default();
         self.windows.clear();
         self.core.reset();
     }

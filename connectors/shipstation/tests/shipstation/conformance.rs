@@ -31,4 +31,4 @@ fn harness() -> SinkHarness {
     }
 }
 
-ordersync_conformance::sink_tests!(harness, updates, tracks_delivery);
+ordersync_conformance::sink_tests!(harness, updates, tracks_delivery, delivery_feed);

@@ -1,11 +1,16 @@
 //! ShipStation connector tests: pure mapping against the spec's schemas, the simulator's HTTP
-//! behaviour, the sink end to end against the simulator, and the shared conformance kit.
+//! behaviour, the sink end to end against the simulator, and the shared conformance kit;
+//! V1 (`v1`, `conformance_v1`) likewise.
 
 mod conformance;
+mod conformance_v1;
 mod delivery;
+mod feed;
 mod mapping;
 mod orders;
+mod schema;
 mod sim;
+mod v1;
 
 use ordersync_sdk::sim::SimServer;
 use ordersync_sdk::{ConnectorDeps, ManualClock, Secrets, Sink};
@@ -39,6 +44,35 @@ pub fn build(base: &str, key: &str, rpm: u32, clock: &Arc<ManualClock>) -> Arc<d
         &deps(clock),
     )
     .expect("valid config")
+}
+
+pub fn secrets_v1(key: &str, secret: &str) -> Secrets {
+    let mut s = secrets(key);
+    s.insert("api_secret".into(), secret.to_string().into());
+    s
+}
+
+/// A V1 sink (`api_version: "v1"`) against the simulator.
+pub fn build_v1(
+    base: &str,
+    key: &str,
+    secret: &str,
+    rpm: u32,
+    clock: &Arc<ManualClock>,
+) -> Arc<dyn Sink> {
+    ordersync_shipstation::build_sink(
+        &json!({ "api_version": "v1", "api_base_url": base, "requests_per_minute": rpm }),
+        &secrets_v1(key, secret),
+        &deps(clock),
+    )
+    .expect("valid v1 config")
+}
+
+pub async fn env_v1(opts: SimOptions) -> Env {
+    let clock = Arc::new(ManualClock::new());
+    let sim = spawn(opts, clock.clone()).await.expect("sim binds");
+    let sink = build_v1(&sim.base_url, "v1-key", "v1-secret", 100_000, &clock);
+    Env { sim, clock, sink }
 }
 
 pub async fn env_with(opts: SimOptions) -> Env {

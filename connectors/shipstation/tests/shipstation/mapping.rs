@@ -247,9 +247,20 @@ fn bad_money_and_keys_are_refused() {
 fn tracking_maps_to_delivered_only_when_de() {
     let t = |code: &str, at: Option<&str>| TrackingInfo {
         status_code: Some(code.into()),
+        status_detail_code: None,
         actual_delivery_date: at.map(str::to_string),
     };
     assert_eq!(delivered(&t("IT", None)).unwrap(), None);
+    // The spec's detail codes count too; a partial delivery does not.
+    let at = Some("2026-01-02T03:04:05Z");
+    assert!(delivered(&t("DELIVERED", at)).unwrap().is_some());
+    assert!(
+        delivered(&t("DELIVERED_TO_NEIGHBOUR", at))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(delivered(&t("DELIVERED_IN_PART", at)).unwrap(), None);
+    assert_eq!(delivered(&t("IN_TRANSIT", at)).unwrap(), None);
     assert_eq!(delivered(&t("DE", None)).unwrap(), None);
     let d = delivered(&t("DE", Some("2026-01-02T03:04:05-02:00")))
         .unwrap()

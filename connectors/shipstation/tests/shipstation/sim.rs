@@ -300,8 +300,8 @@ async fn labels_and_tracking_follow_the_clock() {
     let label_id = labels(&l)[0]["label_id"].as_str().unwrap().to_string();
     let (s, t) = raw.get(&format!("/v2/labels/{label_id}/track")).await;
     assert_eq!(s, 200);
-    assert_eq!(t["status_code"], "IT");
-    assert!(t["actual_delivery_date"].is_null());
+    assert_eq!(t["status_code"], "IN_TRANSIT");
+    assert!(t.get("actual_delivery_date").is_none());
     assert_eq!(
         raw.get(&format!("/v2/shipments/{id}")).await.1["shipment_status"],
         "label_purchased"
@@ -309,7 +309,7 @@ async fn labels_and_tracking_follow_the_clock() {
 
     clock.advance(Duration::days(4));
     let (_, t) = raw.get(&format!("/v2/labels/{label_id}/track")).await;
-    assert_eq!(t["status_code"], "DE");
+    assert_eq!(t["status_code"], "DELIVERED");
     let at = time::OffsetDateTime::parse(
         t["actual_delivery_date"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,
@@ -355,4 +355,122 @@ async fn injected_faults_and_reset() {
     assert_eq!(received(&sim.base_url).await["count"], 0);
     let stats = ordersync_conformance::sim_get(&sim.base_url, "/_sim/stats").await;
     assert_eq!(stats["requests"], 0);
+}
+
+#[tokio::test]
+async fn listing_filters_sorts_pages_and_follows_tracking_changes() {
+    let (_sim, clock, raw) = start(SimOptions::relaxed()).await;
+    let t0 = clock.now();
+    let mut ids = Vec::new();
+    for i in 0..5u64 {
+        let (_, b) = raw
+            .post(
+                "/v2/shipments",
+                json!({"shipments": [shipment(i, &key("ls", i))]}),
+            )
+            .await;
+        ids.push(
+            b["shipments"][0]["shipment_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        clock.advance(Duration::minutes(10));
+    }
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let listed = |v: &Value| -> Vec<String> {
+        v["shipments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["shipment_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Default: newest created first, 25 a page, the paged envelope.
+    let (s, all) = raw.get("/v2/shipments").await;
+    assert_eq!(s, 200);
+    assert_eq!(listed(&all), ids.iter().rev().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        (
+            all["total"].clone(),
+            all["page"].clone(),
+            all["pages"].clone()
+        ),
+        (json!(5), json!(1), json!(1))
+    );
+    assert!(
+        all["links"]["first"]["href"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://")
+    );
+    let (_, asc) = raw
+        .get("/v2/shipments?sort_dir=asc&page_size=2&page=2")
+        .await;
+    assert_eq!(listed(&asc), ids[2..4].to_vec());
+    assert_eq!(asc["pages"], 3);
+    assert!(
+        asc["links"]["next"]["href"]
+            .as_str()
+            .unwrap()
+            .contains("page=3")
+    );
+    let (_, one) = raw
+        .get(&format!(
+            "/v2/shipments?external_shipment_id={}",
+            key("ls", 3)
+        ))
+        .await;
+    assert_eq!(listed(&one), vec![ids[3].clone()]);
+    let mid = fmt(t0 + Duration::minutes(15));
+    let (_, early) = raw
+        .get(&format!("/v2/shipments?created_at_end={mid}&sort_dir=asc"))
+        .await;
+    assert_eq!(listed(&early), ids[..2].to_vec());
+    // Cancel one: it moves to the front by modified_at and drops out of `pending`.
+    raw.send(
+        reqwest::Method::PUT,
+        &format!("/v2/shipments/{}/cancel", ids[1]),
+        Some("k"),
+        None,
+    )
+    .await;
+    let since = fmt(clock.now() - Duration::seconds(1));
+    let (_, changed) = raw
+        .get(&format!(
+            "/v2/shipments?modified_at_start={since}&sort_by=modified_at"
+        ))
+        .await;
+    assert_eq!(listed(&changed), vec![ids[1].clone()]);
+    let (_, pending) = raw.get("/v2/shipments?shipment_status=pending").await;
+    assert_eq!(pending["total"], 4);
+    // A day on, labels move `modified_at`: every live shipment changed since then.
+    let before_labels = fmt(clock.now());
+    clock.advance(Duration::hours(25));
+    let (_, labelled) = raw
+        .get(&format!(
+            "/v2/shipments?modified_at_start={before_labels}&shipment_status=label_purchased"
+        ))
+        .await;
+    assert_eq!(labelled["total"], 4);
+    let after = fmt(clock.now());
+    let (_, quiet) = raw
+        .get(&format!("/v2/shipments?modified_at_start={after}"))
+        .await;
+    assert_eq!(quiet["total"], 0);
+    assert_eq!(quiet["pages"], 1);
+    // Bad parameters are the spec's validation errors.
+    for q in [
+        "sort_by=name",
+        "page=0",
+        "modified_at_start=yesterday",
+        "color=red",
+    ] {
+        let (s, v) = raw.get(&format!("/v2/shipments?{q}")).await;
+        assert_eq!(s, 400, "{q}");
+        assert_eq!(v["errors"][0]["error_code"], "invalid_field_value");
+    }
 }

@@ -1,0 +1,244 @@
+//! The V2 delivery feed: what a pass reports and what it costs, and the exactly-once cases
+//! around a lost create (the conflict is updated with the current body).
+
+use crate::orders::gbp_fully_refunded;
+use crate::{env, key, received};
+use ordersync_conformance::{assert_no_canary, sample_order, sim_get, sim_post};
+use ordersync_sdk::{Clock, DeliveryRequest, ErrorClass, FeedCursor, Order, OutcomeKind, Sink};
+use serde_json::json;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+fn req<'a>(o: &'a Order, obj: &'a str, prev: Option<&'a str>) -> DeliveryRequest<'a> {
+    DeliveryRequest {
+        order: o,
+        idempotency_key: obj,
+        object_key: obj,
+        previous_ref: prev,
+    }
+}
+
+async fn requests(base: &str) -> u64 {
+    sim_get(base, "/_sim/stats").await["requests"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn by_route(base: &str, route: &str) -> u64 {
+    sim_get(base, "/_sim/stats").await["by_route"][route]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Reads every page from `since`; (delivered refs, pages read).
+async fn pass(sink: &Arc<dyn Sink>, since: Option<OffsetDateTime>) -> (Vec<String>, usize) {
+    let mut cursor = FeedCursor {
+        since,
+        page_token: None,
+    };
+    let (mut refs, mut pages) = (Vec::new(), 0);
+    loop {
+        let page = sink.delivery_feed(&cursor).await.expect("feed page");
+        pages += 1;
+        refs.extend(page.delivered.into_iter().map(|d| d.external_ref));
+        match page.next_page_token {
+            Some(t) => cursor.page_token = Some(t),
+            None => return (refs, pages),
+        }
+        assert!(pages < 100, "the feed ends");
+    }
+}
+
+#[tokio::test]
+async fn a_pass_costs_pages_of_changed_shipments_and_a_detail_per_delivered_one() {
+    let e = env().await;
+    let base = e.sim.base_url.clone();
+    // 150 shipments: two pages of 100.
+    let orders: Vec<Order> = (0..150).map(|i| sample_order(1000 + i)).collect();
+    let keys: Vec<String> = (0..150).map(|i| key("fd", i)).collect();
+    let reqs: Vec<_> = orders
+        .iter()
+        .zip(&keys)
+        .map(|(o, k)| req(o, k, None))
+        .collect();
+    let refs: Vec<String> = e
+        .sink
+        .deliver_batch(&reqs)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().external_ref)
+        .collect();
+    // Pending shipments cost their pages only: no label lookups.
+    let before = requests(&base).await;
+    let (got, pages) = pass(&e.sink, None).await;
+    assert!(got.is_empty());
+    assert_eq!(pages, 2);
+    assert_eq!(requests(&base).await - before, 2);
+    assert_eq!(by_route(&base, "GET /v2/labels").await, 0);
+
+    // A week on, all delivered: every one reported once, with its detail calls.
+    e.clock.advance(Duration::days(7));
+    let (mut got, _) = pass(&e.sink, None).await;
+    got.sort();
+    let mut want = refs.clone();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(by_route(&base, "GET /v2/labels").await, 150);
+    assert_eq!(
+        by_route(&base, "GET /v2/labels/{label_id}/track").await,
+        150
+    );
+
+    // One more shipment, then a pass from a cursor after the first ones' changes: one page,
+    // no detail calls while it is pending, then one label lookup per tracking change.
+    let since = e.clock.now();
+    let late = sample_order(2000);
+    let lk = key("fd", 999);
+    let made = e.sink.deliver(req(&late, &lk, None)).await.unwrap();
+    let before = requests(&base).await;
+    assert!(pass(&e.sink, Some(since)).await.0.is_empty());
+    assert_eq!(
+        requests(&base).await - before,
+        1,
+        "one page, nothing labelled"
+    );
+    e.clock.advance(Duration::hours(25));
+    let before = requests(&base).await;
+    assert!(pass(&e.sink, Some(since)).await.0.is_empty(), "in transit");
+    assert_eq!(
+        requests(&base).await - before,
+        2,
+        "a page and the label, no tracking call"
+    );
+    e.clock.advance(Duration::days(4));
+    let before = requests(&base).await;
+    assert_eq!(pass(&e.sink, Some(since)).await.0, vec![made.external_ref]);
+    assert_eq!(
+        requests(&base).await - before,
+        3,
+        "a page, the label, the track"
+    );
+}
+
+#[tokio::test]
+async fn cancelled_and_foreign_pages_cost_nothing_more_and_bad_tokens_are_refused() {
+    let e = env().await;
+    let o = sample_order(5);
+    let k = key("fc", 5);
+    let made = e.sink.deliver(req(&o, &k, None)).await.unwrap();
+    let out = e
+        .sink
+        .deliver(req(&gbp_fully_refunded(5), &k, Some(&made.external_ref)))
+        .await
+        .unwrap();
+    assert_eq!(out.kind, OutcomeKind::Skipped);
+    e.clock.advance(Duration::days(7));
+    let before = requests(&e.sim.base_url).await;
+    assert!(pass(&e.sink, None).await.0.is_empty());
+    assert_eq!(requests(&e.sim.base_url).await - before, 1);
+    for bad in ["0", "x", "-1"] {
+        let err = e
+            .sink
+            .delivery_feed(&FeedCursor {
+                since: None,
+                page_token: Some(bad.into()),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.class(), ErrorClass::Permanent);
+    }
+}
+
+#[tokio::test]
+async fn a_lost_create_then_a_new_address_updates_the_one_shipment() {
+    let e = env().await;
+    let mut o = sample_order(11);
+    let k = key("lc", 11);
+    let first = e.sink.deliver(req(&o, &k, None)).await.unwrap();
+    // The answer was lost; the buyer then changed the street.
+    o.pii.shipping_address.as_mut().unwrap().line1 = Some("2 New Street".into());
+    let second = e.sink.deliver(req(&o, &k, None)).await.unwrap();
+    assert_eq!(second.kind, OutcomeKind::Updated);
+    assert_eq!(second.external_ref, first.external_ref);
+    let r = received(&e.sim.base_url).await;
+    assert_eq!(r["count"], 1);
+    assert_eq!(r["objects"][0]["updates"], 1);
+    let held = reqwest::Client::new()
+        .get(format!(
+            "{}/v2/shipments/{}",
+            e.sim.base_url, first.external_ref
+        ))
+        .header("API-Key", "k")
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(held["ship_to"]["address_line1"], "2 New Street");
+}
+
+#[tokio::test]
+async fn a_lost_create_of_a_labelled_shipment_cannot_take_the_change() {
+    let e = env().await;
+    let mut o = sample_order(12);
+    let k = key("ll", 12);
+    e.sink.deliver(req(&o, &k, None)).await.unwrap();
+    e.clock.advance(Duration::hours(25));
+    o.shipping_method = Some("Express".into());
+    let err = e.sink.deliver(req(&o, &k, None)).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert!(
+        err.to_string().contains("change it in ShipStation"),
+        "{err}"
+    );
+    assert_no_canary("error", &err.to_string());
+    assert_eq!(received(&e.sim.base_url).await["count"], 1);
+}
+
+#[tokio::test]
+async fn a_lost_create_then_a_full_refund_cancels_the_shipment() {
+    let e = env().await;
+    let k = key("lr", 9);
+    e.sink
+        .deliver(req(&sample_order(9), &k, None))
+        .await
+        .unwrap();
+    // No previous ref (the answer was lost): found by external id and cancelled.
+    let out = e
+        .sink
+        .deliver(req(&gbp_fully_refunded(9), &k, None))
+        .await
+        .unwrap();
+    assert_eq!(out.kind, OutcomeKind::Skipped);
+    let r = received(&e.sim.base_url).await;
+    assert_eq!(r["objects"][0]["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn a_rejected_shipment_fails_alone_in_its_batch() {
+    let e = env().await;
+    sim_post(&e.sim.base_url, "/_sim/reject", json!({"count": 1})).await;
+    let orders: Vec<Order> = (0..3).map(|i| sample_order(50 + i)).collect();
+    let keys: Vec<String> = (0..3).map(|i| key("rj", i)).collect();
+    let reqs: Vec<_> = orders
+        .iter()
+        .zip(&keys)
+        .map(|(o, k)| req(o, k, None))
+        .collect();
+    let out = e.sink.deliver_batch(&reqs).await;
+    let err = out[0].as_ref().unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert!(err.to_string().contains("invalid_field_value"), "{err}");
+    assert!(out[1].is_ok() && out[2].is_ok());
+    assert_eq!(received(&e.sim.base_url).await["count"], 2);
+    // A rejected update is Permanent too.
+    let made = out[1].as_ref().unwrap();
+    sim_post(&e.sim.base_url, "/_sim/reject", json!({"count": 1})).await;
+    let err = e
+        .sink
+        .deliver(req(&orders[1], &keys[1], Some(&made.external_ref)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+}
