@@ -54,7 +54,7 @@ pub async fn gate(State(s): State<Arc<SimState>>, req: Request, next: Next) -> R
         && s.opts
             .api_keys
             .as_ref()
-            .is_none_or(|keys| keys.iter().any(|k| *k == key));
+            .is_none_or(|keys| keys.contains(&key));
     if !accepted {
         return unauthorized();
     }

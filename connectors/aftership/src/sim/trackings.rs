@@ -28,13 +28,16 @@ fn answer(status: StatusCode, data: Value) -> Response {
         .into_response()
 }
 
-fn parse_body(raw: &[u8]) -> Result<TrackingBody, Response> {
-    let v: Value =
-        serde_json::from_slice(raw).map_err(|_| bad_request(4001, "Invalid JSON data."))?;
+/// A body error as (meta code, message); answered with [`bad_request`].
+type Refusal = (u32, &'static str);
+
+fn parse_body(raw: &[u8]) -> Result<TrackingBody, Refusal> {
+    const BAD_JSON: Refusal = (4001, "Invalid JSON data.");
+    let v: Value = serde_json::from_slice(raw).map_err(|_| BAD_JSON)?;
     if !v.is_object() {
-        return Err(bad_request(4001, "Invalid JSON data."));
+        return Err(BAD_JSON);
     }
-    serde_json::from_value(v).map_err(|_| bad_request(4008, "The value of a field is invalid."))
+    serde_json::from_value(v).map_err(|_| (4008, "The value of a field is invalid."))
 }
 
 /// The platform's validation refusal for `POST /_sim/reject`.
@@ -46,7 +49,7 @@ fn rejected() -> Response {
 pub async fn create(State(s): State<Arc<SimState>>, raw: Bytes) -> Response {
     let body = match parse_body(&raw) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err((code, msg)) => return bad_request(code, msg),
     };
     if s.core.take_reject() {
         return rejected();
@@ -112,7 +115,7 @@ pub async fn update(
 ) -> Response {
     let body = match parse_body(&raw) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err((code, msg)) => return bad_request(code, msg),
     };
     let now = s.clock.now();
     let mut book = s.book();
@@ -177,12 +180,12 @@ fn list_of(q: &HashMap<String, String>, name: &str) -> Option<Vec<String>> {
     })
 }
 
-fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<OffsetDateTime>, Response> {
+fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<OffsetDateTime>, Refusal> {
     match q.get(name) {
         None => Ok(None),
         Some(v) => OffsetDateTime::parse(v, &Rfc3339)
             .map(Some)
-            .map_err(|_| bad_request(4008, "The value of a date filter is invalid.")),
+            .map_err(|_| (4008, "The value of a date filter is invalid.")),
     }
 }
 
@@ -201,7 +204,7 @@ pub async fn list(
         time_param(&q, "updated_at_max"),
     ) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err((code, msg)), _) | (_, Err((code, msg))) => return bad_request(code, msg),
     };
     let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
         None => 100,
