@@ -56,6 +56,13 @@ impl Raw {
     }
 }
 
+pub fn raw_for(base: &str) -> Raw {
+    Raw {
+        http: reqwest::Client::new(),
+        base: base.to_string(),
+    }
+}
+
 pub const PATH: &str = "/tracking/2026-07/trackings";
 
 pub async fn start(opts: SimOptions) -> (ordersync_sdk::sim::SimServer, Arc<ManualClock>, Raw) {
