@@ -144,3 +144,23 @@ fn create_body_fields_are_in_the_2026_07_request_example() {
         assert!(example["customers"][0].get(k).is_some(), "customers[].{k}");
     }
 }
+
+/// The descriptor wires the webhook verifier to the `webhook_secret` secret.
+#[test]
+fn the_descriptor_verifies_webhooks_with_webhook_secret() {
+    let d = ordersync_aftership::DESCRIPTOR;
+    let spec = d.webhook.expect("AfterShip has webhooks");
+    assert_eq!(spec.secret, "webhook_secret");
+    assert!(d.secret_names().any(|s| s == "webhook_secret"));
+    let body = br#"{"event":"tracking_update","event_id":"e-1","msg":{"id":"a5000000000000000000000000000007"}}"#;
+    let mut h = http::HeaderMap::new();
+    let sig = ordersync_sdk::webhooks::sign_base64(b"whsec", body);
+    h.insert("aftership-hmac-sha256", sig.parse().unwrap());
+    let hint = (spec.verify)(&h, body, b"whsec").unwrap();
+    assert_eq!(
+        (hint.dedupe_key.as_str(), hint.topic.as_str()),
+        ("e-1", "tracking_update")
+    );
+    assert!((spec.verify)(&h, body, b"other").is_err());
+    assert!(d.sensitive_headers.contains(&"aftership-hmac-sha256"));
+}
