@@ -7,8 +7,10 @@
 //! Permanent error naming it. The tracking carries `order_id` (the marketplace id),
 //! `order_number`, a title and `custom_fields.ordersync_key` = the delivery's `object_key`.
 //! Buyer data (`customers[]`) is sent only with `send_customers` (data minimisation). An order
-//! with no fulfillment yet is Skipped (a later version with a parcel is delivered again); a
-//! cancelled order's tracking is deleted (Skipped).
+//! with no fulfillment yet is Skipped (a later version with a parcel is delivered again); one
+//! whose earlier version made a tracking keeps it (Unchanged: a refetch without fulfillments is
+//! no reason to stop following the parcel). A cancelled order's tracking is deleted (Skipped),
+//! also one whose create answer was lost (found by number, removed if it carries our key).
 //!
 //! **Exactly once.** AfterShip holds one tracking per `(slug, tracking_number)` and answers a
 //! second create with meta code 4003. On 4003 the sink looks the tracking up
