@@ -29,7 +29,15 @@ for _ in $(seq 1 100); do
   [[ $(wc -l <"$out") -ge 4 ]] && break
   sleep 0.1
 done
-url() { awk -v n="$1" '$1 == n { print $2 }' "$out"; }
+# Simulators print as they bind: wait for the named one's line.
+url() {
+  local v
+  for _ in $(seq 1 100); do
+    v=$(awk -v n="$1" '$1 == n { print $2 }' "$out")
+    [[ -n $v ]] && { echo "$v"; return; }
+    sleep 0.1
+  done
+}
 
 fails=0
 run() {
@@ -42,4 +50,6 @@ run "amazon: python SDK amzn-sp-api" \
   "$VENV/bin/python" tests/clients/amazon_client.py "$(url amazon)"
 run "ebay: client generated from the OpenAPI contract" \
   env PYTHONPATH="$GEN/ebay" "$VENV/bin/python" tests/clients/ebay_client.py "$(url ebay)"
+run "aftership: python SDK aftership-tracking-sdk" \
+  "$VENV/bin/python" tests/clients/aftership_client.py "$(url aftership)"
 [[ $fails == 0 ]] && echo "all clients passed" || { echo "$fails client(s) failed"; exit 1; }
