@@ -1,0 +1,1 @@
+pub const LEAD_BUSINESS: &str = "lead";
