@@ -496,6 +496,8 @@ pub fn plan(
     let mut copy = order.clone();
     copy.balance()
         .map_err(|e| perm(format!("order does not balance: {e}")))?;
+    // The balanced copy carries `totals.rounding` as `balance()` measured it.
+    let order = &copy;
     check_currency(order, chart)?;
     let basis = order.basis();
     let mut lines = Vec::new();

@@ -33,7 +33,7 @@ use ordersync_sdk::sim::{SimServer, set_faults_handler, set_rejects_handler, wit
 use ordersync_sdk::{Clock, Decimal};
 use std::sync::Arc;
 
-pub use state::SimState;
+pub use state::{SimState, ledger_id};
 
 /// The business used when a request has no `X-Business` (and the demo's).
 pub const LEAD_BUSINESS: &str = "lead";
