@@ -196,15 +196,36 @@ pub fn idempotency_id(idempotency_key: &str, operation: &str) -> String {
     hex32(&[idempotency_key, operation])
 }
 
-/// The buyer's contact reference: `os-` + 24 hex of SHA-256 of the normalised email, or of
-/// the object key when there is no email (one contact per order then). No PII in it.
+/// Sage's limit on a contact's `reference` (swagger `Contact.reference.maxLength`).
+pub const CONTACT_REFERENCE_LEN: usize = 10;
+/// Sage's limit on an invoice's or credit note's `reference`.
+pub const REFERENCE_LEN: usize = 25;
+
+/// The buyer's contact reference: `O` + 9 base-36 characters of SHA-256 of the normalised
+/// email, or of the object key when there is none (one contact per order then). Sage allows
+/// 10 characters, so this is ~46 bits, not a full hash: the sink checks the email of a
+/// contact it finds and falls back to the order's own reference on a mismatch. No PII in it.
 pub fn contact_reference(pii: &Pii, object_key: &str) -> String {
-    let src = pii
-        .normalized_email()
-        .unwrap_or_else(|| object_key.to_string());
+    match pii.normalized_email() {
+        Some(e) => short_reference(&e),
+        None => short_reference(object_key),
+    }
+}
+
+/// The contact reference of one order (`O` + 9 base-36 of SHA-256 of the object key).
+pub fn short_reference(src: &str) -> String {
     let d = Sha256::digest(src.as_bytes());
-    let hex: String = d.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("os-{hex}")
+    let mut n = d
+        .iter()
+        .take(8)
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+        % 36u64.pow(9);
+    let mut out = vec![b'0'; 9];
+    for c in out.iter_mut().rev() {
+        *c = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(n % 36) as usize];
+        n /= 36;
+    }
+    format!("O{}", String::from_utf8_lossy(&out))
 }
 
 pub fn contact_body(order: &Order, reference: &str) -> ContactBody {
@@ -220,7 +241,8 @@ pub fn contact_body(order: &Order, reference: &str) -> ContactBody {
         name,
         contact_type_ids: vec!["CUSTOMER".into()],
         reference: Some(reference.to_string()),
-        email: order.pii.normalized_email(),
+        // Sage takes at most 100 characters; a longer address is left out, not cut.
+        email: order.pii.normalized_email().filter(|e| e.len() <= 100),
         currency_id: None,
         idempotency_id: Some(hex32(&["contact", reference])),
     }
@@ -493,6 +515,14 @@ pub fn plan(
     reference: &str,
     keys: Keys<'_>,
 ) -> Result<Plan, ConnectorError> {
+    if reference.chars().count() > REFERENCE_LEN {
+        return Err(perm(format!(
+            "the invoice reference would be {} characters; Sage allows {REFERENCE_LEN}: shorten \
+             the reference_prefix of marketplace {:?}",
+            reference.chars().count(),
+            order.marketplace
+        )));
+    }
     let mut copy = order.clone();
     copy.balance()
         .map_err(|e| perm(format!("order does not balance: {e}")))?;
@@ -592,7 +622,8 @@ pub fn plan(
         order.marketplace, order.order_number, order.external_id
     );
     if let Some(m) = order.shipping_method.as_deref().filter(|m| !m.is_empty()) {
-        human.push_str(&format!(", shipped via {}", description(m, "")));
+        let m: String = m.chars().take(100).collect();
+        human.push_str(&format!(", shipped via {m}"));
     }
     let mut invoice = InvoiceBody {
         contact_id: contact_id.to_string(),
@@ -799,6 +830,14 @@ fn credit_note(
         )));
     }
     let invoice_ref = invoice.reference.as_deref().unwrap_or("");
+    let reference = credit_reference(invoice_ref, n);
+    if reference.chars().count() > REFERENCE_LEN {
+        return Err(perm(format!(
+            "credit note reference {reference} is longer than Sage's {REFERENCE_LEN} \
+             characters: shorten the reference_prefix of marketplace {:?}",
+            order.marketplace
+        )));
+    }
     let marker = Marker {
         object_key: keys.object_key.to_string(),
         tag: format!("R{n}"),
@@ -808,7 +847,7 @@ fn credit_note(
         contact_id: invoice.contact_id.clone(),
         date: date_of(r.created_at),
         original_invoice_date: Some(invoice.date.clone()),
-        reference: Some(credit_reference(invoice_ref, n)),
+        reference: Some(reference),
         currency_id: invoice.currency_id.clone(),
         notes: Some(format!(
             "Refund {} of {} order {}\n{}",

@@ -168,7 +168,15 @@ impl SageSink {
     /// The buyer's contact: found by its unique reference, else created (with an
     /// `idempotency_id` derived from the reference, so a lost answer makes no second one).
     async fn contact(&self, order: &Order, object_key: &str) -> Result<String, ConnectorError> {
-        let reference = contact_reference(&order.pii, object_key);
+        let by_email = contact_reference(&order.pii, object_key);
+        let reference = match self.find_contact(&by_email).await? {
+            // Ten characters of hash can collide: a contact with another email is another
+            // buyer, so this order gets a contact of its own.
+            Some((_, Some(email))) if order.pii.normalized_email().as_deref() != Some(&email) => {
+                mapping::short_reference(object_key)
+            }
+            _ => by_email,
+        };
         if let Some(id) = self
             .contacts
             .lock()
@@ -178,7 +186,7 @@ impl SageSink {
             return Ok(id.clone());
         }
         let id = match self.find_contact(&reference).await? {
-            Some(id) => id,
+            Some((id, _)) => id,
             None => {
                 let body = to_body(&ContactEnvelope {
                     contact: contact_body(order, &reference),
@@ -198,19 +206,23 @@ impl SageSink {
         Ok(id)
     }
 
-    async fn find_contact(&self, reference: &str) -> Result<Option<String>, ConnectorError> {
+    /// (id, lower-cased email) of the contact with exactly this reference.
+    async fn find_contact(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(String, Option<String>)>, ConnectorError> {
         let found: Vec<ContactOut> = self
             .client
             .list(
                 "/contacts",
                 "/contacts",
-                &[("search", reference), ("attributes", "reference")],
+                &[("search", reference), ("attributes", "reference,email")],
             )
             .await?;
         Ok(found
             .into_iter()
             .find(|c| c.reference.as_deref() == Some(reference))
-            .map(|c| c.id))
+            .map(|c| (c.id, c.email.map(|e| e.trim().to_lowercase()))))
     }
 
     /// Artefacts whose reference is exactly `reference` (Sage's `search` also matches

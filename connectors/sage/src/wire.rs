@@ -171,6 +171,8 @@ pub struct ContactOut {
     pub id: String,
     #[serde(default)]
     pub reference: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
