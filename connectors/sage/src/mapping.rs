@@ -388,7 +388,7 @@ pub struct Plan {
     pub credit_notes: Vec<CreditNoteBody>,
 }
 
-fn ledger_of<'a>(chart: &'a Chart, kind: LineKind) -> Result<&'a str, ConnectorError> {
+fn ledger_of(chart: &Chart, kind: LineKind) -> Result<&str, ConnectorError> {
     match kind {
         LineKind::Product | LineKind::Custom => Ok(&chart.ledgers.sales),
         LineKind::Tip => Ok(&chart.ledgers.tips),
