@@ -18,7 +18,9 @@
 //! **Tax rates.** `GET /tax_rates?usage=sales` once per sink instance; a line's combined rate
 //! × 100 is matched to a rate's `percentage` (or the `tax_rates` override); an amount without
 //! tax (exempt buyer, untaxed shipping, tips, gift cards) takes the exempt / no-tax / zero
-//! rate. An unknown percentage is a Permanent error naming it.
+//! rate. An unknown percentage is a Permanent error naming it. A platform that sends tax
+//! amounts without rates (Amazon) gets the rate whose percentage of the line's net explains
+//! the amount within a minor unit per unit sold; the amount itself stays the platform's.
 //!
 //! **Exactly once.** Every write carries an `idempotency_id` inside the resource (invoice:
 //! derived from the delivery's idempotency key and the operation; credit note: from the

@@ -138,17 +138,33 @@ impl Chart {
     /// The Sage rate of an amount's merchant tax lines: their combined rate × 100 matched to
     /// a rate's percentage (or the config's override).
     pub fn rate_for(&self, taxes: &[&TaxLine], exempt: bool) -> Result<String, ConnectorError> {
+        self.rate_of(taxes, exempt, None)
+    }
+
+    /// [`rate_for`](Self::rate_for), and when a platform sends tax amounts without rates
+    /// (Amazon), the rate whose percentage of `on.net` comes closest to the tax, within a
+    /// minor unit per unit sold. The tax amount stays the platform's; only the id is chosen.
+    pub fn rate_of(
+        &self,
+        taxes: &[&TaxLine],
+        exempt: bool,
+        on: Option<TaxBase>,
+    ) -> Result<String, ConnectorError> {
         if exempt || taxes.is_empty() {
             return self.exempt_rate();
         }
         let mut rate = Decimal::ZERO;
+        let mut unrated = false;
         for t in taxes {
             match t.rate {
                 Some(r) => rate = ck(rate.checked_add(r))?,
                 // The amount is what counts; a zero tax without a rate is a zero rate.
                 None if t.amount.is_zero() => {}
-                None => return Err(perm("a tax line has an amount but no rate")),
+                None => unrated = true,
             }
+        }
+        if unrated {
+            return self.inferred(taxes, on);
         }
         let pct = ck(rate.checked_mul(Decimal::ONE_HUNDRED))?.normalize();
         if let Some(id) = self.overrides.get(&pct) {
@@ -168,6 +184,52 @@ impl Chart {
                 ))
             })
     }
+
+    fn inferred(&self, taxes: &[&TaxLine], on: Option<TaxBase>) -> Result<String, ConnectorError> {
+        let tax = ck(ordersync_sdk::money::sum(taxes.iter().map(|t| &t.amount)))?;
+        let Some(on) = on.filter(|b| !b.net.is_zero()) else {
+            return Err(perm("a tax line has an amount but no rate"));
+        };
+        let slack = ck(on.minor_unit.checked_mul(Decimal::from(on.quantity.max(1))))?;
+        let candidates = self.overrides.iter().map(|(p, id)| (*p, id.clone())).chain(
+            self.rates
+                .iter()
+                .filter(|r| r.kind == RateKind::Standard && !r.percentage.is_zero())
+                .map(|r| (r.percentage, r.id.clone())),
+        );
+        let mut best: Option<(Decimal, String)> = None;
+        for (p, id) in candidates {
+            let expected = on
+                .net
+                .checked_mul(p)
+                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED));
+            let Some(diff) = expected.and_then(|e| e.checked_sub(tax)).map(|d| d.abs()) else {
+                continue;
+            };
+            if diff <= slack && best.as_ref().is_none_or(|(b, _)| diff < *b) {
+                best = Some((diff, id));
+            }
+        }
+        best.map(|(_, id)| id).ok_or_else(|| {
+            let effective = tax
+                .checked_mul(Decimal::ONE_HUNDRED)
+                .and_then(|x| x.checked_div(on.net))
+                .map(|x| x.round_dp(3).normalize())
+                .unwrap_or_default();
+            perm(format!(
+                "the platform sent tax without a rate and no Sage sales tax rate matches its \
+                 {effective} %: map it in the tax_rates setting"
+            ))
+        })
+    }
+}
+
+/// What an unrated tax was charged on (to infer its rate).
+#[derive(Debug, Clone, Copy)]
+pub struct TaxBase {
+    pub net: Decimal,
+    pub quantity: u32,
+    pub minor_unit: Decimal,
 }
 
 /// The keys of one delivery.
@@ -435,7 +497,7 @@ fn shipping_part(order: &Order, chart: &Chart) -> Result<(ShippingPart, Decimal)
         let (net, tax, mk) = net_of(basis, discounted, &s.tax_lines)?;
         market = ck(market.checked_add(mk))?;
         let (merchant, _, _) = split(&s.tax_lines)?;
-        let rate_id = chart.rate_for(&merchant, order.tax_exempt)?;
+        let rate_id = chart.rate_of(&merchant, order.tax_exempt, Some(base(order, net, 1)))?;
         rates.push(rate_id.clone());
         parts.push((s, net, tax, rate_id, ck(s.discount())?));
     }
@@ -503,6 +565,14 @@ fn sum_lines(lines: &[Line]) -> Result<Decimal, ConnectorError> {
     ))
 }
 
+fn base(order: &Order, net: Decimal, quantity: u32) -> TaxBase {
+    TaxBase {
+        net,
+        quantity,
+        minor_unit: ordersync_sdk::money::minor_unit(&order.currency),
+    }
+}
+
 fn date_of(t: time::OffsetDateTime) -> String {
     t.date().to_string()
 }
@@ -540,7 +610,11 @@ pub fn plan(
         let (net, tax, mk) = net_of(basis, discounted, &l.tax_lines)?;
         market = ck(market.checked_add(mk))?;
         let (merchant, _, _) = split(&l.tax_lines)?;
-        let rate_id = chart.rate_for(&merchant, order.tax_exempt)?;
+        let rate_id = chart.rate_of(
+            &merchant,
+            order.tax_exempt,
+            Some(base(order, net, l.quantity)),
+        )?;
         lines.push(line(
             description(&l.title, &l.external_line_id),
             ledger_of(chart, l.kind)?,
@@ -573,7 +647,7 @@ pub fn plan(
                 discount: Decimal::ZERO,
                 net,
                 tax,
-                rate_id: chart.rate_for(&merchant, order.tax_exempt)?,
+                rate_id: chart.rate_of(&merchant, order.tax_exempt, Some(base(order, net, 1)))?,
                 includes_tax: order.taxes_included,
             },
         )?);
@@ -712,6 +786,7 @@ fn credit_note(
         };
         let (net, _) = net_gross(basis, rl.subtotal, rl.tax).ok_or_else(|| perm("overflow"))?;
         let (merchant, _, _) = split(&l.tax_lines)?;
+        let (line_net, _, _) = net_of(basis, ck(l.discounted())?, &l.tax_lines)?;
         let qty = rl.quantity.max(1);
         let unit = rl
             .subtotal
@@ -726,7 +801,11 @@ fn credit_note(
                 discount: Decimal::ZERO,
                 net,
                 tax: rl.tax,
-                rate_id: chart.rate_for(&merchant, order.tax_exempt)?,
+                rate_id: chart.rate_of(
+                    &merchant,
+                    order.tax_exempt,
+                    Some(base(order, line_net, l.quantity)),
+                )?,
                 includes_tax: order.taxes_included,
             },
         )?);
@@ -758,6 +837,15 @@ fn credit_note(
                             .collect()
                     })
                     .unwrap_or_default();
+                let on = match first {
+                    Some(s) => Some(base(
+                        order,
+                        net_of(basis, ck(s.discounted())?, &s.tax_lines)?.0,
+                        1,
+                    )),
+                    None => None,
+                };
+                let rate_id = chart.rate_of(&merchant, order.tax_exempt, on)?;
                 lines.push(line(
                     "Shipping refunded".into(),
                     &chart.ledgers.shipping,
@@ -767,7 +855,7 @@ fn credit_note(
                         discount: Decimal::ZERO,
                         net,
                         tax: r.shipping_tax,
-                        rate_id: chart.rate_for(&merchant, order.tax_exempt)?,
+                        rate_id,
                         includes_tax: order.taxes_included,
                     },
                 )?);
@@ -804,7 +892,15 @@ fn credit_note(
                         .collect()
                 })
                 .unwrap_or_default();
-            chart.rate_for(&merchant, order.tax_exempt)?
+            let on = match first {
+                Some(l) => Some(base(
+                    order,
+                    net_of(basis, ck(l.discounted())?, &l.tax_lines)?.0,
+                    l.quantity,
+                )),
+                None => None,
+            };
+            chart.rate_of(&merchant, order.tax_exempt, on)?
         };
         lines.push(line(
             "Refund adjustment".into(),

@@ -262,3 +262,31 @@ fn contacts_markers_and_keys() {
     let id = p.invoice.idempotency_id.unwrap();
     assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
 }
+
+#[test]
+fn a_tax_without_rate_takes_the_rate_that_explains_it() {
+    // Amazon sends tax amounts only: 3.60 on 18.00 net is 20 %.
+    let mut o = order("uk_vat_inclusive");
+    for t in o.lines.iter_mut().flat_map(|l| l.tax_lines.iter_mut()) {
+        t.rate = None;
+    }
+    let p = plan(&o).unwrap();
+    assert_eq!(
+        p.invoice.invoice_lines[0].tax_rate_id.as_deref(),
+        Some("GB_STANDARD")
+    );
+    assert_eq!(
+        p.invoice.invoice_lines[0].tax_amount,
+        Some(d("3.60")),
+        "the amount is kept"
+    );
+    // 3.60 on a net no rate explains is refused, naming the effective percentage.
+    for t in o.lines.iter_mut().flat_map(|l| l.tax_lines.iter_mut()) {
+        t.amount = d("2.00");
+    }
+    o.totals.tax = o.totals.tax - d("1.60");
+    o.current.tax = o.totals.tax;
+    o.tax_lines.clear();
+    let r = reason(&o);
+    assert!(r.contains("without a rate") && r.contains('%'), "{r}");
+}
