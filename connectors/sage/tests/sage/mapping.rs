@@ -284,7 +284,7 @@ fn a_tax_without_rate_takes_the_rate_that_explains_it() {
     for t in o.lines.iter_mut().flat_map(|l| l.tax_lines.iter_mut()) {
         t.amount = d("2.00");
     }
-    o.totals.tax = o.totals.tax - d("1.60");
+    o.totals.tax -= d("1.60");
     o.current.tax = o.totals.tax;
     o.tax_lines.clear();
     let r = reason(&o);
