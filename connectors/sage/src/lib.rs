@@ -3,7 +3,8 @@
 //!
 //! **What Sage gets.** Each order becomes one sales invoice *as placed* (original quantities,
 //! `totals`; see [`mapping::plan`]) for the buyer's contact, and each refund one sales credit
-//! note (`<invoice reference>-R<n>`); the invoice is never edited down for a refund, so
+//! note (`<invoice reference>-R<n>`, with `original_invoice_date`: v3.1 has no field linking
+//! a sales credit note to its invoice); the invoice is never edited down for a refund, so
 //! invoice total − credit notes = the order's current total. Goods go to the sales ledger
 //! account, shipping to Sage's shipping fields (or, when shipping lines carry different tax
 //! rates, to lines on the shipping account: Sage's shipping fields take one rate), duties and
@@ -117,6 +118,8 @@ const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
         "api_base_url": url,
         "token_url": format!("{url}/token"),
         "requests_per_minute": 1_000_000,
+        // Order numbers of different marketplaces can coincide; invoice references must not.
+        "reference_prefix": {"shopify": "S-", "woocommerce": "W-", "amazon": "A-", "ebay": "E-"},
         "ledger_accounts": {
             "gift_cards": {"nominal_code": 2110},
             "marketplace_tax": {"nominal_code": 2201}
