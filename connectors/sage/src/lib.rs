@@ -146,12 +146,14 @@ pub fn build_sink(
     let client_secret = require_secret(secrets, "client_secret")?;
     let refresh_token = require_secret(secrets, "refresh_token")?;
     let rpm = cfg.requests_per_minute();
-    // Sage counts any 60 s period: a burst of the whole quota, then the gate's pace.
-    let endpoint = Endpoint::new(deps.http.clone(), KIND, RateGate::per_minute(rpm, rpm))
-        .with_retry(RetryPolicy {
-            max_attempts: 8,
-            ..RetryPolicy::default()
-        });
+    // Sage counts any 60 s period: a burst b plus a pace r stays within the quota when
+    // b + r × 1 min ≤ rpm, so a quarter bursts and three quarters pace.
+    let burst = (rpm / 4).max(1);
+    let gate = RateGate::per_minute(rpm.saturating_sub(burst).max(1), burst);
+    let endpoint = Endpoint::new(deps.http.clone(), KIND, gate).with_retry(RetryPolicy {
+        max_attempts: 8,
+        ..RetryPolicy::default()
+    });
     let refresher = client::Refresher {
         endpoint: Endpoint::new(deps.http.clone(), KIND, RateGate::unlimited()),
         token_url: cfg.token_url().to_string(),
