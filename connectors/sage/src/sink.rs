@@ -168,42 +168,51 @@ impl SageSink {
     /// The buyer's contact: found by its unique reference, else created (with an
     /// `idempotency_id` derived from the reference, so a lost answer makes no second one).
     async fn contact(&self, order: &Order, object_key: &str) -> Result<String, ConnectorError> {
-        let by_email = contact_reference(&order.pii, object_key);
-        let reference = match self.find_contact(&by_email).await? {
-            // Ten characters of hash can collide: a contact with another email is another
-            // buyer, so this order gets a contact of its own.
-            Some((_, Some(email))) if order.pii.normalized_email().as_deref() != Some(&email) => {
-                mapping::short_reference(object_key)
-            }
-            _ => by_email,
-        };
+        let primary = contact_reference(&order.pii, object_key);
         if let Some(id) = self
             .contacts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&reference)
+            .get(&primary)
         {
             return Ok(id.clone());
         }
-        let id = match self.find_contact(&reference).await? {
-            Some((id, _)) => id,
-            None => {
-                let body = to_body(&ContactEnvelope {
-                    contact: contact_body(order, &reference),
-                })?;
-                let c: ContactOut = self
-                    .client
-                    .send("/contacts", Method::POST, "/contacts", Some(body))
-                    .await?;
-                c.id
+        // What contact_body sends: a contact we made carries exactly this email.
+        let email = order.pii.normalized_email().filter(|e| e.len() <= 100);
+        let reference = match self.find_contact(&primary).await? {
+            Some((id, found)) if found == email => {
+                self.remember(primary, id.clone());
+                return Ok(id);
             }
+            // Ten characters of hash can collide: a contact with another email is another
+            // buyer, so this order gets a contact of its own.
+            Some(_) => mapping::short_reference(&format!("order:{object_key}")),
+            None => primary.clone(),
         };
+        if reference != primary
+            && let Some((id, _)) = self.find_contact(&reference).await?
+        {
+            return Ok(id);
+        }
+        let body = to_body(&ContactEnvelope {
+            contact: contact_body(order, &reference),
+        })?;
+        let c: ContactOut = self
+            .client
+            .send("/contacts", Method::POST, "/contacts", Some(body))
+            .await?;
+        if reference == primary {
+            self.remember(primary, c.id.clone());
+        }
+        Ok(c.id)
+    }
+
+    fn remember(&self, reference: String, id: String) {
         let mut cache = self.contacts.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CONTACT_CACHE {
             cache.clear();
         }
-        cache.insert(reference, id.clone());
-        Ok(id)
+        cache.insert(reference, id);
     }
 
     /// (id, lower-cased email) of the contact with exactly this reference.

@@ -231,3 +231,48 @@ async fn one_contact_per_buyer_email() {
         (json!(2), json!(1))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_reference_held_by_another_buyer_is_not_reused() {
+    let e = env().await;
+    let a = sample_order(1);
+    // Someone else's contact already has the reference this buyer's email hashes to.
+    let reference = ordersync_sage::mapping::contact_reference(&a.pii, "unused");
+    let other = {
+        let mut o = sample_order(2);
+        o.pii.email = Some("someone.else@example.org".into());
+        o
+    };
+    let mut body = ordersync_sage::mapping::contact_body(&other, &reference);
+    body.idempotency_id = None;
+    // Made through the API, as a merchant (or a hash collision) would.
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/token", e.sim.base_url))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "rt-raw2"),
+            ("client_id", "c"),
+            ("client_secret", "s"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/v3.1/contacts", e.sim.base_url))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({"contact": body}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    send(&e.sink, &a, 1, &key("obj", 1), None).await.unwrap();
+    let stats = ordersync_conformance::sim_get(&e.sim.base_url, "/_sim/stats").await;
+    assert_eq!(
+        stats["contacts"],
+        json!(2),
+        "the buyer got a contact of their own"
+    );
+}
