@@ -154,3 +154,30 @@ async fn a_401_refreshes_once_and_retries() {
     go(2).await.expect("refreshed after the 401");
     assert_eq!(refreshes(&stats(&e.sim.base_url).await), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_401_is_auth() {
+    // Tokens that are dead on arrival: the refresh after the first 401 cannot help.
+    let e = crate::env_with(ordersync_sage::sim::SimOptions {
+        access_ttl_secs: 0,
+        ..ordersync_sage::sim::SimOptions::relaxed()
+    })
+    .await;
+    let o = sample_order(50);
+    let err = e
+        .sink
+        .deliver(DeliveryRequest {
+            order: &o,
+            idempotency_key: &key("g", 1),
+            object_key: &key("h", 1),
+            previous_ref: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Auth);
+    assert_eq!(
+        refreshes(&stats(&e.sim.base_url).await),
+        2,
+        "one refresh per 401, once"
+    );
+}
