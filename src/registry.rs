@@ -11,6 +11,7 @@ pub const KINDS: &[&Descriptor] = &[
     &ordersync_amazon::DESCRIPTOR,
     &ordersync_ebay::DESCRIPTOR,
     &ordersync_aftership::DESCRIPTOR,
+    &ordersync_sage::DESCRIPTOR,
 ];
 
 pub fn lookup(kind: &str) -> Option<&'static Descriptor> {
