@@ -10,6 +10,7 @@ pub const KINDS: &[&Descriptor] = &[
     &ordersync_woocommerce::DESCRIPTOR,
     &ordersync_amazon::DESCRIPTOR,
     &ordersync_ebay::DESCRIPTOR,
+    &ordersync_xero::DESCRIPTOR,
 ];
 
 pub fn lookup(kind: &str) -> Option<&'static Descriptor> {
