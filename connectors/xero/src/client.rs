@@ -3,7 +3,7 @@
 //! `Accept: application/json` (Xero answers XML without it), at most 5 calls in flight per
 //! tenant, and the day limit observed from `X-DayLimit-Remaining`.
 
-use crate::errors::{TOKEN_EXPIRED, Limits, limits, parse_error, validation_reason};
+use crate::errors::{Limits, TOKEN_EXPIRED, limits, parse_error, validation_reason};
 use crate::wire::{
     Allocation, Allocations, Contact, Contacts, CreditNote, CreditNotes, Currencies, Invoice,
     Invoices, TaxRates, TokenResponse, ValidationError,
@@ -40,10 +40,12 @@ fn shared(base: &str, tenant: &str, rpm: u32) -> (Arc<RateGate>, Arc<Semaphore>)
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let s = m.entry(format!("{base}|{tenant}")).or_insert_with(|| Shared {
-        gate: Arc::new(RateGate::per_minute(rpm, rpm.min(60))),
-        permits: Arc::new(Semaphore::new(CONCURRENT_PER_TENANT)),
-    });
+    let s = m
+        .entry(format!("{base}|{tenant}"))
+        .or_insert_with(|| Shared {
+            gate: Arc::new(RateGate::per_minute(rpm, rpm.min(60))),
+            permits: Arc::new(Semaphore::new(CONCURRENT_PER_TENANT)),
+        });
     (s.gate.clone(), s.permits.clone())
 }
 
@@ -96,7 +98,10 @@ impl Client {
     /// `GET /Contacts/{ContactNumber}`; `None` when there is none.
     pub async fn contact_by_number(&self, number: &str) -> Result<Option<Contact>, ConnectorError> {
         let url = self.url(&format!("/Contacts/{}", segment(number)?));
-        match self.get::<Contacts>("/Contacts/{ContactNumber}", &url, &[]).await {
+        match self
+            .get::<Contacts>("/Contacts/{ContactNumber}", &url, &[])
+            .await
+        {
             Ok(c) => Ok(c.contacts.into_iter().next()),
             Err(ConnectorError::NotFound) => Ok(None),
             Err(e) => Err(e),
@@ -162,7 +167,10 @@ impl Client {
     }
 
     /// `GET /CreditNotes?where=CreditNoteNumber=="…"`.
-    pub async fn credit_notes_numbered(&self, number: &str) -> Result<Vec<CreditNote>, ConnectorError> {
+    pub async fn credit_notes_numbered(
+        &self,
+        number: &str,
+    ) -> Result<Vec<CreditNote>, ConnectorError> {
         let filter = format!("CreditNoteNumber=={}", where_value(number));
         let got: CreditNotes = self
             .get(
@@ -175,12 +183,22 @@ impl Client {
     }
 
     /// `PUT /CreditNotes` (create).
-    pub async fn create_credit_note(&self, cn: &CreditNote, key: &str) -> Result<CreditNote, ConnectorError> {
+    pub async fn create_credit_note(
+        &self,
+        cn: &CreditNote,
+        key: &str,
+    ) -> Result<CreditNote, ConnectorError> {
         let body = to_body(&CreditNotes {
             credit_notes: vec![cn.clone()],
         })?;
         let got: CreditNotes = self
-            .write("/CreditNotes", Method::PUT, &self.url("/CreditNotes"), body, key)
+            .write(
+                "/CreditNotes",
+                Method::PUT,
+                &self.url("/CreditNotes"),
+                body,
+                key,
+            )
             .await?;
         let c = got.credit_notes.into_iter().next().ok_or_else(empty)?;
         check_errors(c.has_errors == Some(true), &c.validation_errors)?;
@@ -188,13 +206,27 @@ impl Client {
     }
 
     /// `PUT /CreditNotes/{CreditNoteID}/Allocations`.
-    pub async fn allocate(&self, credit_note_id: &str, a: Allocation, key: &str) -> Result<(), ConnectorError> {
-        let url = self.url(&format!("/CreditNotes/{}/Allocations", segment(credit_note_id)?));
+    pub async fn allocate(
+        &self,
+        credit_note_id: &str,
+        a: Allocation,
+        key: &str,
+    ) -> Result<(), ConnectorError> {
+        let url = self.url(&format!(
+            "/CreditNotes/{}/Allocations",
+            segment(credit_note_id)?
+        ));
         let body = to_body(&Allocations {
             allocations: vec![a],
         })?;
         let _: serde_json::Value = self
-            .write("/CreditNotes/{CreditNoteID}/Allocations", Method::PUT, &url, body, key)
+            .write(
+                "/CreditNotes/{CreditNoteID}/Allocations",
+                Method::PUT,
+                &url,
+                body,
+                key,
+            )
             .await?;
         Ok(())
     }
@@ -239,7 +271,15 @@ impl Client {
             self.check_day_limit()?;
             let token = self.tokens.access_token().await?;
             let res = self
-                .once(route, &method, url, query, body.as_deref(), idempotency_key, &token)
+                .once(
+                    route,
+                    &method,
+                    url,
+                    query,
+                    body.as_deref(),
+                    idempotency_key,
+                    &token,
+                )
                 .await;
             match res {
                 Err(ConnectorError::Auth { reason }) if reason == TOKEN_EXPIRED && attempt == 0 => {
@@ -291,7 +331,8 @@ impl Client {
                 },
                 |resp| async move {
                     let l = limits(resp.headers());
-                    let retry = ordersync_sdk::error::parse_retry_after(resp.headers().get("retry-after"));
+                    let retry =
+                        ordersync_sdk::error::parse_retry_after(resp.headers().get("retry-after"));
                     let day_problem = resp
                         .headers()
                         .get("x-rate-limit-problem")
@@ -317,12 +358,18 @@ impl Client {
         if l.day_remaining == Some(0) || day_problem {
             let wait = retry_after.unwrap_or(Duration::from_secs(3600));
             let until = self.clock.now() + wait;
-            *self.day_blocked_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
+            *self
+                .day_blocked_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(until);
         }
     }
 
     fn check_day_limit(&self) -> Result<(), ConnectorError> {
-        let until = *self.day_blocked_until.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *self
+            .day_blocked_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(until) = until {
             let now = self.clock.now();
             if now < until {

@@ -193,8 +193,7 @@ mod tests {
         assert!(c.validate().is_ok());
         assert!(ordersync_sdk::parse_config::<XeroConfig>(&json!({})).is_err());
         assert!(
-            ordersync_sdk::parse_config::<XeroConfig>(&json!({"tenant_id": "t", "x": 1}))
-                .is_err()
+            ordersync_sdk::parse_config::<XeroConfig>(&json!({"tenant_id": "t", "x": 1})).is_err()
         );
         let bad: XeroConfig =
             ordersync_sdk::parse_config(&json!({"tenant_id": "t", "tax_types": {"abc": "X"}}))

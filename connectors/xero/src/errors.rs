@@ -172,19 +172,34 @@ mod tests {
         let e = parse_error(
             400,
             &h,
-            &validation("The contact name Canary Buyer is already assigned to another contact. The contact name must be unique across all active contacts."),
+            &validation(
+                "The contact name Canary Buyer is already assigned to another contact. The contact name must be unique across all active contacts.",
+            ),
         );
         assert_eq!(e.class(), ErrorClass::Permanent);
         assert!(!e.to_string().contains("Canary"), "{e}");
         assert!(e.to_string().contains("contact name"));
         let e = parse_error(400, &h, &validation("Canary's note is odd"));
-        assert_eq!(e.to_string(), "permanent: Xero validation failed (1 errors)");
-        assert_eq!(parse_error(500, &h, b"<html>").class(), ErrorClass::Retriable);
+        assert_eq!(
+            e.to_string(),
+            "permanent: Xero validation failed (1 errors)"
+        );
+        assert_eq!(
+            parse_error(500, &h, b"<html>").class(),
+            ErrorClass::Retriable
+        );
         assert_eq!(parse_error(503, &h, b"").class(), ErrorClass::Retriable);
         assert_eq!(parse_error(404, &h, b"").class(), ErrorClass::NotFound);
         assert_eq!(parse_error(403, &h, b"{}").class(), ErrorClass::Auth);
-        let e = parse_error(401, &h, br#"{"Detail":"TokenExpired: token expired at 01/01/2026"}"#);
-        assert_eq!(e.to_string(), format!("authentication failed: {TOKEN_EXPIRED}"));
+        let e = parse_error(
+            401,
+            &h,
+            br#"{"Detail":"TokenExpired: token expired at 01/01/2026"}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("authentication failed: {TOKEN_EXPIRED}")
+        );
     }
 
     #[test]

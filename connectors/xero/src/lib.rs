@@ -85,8 +85,8 @@ pub use sink::XeroSink;
 
 use ordersync_sdk::http::{Endpoint, RateGate, RetryPolicy};
 use ordersync_sdk::{
-    ConnectorDeps, ConnectorError, Descriptor, Factory, RefreshingToken, SecretSpec, Secrets,
-    Sink, parse_config, require_secret, schema_of,
+    ConnectorDeps, ConnectorError, Descriptor, Factory, RefreshingToken, SecretSpec, Secrets, Sink,
+    parse_config, require_secret, schema_of,
 };
 use std::sync::Arc;
 

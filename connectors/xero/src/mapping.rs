@@ -108,7 +108,11 @@ pub struct Ctx<'a> {
 
 /// `prefix + order_number`, the invoice's number in Xero.
 pub fn invoice_number(cfg: &XeroConfig, order: &Order) -> Result<String, ConnectorError> {
-    let n = format!("{}{}", cfg.prefix_for(&order.marketplace), order.order_number.trim());
+    let n = format!(
+        "{}{}",
+        cfg.prefix_for(&order.marketplace),
+        order.order_number.trim()
+    );
     if order.order_number.trim().is_empty() {
         return Err(ConnectorError::permanent("the order has no order number"));
     }
@@ -299,7 +303,12 @@ impl<'a> Builder<'a> {
     }
 
     /// An untaxed one-unit line (marketplace tax, rounding, duties refunded).
-    fn plain(&mut self, description: &str, account: &str, amount: Decimal) -> Result<(), ConnectorError> {
+    fn plain(
+        &mut self,
+        description: &str,
+        account: &str,
+        amount: Decimal,
+    ) -> Result<(), ConnectorError> {
         self.items.push(LineItem {
             description: Some(description.to_string()),
             quantity: Some(Decimal::ONE),
@@ -326,7 +335,7 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn account_of<'a>(a: &'a AccountCodes, kind: LineKind) -> &'a str {
+fn account_of(a: &AccountCodes, kind: LineKind) -> &str {
     match kind {
         LineKind::Product | LineKind::Custom => &a.sales,
         LineKind::Tip => &a.tips,
@@ -564,7 +573,11 @@ pub fn credit_note_bodies(
                 order
                     .lines
                     .iter()
-                    .find(|l| l.tax_lines.iter().any(|t| t.collector == Collector::Merchant))
+                    .find(|l| {
+                        l.tax_lines
+                            .iter()
+                            .any(|t| t.collector == Collector::Merchant)
+                    })
                     .map(|l| l.tax_lines.as_slice())
                     .ok_or_else(|| {
                         ConnectorError::permanent("a refund adjustment is taxed but no line is")
@@ -623,7 +636,12 @@ pub fn nothing_captured(order: &Order) -> bool {
 /// The money of an invoice as Xero holds it, for "is this already what we would send":
 /// (basis, total, per line: account, tax type, line amount, tax amount).
 pub type Fingerprint = (Option<String>, Option<Decimal>, Vec<LineSig>);
-pub type LineSig = (Option<String>, Option<String>, Option<Decimal>, Option<Decimal>);
+pub type LineSig = (
+    Option<String>,
+    Option<String>,
+    Option<Decimal>,
+    Option<Decimal>,
+);
 
 pub fn fingerprint(inv: &Invoice, total: Option<Decimal>) -> Fingerprint {
     (

@@ -93,7 +93,12 @@ impl XeroSink {
 
     /// Finds the buyer's contact by ContactNumber, then by exact name or email, else creates
     /// it. A different person holding the name gets `Name (xxxx)`.
-    async fn contact(&self, order: &Order, object_key: &str, key: &str) -> Result<String, ConnectorError> {
+    async fn contact(
+        &self,
+        order: &Order,
+        object_key: &str,
+        key: &str,
+    ) -> Result<String, ConnectorError> {
         let number = contact_number(order, object_key);
         if let Some(id) = self.cached_contact(&number) {
             return Ok(id);
@@ -115,10 +120,13 @@ impl XeroSink {
             .filter(|c| c.contact_status.as_deref().is_none_or(|s| s == "ACTIVE"))
             .collect();
         let same_email = |c: &Contact| {
-            email.is_some()
-                && c.email_address.as_deref().map(|e| e.trim().to_lowercase()) == email
+            email.is_some() && c.email_address.as_deref().map(|e| e.trim().to_lowercase()) == email
         };
-        if let Some(id) = found.iter().find(|c| same_email(c)).and_then(|c| c.contact_id.clone()) {
+        if let Some(id) = found
+            .iter()
+            .find(|c| same_email(c))
+            .and_then(|c| c.contact_id.clone())
+        {
             self.remember(&number, &id);
             return Ok(id);
         }
@@ -168,11 +176,17 @@ impl XeroSink {
 
     async fn by_number(&self, number: &str) -> Result<Option<String>, ConnectorError> {
         let found = self.client.contact_by_number(number).await?;
-        Ok(found.and_then(|c| c.contact_id).inspect(|id| self.remember(number, id)))
+        Ok(found
+            .and_then(|c| c.contact_id)
+            .inspect(|id| self.remember(number, id)))
     }
 
     /// A cancellation with nothing captured: void (or delete a draft of) the invoice.
-    async fn cancel(&self, existing: Option<Invoice>, key: &str) -> Result<DeliveryOutcome, ConnectorError> {
+    async fn cancel(
+        &self,
+        existing: Option<Invoice>,
+        key: &str,
+    ) -> Result<DeliveryOutcome, ConnectorError> {
         let Some(inv) = existing else {
             return Ok(DeliveryOutcome {
                 external_ref: String::new(),

@@ -32,19 +32,43 @@ impl std::fmt::Debug for ContactRef {
 pub struct Contact {
     #[serde(rename = "ContactID", default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<String>,
-    #[serde(rename = "ContactNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ContactNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_number: Option<String>,
-    #[serde(rename = "ContactStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ContactStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_status: Option<String>,
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "EmailAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "EmailAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub email_address: Option<String>,
-    #[serde(rename = "IsCustomer", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IsCustomer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_customer: Option<bool>,
-    #[serde(rename = "HasValidationErrors", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "HasValidationErrors",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub has_validation_errors: Option<bool>,
-    #[serde(rename = "ValidationErrors", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ValidationErrors",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub validation_errors: Vec<ValidationError>,
 }
 
@@ -65,7 +89,11 @@ pub struct Contacts {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LineItem {
-    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     #[serde(
         rename = "Quantity",
@@ -83,7 +111,11 @@ pub struct LineItem {
     pub unit_amount: Option<Decimal>,
     #[serde(rename = "ItemCode", default, skip_serializing_if = "Option::is_none")]
     pub item_code: Option<String>,
-    #[serde(rename = "AccountCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "AccountCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_code: Option<String>,
     #[serde(rename = "TaxType", default, skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<String>,
@@ -123,13 +155,25 @@ pub struct Invoice {
     pub date: Option<String>,
     #[serde(rename = "DueDate", default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
-    #[serde(rename = "LineAmountTypes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "LineAmountTypes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_amount_types: Option<String>,
-    #[serde(rename = "InvoiceNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "InvoiceNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub invoice_number: Option<String>,
     #[serde(rename = "Reference", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    #[serde(rename = "CurrencyCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CurrencyCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub currency_code: Option<String>,
     #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -165,7 +209,11 @@ pub struct Invoice {
     pub amount_due: Option<Decimal>,
     #[serde(rename = "HasErrors", default, skip_serializing_if = "Option::is_none")]
     pub has_errors: Option<bool>,
-    #[serde(rename = "ValidationErrors", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ValidationErrors",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub validation_errors: Vec<ValidationError>,
 }
 
@@ -179,19 +227,35 @@ pub struct Invoices {
 pub struct CreditNote {
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(rename = "CreditNoteID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CreditNoteID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub credit_note_id: Option<String>,
-    #[serde(rename = "CreditNoteNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CreditNoteNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub credit_note_number: Option<String>,
     #[serde(rename = "Contact", default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactRef>,
     #[serde(rename = "Date", default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    #[serde(rename = "LineAmountTypes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "LineAmountTypes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_amount_types: Option<String>,
     #[serde(rename = "Reference", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    #[serde(rename = "CurrencyCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CurrencyCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub currency_code: Option<String>,
     #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -213,7 +277,11 @@ pub struct CreditNote {
     pub remaining_credit: Option<Decimal>,
     #[serde(rename = "HasErrors", default, skip_serializing_if = "Option::is_none")]
     pub has_errors: Option<bool>,
-    #[serde(rename = "ValidationErrors", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "ValidationErrors",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub validation_errors: Vec<ValidationError>,
 }
 

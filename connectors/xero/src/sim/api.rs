@@ -49,9 +49,7 @@ fn batch_answer(
     results: Vec<Result<Value, (Value, Vec<String>)>>,
     summarize: bool,
 ) -> Response {
-    if summarize
-        && let Some((el, errs)) = results.iter().find_map(|r| r.as_ref().err())
-    {
+    if summarize && let Some((el, errs)) = results.iter().find_map(|r| r.as_ref().err()) {
         return validation_exception(el.clone(), errs);
     }
     let items: Vec<Value> = results
@@ -61,7 +59,10 @@ fn batch_answer(
             Err((el, errs)) => with_errors(el, &errs),
         })
         .collect();
-    json_response(StatusCode::OK, &envelope(s.clock.now(), key, Value::Array(items)))
+    json_response(
+        StatusCode::OK,
+        &envelope(s.clock.now(), key, Value::Array(items)),
+    )
 }
 
 // ---- where filters: `Field=="value"` terms joined by AND / OR (OR binds loosest) ----
@@ -103,15 +104,19 @@ fn contact_field<'a>(c: &'a Contact, f: &str) -> Option<&'a str> {
 fn matches_where(get: impl Fn(&str) -> Option<String>, expr: &str) -> bool {
     where_terms(expr).iter().any(|all| {
         !all.is_empty()
-            && all.iter().all(|(f, v)| {
-                get(f).is_some_and(|x| x.trim().eq_ignore_ascii_case(v.trim()))
-            })
+            && all
+                .iter()
+                .all(|(f, v)| get(f).is_some_and(|x| x.trim().eq_ignore_ascii_case(v.trim())))
     })
 }
 
 // ---- Contacts ----
 
-pub async fn list_contacts(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params) -> Response {
+pub async fn list_contacts(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+) -> Response {
     let d = s.data();
     let Some(t) = d.tenants.get(&tenant_of(&h)) else {
         return not_found();
@@ -128,7 +133,10 @@ pub async fn list_contacts(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q
             term.as_deref().is_none_or(|term| {
                 [&c.c.name, &c.c.email_address, &c.c.contact_number]
                     .iter()
-                    .any(|f| f.as_deref().is_some_and(|v| v.to_lowercase().contains(term)))
+                    .any(|f| {
+                        f.as_deref()
+                            .is_some_and(|v| v.to_lowercase().contains(term))
+                    })
             })
         })
         .filter(|c| {
@@ -137,10 +145,17 @@ pub async fn list_contacts(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q
         })
         .map(render::contact)
         .collect();
-    json_response(StatusCode::OK, &envelope(s.clock.now(), "Contacts", Value::Array(list)))
+    json_response(
+        StatusCode::OK,
+        &envelope(s.clock.now(), "Contacts", Value::Array(list)),
+    )
 }
 
-pub async fn get_contact(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_contact(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let d = s.data();
     match d.tenants.get(&tenant_of(&h)).and_then(|t| t.contact(&id)) {
         Some(c) => json_response(
@@ -151,7 +166,13 @@ pub async fn get_contact(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id):
     }
 }
 
-async fn write_contacts(s: Arc<SimState>, h: HeaderMap, q: HashMap<String, String>, raw: Bytes, upsert: bool) -> Response {
+async fn write_contacts(
+    s: Arc<SimState>,
+    h: HeaderMap,
+    q: HashMap<String, String>,
+    raw: Bytes,
+    upsert: bool,
+) -> Response {
     let Ok(req) = serde_json::from_slice::<Contacts>(&raw) else {
         return bad_json();
     };
@@ -161,7 +182,10 @@ async fn write_contacts(s: Arc<SimState>, h: HeaderMap, q: HashMap<String, Strin
     for c in req.contacts {
         let echo = json!({ "Name": c.name, "ContactNumber": c.contact_number });
         if s.core.take_reject() {
-            results.push(Err((echo, vec!["The contact could not be saved: a required field is invalid.".to_string()])));
+            results.push(Err((
+                echo,
+                vec!["The contact could not be saved: a required field is invalid.".to_string()],
+            )));
             continue;
         }
         let id = d.id(0xc0);
@@ -184,11 +208,21 @@ async fn write_contacts(s: Arc<SimState>, h: HeaderMap, q: HashMap<String, Strin
     batch_answer(&s, "Contacts", results, summarize(&q))
 }
 
-pub async fn create_contacts(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params, raw: Bytes) -> Response {
+pub async fn create_contacts(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+    raw: Bytes,
+) -> Response {
     write_contacts(s, h, q, raw, false).await
 }
 
-pub async fn update_contacts(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params, raw: Bytes) -> Response {
+pub async fn update_contacts(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+    raw: Bytes,
+) -> Response {
     write_contacts(s, h, q, raw, true).await
 }
 
@@ -209,9 +243,13 @@ fn credits_of<'a>(t: &'a Tenant, inv: &Invoice) -> Vec<&'a StoredCredit> {
         .iter()
         .filter(|c| !matches!(c.cn.status.as_deref(), Some("VOIDED" | "DELETED")))
         .filter(|c| {
-            c.allocations.iter().any(|a| Some(&a.0) == inv.invoice_id.as_ref())
+            c.allocations
+                .iter()
+                .any(|a| Some(&a.0) == inv.invoice_id.as_ref())
                 || prefix.as_deref().is_some_and(|p| {
-                    c.cn.credit_note_number.as_deref().is_some_and(|n| n.starts_with(p))
+                    c.cn.credit_note_number
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with(p))
                 })
         })
         .collect()
@@ -224,13 +262,18 @@ fn render_invoice(t: &Tenant, num: u64) -> Value {
     }
 }
 
-pub async fn list_invoices(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params) -> Response {
+pub async fn list_invoices(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+) -> Response {
     let d = s.data();
     let Some(t) = d.tenants.get(&tenant_of(&h)) else {
         return not_found();
     };
     let split = |k: &str| -> Option<Vec<String>> {
-        q.get(k).map(|v| v.split(',').map(|x| x.trim().to_string()).collect())
+        q.get(k)
+            .map(|v| v.split(',').map(|x| x.trim().to_string()).collect())
     };
     let (numbers, statuses, ids) = (split("InvoiceNumbers"), split("Statuses"), split("IDs"));
     let list: Vec<Value> = t
@@ -238,16 +281,29 @@ pub async fn list_invoices(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q
         .iter()
         .filter(|e| {
             let i = &e.body.inv;
-            numbers.as_ref().is_none_or(|n| i.invoice_number.as_ref().is_some_and(|x| n.contains(x)))
-                && statuses.as_ref().is_none_or(|st| i.status.as_ref().is_some_and(|x| st.contains(x)))
-                && ids.as_ref().is_none_or(|ids| i.invoice_id.as_ref().is_some_and(|x| ids.contains(x)))
+            numbers
+                .as_ref()
+                .is_none_or(|n| i.invoice_number.as_ref().is_some_and(|x| n.contains(x)))
+                && statuses
+                    .as_ref()
+                    .is_none_or(|st| i.status.as_ref().is_some_and(|x| st.contains(x)))
+                && ids
+                    .as_ref()
+                    .is_none_or(|ids| i.invoice_id.as_ref().is_some_and(|x| ids.contains(x)))
         })
         .map(|e| render::invoice(&e.body, &t.contacts, &credits_of(t, &e.body.inv)))
         .collect();
-    json_response(StatusCode::OK, &envelope(s.clock.now(), "Invoices", Value::Array(list)))
+    json_response(
+        StatusCode::OK,
+        &envelope(s.clock.now(), "Invoices", Value::Array(list)),
+    )
 }
 
-pub async fn get_invoice(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn get_invoice(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let d = s.data();
     let Some(t) = d.tenants.get(&tenant_of(&h)) else {
         return not_found();
@@ -270,12 +326,21 @@ fn reject_message() -> Vec<String> {
 }
 
 /// A new invoice (PUT, or POST without a match).
-fn create_invoice(s: &SimState, d: &mut super::state::Data, tenant: &str, mut i: Invoice, key: Option<&str>) -> Result<u64, Vec<String>> {
+fn create_invoice(
+    s: &SimState,
+    d: &mut super::state::Data,
+    tenant: &str,
+    mut i: Invoice,
+    key: Option<&str>,
+) -> Result<u64, Vec<String>> {
     let now = s.clock.now();
     let id = d.id(0x1a);
     let line_ids: Vec<String> = i.line_items.iter().map(|_| d.id(0x11)).collect();
     let auto = d.next_id;
-    let t = d.tenants.get_mut(tenant).ok_or_else(|| vec!["Unknown organisation".to_string()])?;
+    let t = d
+        .tenants
+        .get_mut(tenant)
+        .ok_or_else(|| vec!["Unknown organisation".to_string()])?;
     let mut errs = Vec::new();
     let kind = i.kind.clone().unwrap_or_default();
     if !matches!(kind.as_str(), "ACCREC" | "ACCPAY") {
@@ -289,7 +354,10 @@ fn create_invoice(s: &SimState, d: &mut super::state::Data, tenant: &str, mut i:
     if !matches!(status.as_str(), "DRAFT" | "SUBMITTED" | "AUTHORISED") {
         errs.push("Invoice not of valid status for creation".to_string());
     }
-    let number = i.invoice_number.clone().unwrap_or_else(|| format!("INV-{auto:04}"));
+    let number = i
+        .invoice_number
+        .clone()
+        .unwrap_or_else(|| format!("INV-{auto:04}"));
     if kind == "ACCREC" && t.invoices.num_of(&number).is_some() {
         errs.push("Invoice # must be unique.".to_string());
     }
@@ -333,16 +401,29 @@ fn create_invoice(s: &SimState, d: &mut super::state::Data, tenant: &str, mut i:
 }
 
 /// POST on an existing invoice: a status change (VOIDED / DELETED) or an edit.
-fn update_invoice_in(s: &SimState, d: &mut super::state::Data, tenant: &str, num: u64, patch: Invoice) -> Result<(), Vec<String>> {
+fn update_invoice_in(
+    s: &SimState,
+    d: &mut super::state::Data,
+    tenant: &str,
+    num: u64,
+    patch: Invoice,
+) -> Result<(), Vec<String>> {
     let now = s.clock.now();
     let new_ids: Vec<String> = patch.line_items.iter().map(|_| d.id(0x11)).collect();
-    let t = d.tenants.get_mut(tenant).ok_or_else(|| vec!["Unknown organisation".to_string()])?;
+    let t = d
+        .tenants
+        .get_mut(tenant)
+        .ok_or_else(|| vec!["Unknown organisation".to_string()])?;
     let chart = chart(s);
-    let e = t.invoices.get(num).ok_or_else(|| vec!["Invoice not found".to_string()])?;
+    let e = t
+        .invoices
+        .get(num)
+        .ok_or_else(|| vec!["Invoice not found".to_string()])?;
     let cur = e.body.clone();
     let status = cur.inv.status.clone().unwrap_or_default();
     let locked = cur.paid > Decimal::ZERO || cur.credited > Decimal::ZERO;
-    const LOCKED: &str = "This document cannot be edited as it has a payment or credit note allocated to it.";
+    const LOCKED: &str =
+        "This document cannot be edited as it has a payment or credit note allocated to it.";
     const STATUS: &str = "Invoice not of valid status for modification";
     if matches!(status.as_str(), "VOIDED" | "DELETED") {
         return Err(vec![STATUS.into()]);
@@ -368,7 +449,9 @@ fn update_invoice_in(s: &SimState, d: &mut super::state::Data, tenant: &str, num
             if locked || status == "PAID" {
                 return Err(vec![LOCKED.into()]);
             }
-            if status == "AUTHORISED" && matches!(patch.status.as_deref(), Some("DRAFT" | "SUBMITTED")) {
+            if status == "AUTHORISED"
+                && matches!(patch.status.as_deref(), Some("DRAFT" | "SUBMITTED"))
+            {
                 return Err(vec![STATUS.into()]);
             }
             if patch.invoice_number.is_some() && patch.invoice_number != cur.inv.invoice_number {
@@ -396,7 +479,9 @@ fn update_invoice_in(s: &SimState, d: &mut super::state::Data, tenant: &str, num
             if let Some(cid) = i.contact.as_ref().and_then(|c| c.contact_id.as_deref())
                 && t.contact(cid).is_none()
             {
-                return Err(vec!["The contact could not be found: a ContactID is required.".into()]);
+                return Err(vec![
+                    "The contact could not be found: a ContactID is required.".into(),
+                ]);
             }
             let f = figures(
                 &chart,
@@ -420,12 +505,22 @@ fn update_invoice_in(s: &SimState, d: &mut super::state::Data, tenant: &str, num
     Ok(())
 }
 
-async fn write_invoices(s: Arc<SimState>, h: HeaderMap, q: HashMap<String, String>, raw: Bytes, upsert: bool, path_id: Option<String>) -> Response {
+async fn write_invoices(
+    s: Arc<SimState>,
+    h: HeaderMap,
+    q: HashMap<String, String>,
+    raw: Bytes,
+    upsert: bool,
+    path_id: Option<String>,
+) -> Response {
     let Ok(req) = serde_json::from_slice::<Invoices>(&raw) else {
         return bad_json();
     };
     let tenant = tenant_of(&h);
-    let key = h.get("idempotency-key").and_then(|v| v.to_str().ok()).map(String::from);
+    let key = h
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let mut d = s.data();
     let mut results = Vec::new();
     for mut i in req.invoices {
@@ -441,8 +536,17 @@ async fn write_invoices(s: Arc<SimState>, h: HeaderMap, q: HashMap<String, Strin
             return not_found();
         };
         let found = if upsert {
-            let by_number = (i.kind.as_deref() != Some("ACCPAY")).then_some(i.invoice_number.as_deref()).flatten();
-            t.find_invoice(i.invoice_id.as_deref(), if i.invoice_id.is_some() { None } else { by_number })
+            let by_number = (i.kind.as_deref() != Some("ACCPAY"))
+                .then_some(i.invoice_number.as_deref())
+                .flatten();
+            t.find_invoice(
+                i.invoice_id.as_deref(),
+                if i.invoice_id.is_some() {
+                    None
+                } else {
+                    by_number
+                },
+            )
         } else {
             None
         };
@@ -465,21 +569,41 @@ async fn write_invoices(s: Arc<SimState>, h: HeaderMap, q: HashMap<String, Strin
     batch_answer(&s, "Invoices", results, summarize(&q))
 }
 
-pub async fn create_invoices(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params, raw: Bytes) -> Response {
+pub async fn create_invoices(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+    raw: Bytes,
+) -> Response {
     write_invoices(s, h, q, raw, false, None).await
 }
 
-pub async fn update_invoices(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params, raw: Bytes) -> Response {
+pub async fn update_invoices(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+    raw: Bytes,
+) -> Response {
     write_invoices(s, h, q, raw, true, None).await
 }
 
-pub async fn update_invoice(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Path<String>, Query(q): Params, raw: Bytes) -> Response {
+pub async fn update_invoice(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Params,
+    raw: Bytes,
+) -> Response {
     write_invoices(s, h, q, raw, true, Some(id)).await
 }
 
 // ---- Credit notes ----
 
-pub async fn list_credit_notes(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params) -> Response {
+pub async fn list_credit_notes(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+) -> Response {
     let d = s.data();
     let Some(t) = d.tenants.get(&tenant_of(&h)) else {
         return not_found();
@@ -502,10 +626,18 @@ pub async fn list_credit_notes(State(s): State<Arc<SimState>>, h: HeaderMap, Que
         })
         .map(|c| render::credit_note(c, &t.contacts))
         .collect();
-    json_response(StatusCode::OK, &envelope(s.clock.now(), "CreditNotes", Value::Array(list)))
+    json_response(
+        StatusCode::OK,
+        &envelope(s.clock.now(), "CreditNotes", Value::Array(list)),
+    )
 }
 
-pub async fn create_credit_notes(State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Params, raw: Bytes) -> Response {
+pub async fn create_credit_notes(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Query(q): Params,
+    raw: Bytes,
+) -> Response {
     let Ok(req) = serde_json::from_slice::<CreditNotes>(&raw) else {
         return bad_json();
     };
@@ -526,9 +658,15 @@ pub async fn create_credit_notes(State(s): State<Arc<SimState>>, h: HeaderMap, Q
         };
         let mut errs = Vec::new();
         if !matches!(c.kind.as_deref(), Some("ACCRECCREDIT" | "ACCPAYCREDIT")) {
-            errs.push("CreditNote Type must be specified (ACCRECCREDIT or ACCPAYCREDIT).".to_string());
+            errs.push(
+                "CreditNote Type must be specified (ACCRECCREDIT or ACCPAYCREDIT).".to_string(),
+            );
         }
-        if !c.contact.as_ref().and_then(|x| x.contact_id.as_deref()).is_some_and(|cid| t.contact(cid).is_some()) {
+        if c.contact
+            .as_ref()
+            .and_then(|x| x.contact_id.as_deref())
+            .is_none_or(|cid| t.contact(cid).is_none())
+        {
             errs.push("The contact could not be found: a ContactID is required.".to_string());
         }
         let status = c.status.clone().unwrap_or_else(|| "DRAFT".into());
@@ -576,7 +714,12 @@ pub async fn create_credit_notes(State(s): State<Arc<SimState>>, h: HeaderMap, Q
 
 /// `PUT /CreditNotes/{id}/Allocations`: both documents AUTHORISED, the amount within the
 /// note's remaining credit and the invoice's amount due.
-pub async fn allocate(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Path<String>, raw: Bytes) -> Response {
+pub async fn allocate(
+    State(s): State<Arc<SimState>>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
     let Ok(req) = serde_json::from_slice::<Allocations>(&raw) else {
         return bad_json();
     };
@@ -587,7 +730,11 @@ pub async fn allocate(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Pa
     let Some(t) = d.tenants.get_mut(&tenant) else {
         return not_found();
     };
-    let Some(ci) = t.credit_notes.iter().position(|c| c.cn.credit_note_id.as_deref() == Some(&id)) else {
+    let Some(ci) = t
+        .credit_notes
+        .iter()
+        .position(|c| c.cn.credit_note_id.as_deref() == Some(&id))
+    else {
         return not_found();
     };
     let mut out = Vec::new();
@@ -606,13 +753,17 @@ pub async fn allocate(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Pa
         let inv_ok = e.body.inv.status.as_deref() == Some("AUTHORISED");
         let mut errs = Vec::new();
         if !cn_ok || !inv_ok {
-            errs.push("Only AUTHORISED credit notes can be allocated to AUTHORISED invoices.".to_string());
+            errs.push(
+                "Only AUTHORISED credit notes can be allocated to AUTHORISED invoices.".to_string(),
+            );
         }
         if a.amount <= Decimal::ZERO || a.amount > remaining {
             errs.push("The amount to allocate must not exceed the remaining credit.".to_string());
         }
         if a.amount > e.body.due() {
-            errs.push("The amount to allocate must not exceed the invoice's amount due.".to_string());
+            errs.push(
+                "The amount to allocate must not exceed the invoice's amount due.".to_string(),
+            );
         }
         if !errs.is_empty() {
             return validation_exception(echo, &errs);
@@ -627,7 +778,12 @@ pub async fn allocate(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Pa
         if c.remaining.is_zero() {
             c.cn.status = Some("PAID".into());
         }
-        c.allocations.push((a.invoice.invoice_id.clone(), a.amount, a.date.clone(), alloc_id.clone()));
+        c.allocations.push((
+            a.invoice.invoice_id.clone(),
+            a.amount,
+            a.date.clone(),
+            alloc_id.clone(),
+        ));
         c.updated = now;
         let (dv, ds) = render::day(Some(&a.date));
         out.push(json!({
@@ -638,14 +794,20 @@ pub async fn allocate(State(s): State<Arc<SimState>>, h: HeaderMap, Path(id): Pa
         }));
     }
     drop(d);
-    json_response(StatusCode::OK, &envelope(now, "Allocations", Value::Array(out)))
+    json_response(
+        StatusCode::OK,
+        &envelope(now, "Allocations", Value::Array(out)),
+    )
 }
 
 // ---- Settings ----
 
 pub async fn tax_rates(State(s): State<Arc<SimState>>) -> Response {
     let list: Vec<Value> = s.opts.tax_rates.iter().map(render::tax_rate).collect();
-    json_response(StatusCode::OK, &envelope(s.clock.now(), "TaxRates", Value::Array(list)))
+    json_response(
+        StatusCode::OK,
+        &envelope(s.clock.now(), "TaxRates", Value::Array(list)),
+    )
 }
 
 pub async fn accounts(State(s): State<Arc<SimState>>) -> Response {
@@ -656,7 +818,10 @@ pub async fn accounts(State(s): State<Arc<SimState>>) -> Response {
         .enumerate()
         .map(|(i, a)| render::account(a, &format!("000000ac-0000-4000-8000-{i:012x}")))
         .collect();
-    json_response(StatusCode::OK, &envelope(s.clock.now(), "Accounts", Value::Array(list)))
+    json_response(
+        StatusCode::OK,
+        &envelope(s.clock.now(), "Accounts", Value::Array(list)),
+    )
 }
 
 pub async fn currencies(State(s): State<Arc<SimState>>) -> Response {
@@ -666,5 +831,8 @@ pub async fn currencies(State(s): State<Arc<SimState>>) -> Response {
         .iter()
         .map(|c| json!({ "Code": c, "Description": c }))
         .collect();
-    json_response(StatusCode::OK, &envelope(s.clock.now(), "Currencies", Value::Array(list)))
+    json_response(
+        StatusCode::OK,
+        &envelope(s.clock.now(), "Currencies", Value::Array(list)),
+    )
 }

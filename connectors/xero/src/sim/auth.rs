@@ -14,7 +14,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 fn oauth_error(code: &str) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(json!({ "error": code }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({ "error": code })),
+    )
+        .into_response()
 }
 
 fn client_ok(headers: &HeaderMap) -> bool {

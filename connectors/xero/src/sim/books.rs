@@ -4,10 +4,67 @@
 
 use super::{SimAccount, SimOptions};
 use crate::wire::{Contact, CreditNote, Invoice, LineItem, TaxRate};
-use ordersync_sdk::sim::{FixedWindow, ObjectBook};
+use ordersync_sdk::sim::ObjectBook;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::HashMap;
 use time::OffsetDateTime;
+
+/// A limit window that starts with its first call (Xero's are rolling; a window aligned to
+/// the clock would let a test straddle two).
+pub struct Window {
+    limit: u32,
+    secs: i64,
+    start: Option<OffsetDateTime>,
+    used: u32,
+}
+
+/// What one call did to a [`Window`].
+pub struct Hit {
+    pub admitted: bool,
+    pub remaining: u32,
+    pub reset_secs: u64,
+}
+
+impl Window {
+    pub fn new(limit: u32, secs: i64) -> Self {
+        Self {
+            limit,
+            secs,
+            start: None,
+            used: 0,
+        }
+    }
+
+    fn roll(&mut self, now: OffsetDateTime) -> OffsetDateTime {
+        match self.start {
+            Some(s) if (now - s).whole_seconds() < self.secs => s,
+            _ => {
+                self.start = Some(now);
+                self.used = 0;
+                now
+            }
+        }
+    }
+
+    pub fn remaining(&mut self, now: OffsetDateTime) -> u32 {
+        self.roll(now);
+        self.limit.saturating_sub(self.used)
+    }
+
+    pub fn hit(&mut self, now: OffsetDateTime) -> Hit {
+        let start = self.roll(now);
+        let admitted = self.used < self.limit;
+        if admitted {
+            self.used += 1;
+        }
+        let left = self.secs - (now - start).whole_seconds();
+        Hit {
+            admitted,
+            remaining: self.limit.saturating_sub(self.used),
+            reset_secs: u64::try_from(left.max(1)).unwrap_or(1),
+        }
+    }
+}
 
 pub struct StoredContact {
     pub c: Contact,
@@ -60,8 +117,8 @@ pub struct Tenant {
     pub invoice_keys: HashMap<u64, String>,
     pub credit_notes: Vec<StoredCredit>,
     pub answers: HashMap<String, StoredAnswer>,
-    pub minute: FixedWindow,
-    pub day: FixedWindow,
+    pub minute: Window,
+    pub day: Window,
     pub inflight: u32,
 }
 
@@ -73,8 +130,8 @@ impl Tenant {
             invoice_keys: HashMap::new(),
             credit_notes: Vec::new(),
             answers: HashMap::new(),
-            minute: FixedWindow::new(opts.per_minute, 60),
-            day: FixedWindow::new(opts.per_day, 86_400),
+            minute: Window::new(opts.per_minute, 60),
+            day: Window::new(opts.per_day, 86_400),
             inflight: 0,
         }
     }
@@ -106,7 +163,9 @@ impl Tenant {
             return Err(vec!["Contact Name cannot be empty.".into()]);
         }
         if name.chars().count() > 255 {
-            return Err(vec!["The Contact Name must not exceed 255 characters.".into()]);
+            return Err(vec![
+                "The Contact Name must not exceed 255 characters.".into(),
+            ]);
         }
         if self.name_taken(&name, None) {
             return Err(vec![format!(
@@ -114,12 +173,16 @@ impl Tenant {
             )]);
         }
         if c.contact_number.as_deref().is_some_and(|n| n.len() > 50) {
-            return Err(vec!["The ContactNumber must not exceed 50 characters.".into()]);
+            return Err(vec![
+                "The ContactNumber must not exceed 50 characters.".into(),
+            ]);
         }
         if let Some(n) = &c.contact_number
             && self.contact(n).is_some()
         {
-            return Err(vec!["Account Number already exists. Please enter a different Account Number.".into()]);
+            return Err(vec![
+                "Account Number already exists. Please enter a different Account Number.".into(),
+            ]);
         }
         c.contact_id = Some(id);
         c.contact_status = Some("ACTIVE".into());
@@ -134,7 +197,11 @@ impl Tenant {
     }
 
     /// `POST /Contacts`: update by ContactID (or ContactNumber).
-    pub fn update_contact(&mut self, c: Contact, now: OffsetDateTime) -> Option<Result<Contact, Vec<String>>> {
+    pub fn update_contact(
+        &mut self,
+        c: Contact,
+        now: OffsetDateTime,
+    ) -> Option<Result<Contact, Vec<String>>> {
         let key = c.contact_id.clone().or_else(|| c.contact_number.clone())?;
         let idx = self.contacts.iter().position(|s| {
             s.c.contact_id.as_deref() == Some(&key) || s.c.contact_number.as_deref() == Some(&key)
@@ -207,7 +274,9 @@ pub fn figures(
 ) -> Result<Figures, Vec<String>> {
     let mut errs = Vec::new();
     if !chart.currencies.iter().any(|c| c == currency) {
-        errs.push(format!("Organisation is not subscribed to currency {currency}"));
+        errs.push(format!(
+            "Organisation is not subscribed to currency {currency}"
+        ));
     }
     if !matches!(lat, "Exclusive" | "Inclusive" | "NoTax") {
         errs.push("LineAmountTypes must be Exclusive, Inclusive or NoTax".into());
@@ -243,7 +312,9 @@ pub fn figures(
         let code = l.account_code.clone().unwrap_or_default();
         let account = chart.accounts.iter().find(|a| a.code == code);
         if account.is_none() {
-            errs.push(format!("Account code '{code}' is not a valid code for this document."));
+            errs.push(format!(
+                "Account code '{code}' is not a valid code for this document."
+            ));
         }
         let tt = l.tax_type.clone().unwrap_or_else(|| "NONE".into());
         let rate = chart
@@ -270,7 +341,9 @@ pub fn figures(
         } else {
             match l.tax_amount {
                 Some(t) => t,
-                None if lat == "Inclusive" => round(amount * pct / (Decimal::ONE_HUNDRED + pct), dp),
+                None if lat == "Inclusive" => {
+                    round(amount * pct / (Decimal::ONE_HUNDRED + pct), dp)
+                }
                 None => round(amount * pct / Decimal::ONE_HUNDRED, dp),
             }
         };

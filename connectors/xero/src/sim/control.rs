@@ -32,7 +32,11 @@ pub async fn received(State(s): State<Arc<SimState>>) -> Json<Received> {
                 .credit_notes
                 .iter()
                 .filter(|c| !matches!(c.cn.status.as_deref(), Some("VOIDED" | "DELETED")))
-                .filter(|c| c.cn.credit_note_number.as_deref().is_some_and(|n| n.starts_with(&prefix)))
+                .filter(|c| {
+                    c.cn.credit_note_number
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with(&prefix))
+                })
                 .map(|c| c.total)
                 .sum();
             objects.push(ReceivedObject {
@@ -46,9 +50,18 @@ pub async fn received(State(s): State<Arc<SimState>>) -> Json<Received> {
                 units: None,
                 extra: Map::from_iter([
                     ("invoice_number".to_string(), json!(inv.invoice_number)),
-                    ("total".to_string(), json!(e.body.total.normalize().to_string())),
-                    ("credit_notes".to_string(), json!(credited.normalize().to_string())),
-                    ("amount_due".to_string(), json!(e.body.due().normalize().to_string())),
+                    (
+                        "total".to_string(),
+                        json!(e.body.total.normalize().to_string()),
+                    ),
+                    (
+                        "credit_notes".to_string(),
+                        json!(credited.normalize().to_string()),
+                    ),
+                    (
+                        "amount_due".to_string(),
+                        json!(e.body.due().normalize().to_string()),
+                    ),
                     ("currency".to_string(), json!(inv.currency_code)),
                 ]),
             });

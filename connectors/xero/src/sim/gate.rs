@@ -101,18 +101,25 @@ pub async fn gate(State(s): State<Arc<SimState>>, req: Request, next: Next) -> R
             s.core.count_throttled();
             return too_many("concurrent", 1);
         }
-        let day = t.day.hit(now);
-        if !day.admitted {
-            s.core.count_throttled();
-            return with_limits(too_many("day", day.reset_secs), day.remaining, 0, app.remaining);
-        }
+        // The minute first: a call refused for the minute does not spend the day.
+        let day_left = t.day.remaining(now);
         let minute = t.minute.hit(now);
         if !minute.admitted {
             s.core.count_throttled();
             return with_limits(
                 too_many("minute", minute.reset_secs),
-                day.remaining,
+                day_left,
                 0,
+                app.remaining,
+            );
+        }
+        let day = t.day.hit(now);
+        if !day.admitted {
+            s.core.count_throttled();
+            return with_limits(
+                too_many("day", day.reset_secs),
+                day.remaining,
+                minute.remaining,
                 app.remaining,
             );
         }
@@ -172,8 +179,7 @@ async fn remember(s: &SimState, tenant: &str, key: String, resp: Response) -> Re
     let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let ok = parts.status.is_success()
-        && !bytes.windows(16).any(|w| w == b"\"HasErrors\":true");
+    let ok = parts.status.is_success() && !bytes.windows(16).any(|w| w == b"\"HasErrors\":true");
     if ok && let Some(t) = s.data().tenants.get_mut(tenant) {
         t.answers.insert(
             key,

@@ -123,7 +123,13 @@ pub fn default_tax_rates() -> Vec<TaxRate> {
     let d = |n: i64, s: u32| Decimal::new(n, s);
     let mut v = vec![
         rate("No VAT", "NONE", Decimal::ZERO, true, true),
-        rate("Zero Rated Income", "ZERORATEDOUTPUT", Decimal::ZERO, true, false),
+        rate(
+            "Zero Rated Income",
+            "ZERORATEDOUTPUT",
+            Decimal::ZERO,
+            true,
+            false,
+        ),
         rate("20% (VAT on Income)", "OUTPUT2", d(20, 0), true, false),
         rate("5% (VAT on Income)", "RROUTPUT", d(5, 0), true, false),
         rate("20% (VAT on Expenses)", "INPUT2", d(20, 0), false, false),
@@ -154,13 +160,48 @@ pub fn default_tax_rates() -> Vec<TaxRate> {
 /// Xero's standard chart (the codes the sink defaults to) plus the two liabilities it needs.
 pub fn default_accounts() -> Vec<SimAccount> {
     vec![
-        SimAccount { code: "200", name: "Sales", class: "REVENUE", kind: "REVENUE" },
-        SimAccount { code: "260", name: "Other Revenue", class: "REVENUE", kind: "REVENUE" },
-        SimAccount { code: "270", name: "Interest Income", class: "REVENUE", kind: "OTHERINCOME" },
-        SimAccount { code: "835", name: "Gift Cards Outstanding", class: "LIABILITY", kind: "CURRLIAB" },
-        SimAccount { code: "845", name: "Marketplace Tax Clearing", class: "LIABILITY", kind: "CURRLIAB" },
-        SimAccount { code: "860", name: "Rounding", class: "REVENUE", kind: "OTHERINCOME" },
-        SimAccount { code: "820", name: "VAT", class: "LIABILITY", kind: "CURRLIAB" },
+        SimAccount {
+            code: "200",
+            name: "Sales",
+            class: "REVENUE",
+            kind: "REVENUE",
+        },
+        SimAccount {
+            code: "260",
+            name: "Other Revenue",
+            class: "REVENUE",
+            kind: "REVENUE",
+        },
+        SimAccount {
+            code: "270",
+            name: "Interest Income",
+            class: "REVENUE",
+            kind: "OTHERINCOME",
+        },
+        SimAccount {
+            code: "835",
+            name: "Gift Cards Outstanding",
+            class: "LIABILITY",
+            kind: "CURRLIAB",
+        },
+        SimAccount {
+            code: "845",
+            name: "Marketplace Tax Clearing",
+            class: "LIABILITY",
+            kind: "CURRLIAB",
+        },
+        SimAccount {
+            code: "860",
+            name: "Rounding",
+            class: "REVENUE",
+            kind: "OTHERINCOME",
+        },
+        SimAccount {
+            code: "820",
+            name: "VAT",
+            class: "LIABILITY",
+            kind: "CURRLIAB",
+        },
     ]
 }
 
@@ -171,16 +212,38 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
 
 fn router_with_state(state: Arc<SimState>) -> Router {
     let api = Router::new()
-        .route("/api.xro/2.0/Contacts", get(api::list_contacts).put(api::create_contacts).post(api::update_contacts))
+        .route(
+            "/api.xro/2.0/Contacts",
+            get(api::list_contacts)
+                .put(api::create_contacts)
+                .post(api::update_contacts),
+        )
         .route("/api.xro/2.0/Contacts/{id}", get(api::get_contact))
-        .route("/api.xro/2.0/Invoices", get(api::list_invoices).put(api::create_invoices).post(api::update_invoices))
-        .route("/api.xro/2.0/Invoices/{id}", get(api::get_invoice).post(api::update_invoice))
-        .route("/api.xro/2.0/CreditNotes", get(api::list_credit_notes).put(api::create_credit_notes))
-        .route("/api.xro/2.0/CreditNotes/{id}/Allocations", put(api::allocate))
+        .route(
+            "/api.xro/2.0/Invoices",
+            get(api::list_invoices)
+                .put(api::create_invoices)
+                .post(api::update_invoices),
+        )
+        .route(
+            "/api.xro/2.0/Invoices/{id}",
+            get(api::get_invoice).post(api::update_invoice),
+        )
+        .route(
+            "/api.xro/2.0/CreditNotes",
+            get(api::list_credit_notes).put(api::create_credit_notes),
+        )
+        .route(
+            "/api.xro/2.0/CreditNotes/{id}/Allocations",
+            put(api::allocate),
+        )
         .route("/api.xro/2.0/TaxRates", get(api::tax_rates))
         .route("/api.xro/2.0/Accounts", get(api::accounts))
         .route("/api.xro/2.0/Currencies", get(api::currencies))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gate::gate,
+        ));
     let identity = Router::new().route("/connect/token", post(auth::token));
     // Faults first (outermost), then auth, tenant and limits, as the real edge does.
     with_faults(api.merge(identity), state.clone())

@@ -24,7 +24,10 @@ pub fn day(d: Option<&str>) -> (Value, Value) {
     match parsed {
         Some(date) => {
             let t = date.midnight().assume_utc();
-            (json!(ms_date(t)), json!(format!("{d}T00:00:00", d = d.unwrap_or_default())))
+            (
+                json!(ms_date(t)),
+                json!(format!("{d}T00:00:00", d = d.unwrap_or_default())),
+            )
         }
         None => (Value::Null, Value::Null),
     }
@@ -44,9 +47,28 @@ pub fn envelope(now: OffsetDateTime, key: &str, items: Value) -> Value {
     Value::Object(m)
 }
 
+/// Xero leaves absent fields out rather than writing `null`.
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
 pub fn json_response(status: StatusCode, v: &Value) -> Response {
-    let body = serde_json::to_vec(v).unwrap_or_default();
-    (status, [("content-type", "application/json; charset=utf-8")], body).into_response()
+    let mut v = v.clone();
+    strip_nulls(&mut v);
+    let body = serde_json::to_vec(&v).unwrap_or_default();
+    (
+        status,
+        [("content-type", "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 pub fn contact(s: &StoredContact) -> Value {
@@ -77,7 +99,10 @@ fn lines(items: &[LineItem], ids: &[String]) -> Value {
             .map(|(l, id)| {
                 let mut m = Map::new();
                 m.insert("LineItemID".into(), json!(id));
-                m.insert("Description".into(), json!(l.description.clone().unwrap_or_default()));
+                m.insert(
+                    "Description".into(),
+                    json!(l.description.clone().unwrap_or_default()),
+                );
                 m.insert("Quantity".into(), num(l.quantity.unwrap_or(Decimal::ONE)));
                 m.insert("UnitAmount".into(), num(l.unit_amount.unwrap_or_default()));
                 m.insert("AccountCode".into(), json!(l.account_code));
@@ -95,7 +120,11 @@ fn lines(items: &[LineItem], ids: &[String]) -> Value {
 }
 
 fn contact_ref(contacts: &[StoredContact], id: Option<&str>) -> Value {
-    match id.and_then(|id| contacts.iter().find(|s| s.c.contact_id.as_deref() == Some(id))) {
+    match id.and_then(|id| {
+        contacts
+            .iter()
+            .find(|s| s.c.contact_id.as_deref() == Some(id))
+    }) {
         Some(s) => json!({
             "ContactID": s.c.contact_id,
             "ContactNumber": s.c.contact_number,

@@ -3,10 +3,11 @@
 
 use super::SimOptions;
 use super::books::Tenant;
+use super::books::Window;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::{FaultAnswers, FixedWindow, Rotation, SimCore, TokenBook, TokenPolicy};
+use ordersync_sdk::sim::{FaultAnswers, Rotation, SimCore, TokenBook, TokenPolicy};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -23,7 +24,7 @@ pub struct Data {
     /// Access tokens that made at least one API call.
     pub used_tokens: HashSet<String>,
     pub refreshes: u64,
-    pub app_minute: FixedWindow,
+    pub app_minute: Window,
     pub next_id: u64,
 }
 
@@ -96,7 +97,7 @@ impl SimState {
                 .collect(),
             used_tokens: HashSet::new(),
             refreshes: 0,
-            app_minute: FixedWindow::new(opts.app_per_minute, 60),
+            app_minute: Window::new(opts.app_per_minute, 60),
             next_id: 0,
         }
     }
