@@ -42,4 +42,7 @@ run "amazon: python SDK amzn-sp-api" \
   "$VENV/bin/python" tests/clients/amazon_client.py "$(url amazon)"
 run "ebay: client generated from the OpenAPI contract" \
   env PYTHONPATH="$GEN/ebay" "$VENV/bin/python" tests/clients/ebay_client.py "$(url ebay)"
+for _ in $(seq 1 50); do [[ -n $(url xero) ]] && break; sleep 0.1; done
+run "xero: python SDK xero-python (ApiClient.deserialize)" \
+  "$VENV/bin/python" tests/clients/xero_client.py "$(url xero)"
 [[ $fails == 0 ]] && echo "all clients passed" || { echo "$fails client(s) failed"; exit 1; }

@@ -129,13 +129,14 @@ impl Client {
         Ok(c)
     }
 
-    /// `GET /Invoices?InvoiceNumbers=` → the ACCREC invoice with that number, if any.
+    /// `GET /Invoices?InvoiceNumbers=` → the ACCREC invoice with that number, if any
+    /// (`page=1`: Xero lists line items only on paged reads).
     pub async fn invoice_by_number(&self, number: &str) -> Result<Option<Invoice>, ConnectorError> {
         let got: Invoices = self
             .get(
                 "/Invoices",
                 &self.url("/Invoices"),
-                &[("InvoiceNumbers", number), ("unitdp", "4")],
+                &[("InvoiceNumbers", number), ("page", "1"), ("unitdp", "4")],
             )
             .await?;
         Ok(got.invoices.into_iter().find(|i| {

@@ -654,7 +654,8 @@ pub fn fingerprint(inv: &Invoice, total: Option<Decimal>) -> Fingerprint {
                     l.account_code.clone(),
                     l.tax_type.clone(),
                     l.line_amount.map(|d| d.normalize()),
-                    l.tax_amount.map(|d| d.normalize()),
+                    // Xero answers 0 where an exempt (NoTax) line sent none.
+                    Some(l.tax_amount.unwrap_or_default().normalize()),
                 )
             })
             .collect(),

@@ -332,3 +332,16 @@ async fn tenant_accept_and_token_rules() {
         .unwrap();
     assert_eq!(r.status(), 400, "no client credentials");
 }
+
+#[tokio::test]
+async fn more_than_the_concurrent_limit_is_a_429_concurrent() {
+    let opts = SimOptions {
+        concurrent: 0,
+        ..SimOptions::relaxed()
+    };
+    let (_s, _c, raw) = sim(opts).await;
+    let (st, h, _) = raw.call(Method::GET, "/TaxRates", None).await;
+    assert_eq!(st, 429);
+    assert_eq!(h["x-rate-limit-problem"], "concurrent");
+    assert_eq!(h["retry-after"], "1");
+}
