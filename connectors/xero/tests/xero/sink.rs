@@ -309,3 +309,24 @@ async fn validation_rejections_are_pii_free_and_day_limits_stop_calls() {
         "no call spent"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xero_validation_errors_map_to_fixed_reasons() {
+    let opts = SimOptions {
+        period_lock: Some("2100-01-01".into()),
+        ..SimOptions::relaxed()
+    };
+    let e = env_with(opts, json!({})).await;
+    let err = deliver(&e.sink, &sample_order(1), "l1", &key("l", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert!(err.to_string().contains("period lock date"), "{err}");
+    let e = env_with(SimOptions::relaxed(), json!({"accounts": {"sales": "999"}})).await;
+    let err = deliver(&e.sink, &sample_order(1), "l2", &key("l", 2))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("account code"), "{err}");
+    ordersync_conformance::assert_no_canary("reason", &format!("{err:?}"));
+    assert_eq!(received(&e.sim.base_url).await.count, 0);
+}
