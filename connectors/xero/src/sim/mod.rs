@@ -118,7 +118,9 @@ fn rate(name: &str, tax_type: &str, pct: Decimal, revenue: bool, liabilities: bo
 }
 
 /// A multi-region demo organisation: UK VAT types (`OUTPUT2`, `ZERORATEDOUTPUT`, `NONE`)
-/// plus the sales-tax and VAT rates the demo's marketplaces charge.
+/// plus sales-tax and VAT rates the sample and demo orders charge. An order at a rate not
+/// listed here is refused by the sink ("no Xero tax rate of …"), as with a real
+/// organisation: add it here (or map it in the connection's `tax_types`).
 pub fn default_tax_rates() -> Vec<TaxRate> {
     let d = |n: i64, s: u32| Decimal::new(n, s);
     let mut v = vec![
@@ -144,6 +146,9 @@ pub fn default_tax_rates() -> Vec<TaxRate> {
         ("Consumption Tax 8% (reduced)", d(8, 0)),
         ("MWST 8.1%", d(81, 1)),
         ("Retired 7%", d(7, 0)),
+        ("BTW 21%", d(21, 0)),
+        ("MWST 7.7% (until 2023)", d(77, 1)),
+        ("VAT 17%", d(17, 0)),
     ]
     .into_iter()
     .enumerate()
