@@ -12,6 +12,7 @@ pub const KINDS: &[&Descriptor] = &[
     &ordersync_ebay::DESCRIPTOR,
     &ordersync_aftership::DESCRIPTOR,
     &ordersync_sage::DESCRIPTOR,
+    &ordersync_xero::DESCRIPTOR,
 ];
 
 pub fn lookup(kind: &str) -> Option<&'static Descriptor> {

@@ -52,4 +52,6 @@ run "ebay: client generated from the OpenAPI contract" \
   env PYTHONPATH="$GEN/ebay" "$VENV/bin/python" tests/clients/ebay_client.py "$(url ebay)"
 run "aftership: python SDK aftership-tracking-sdk" \
   "$VENV/bin/python" tests/clients/aftership_client.py "$(url aftership)"
+run "xero: python SDK xero-python (ApiClient.deserialize)" \
+  "$VENV/bin/python" tests/clients/xero_client.py "$(url xero)"
 [[ $fails == 0 ]] && echo "all clients passed" || { echo "$fails client(s) failed"; exit 1; }
