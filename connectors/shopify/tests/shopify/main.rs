@@ -9,6 +9,7 @@ mod lines;
 mod mapping;
 mod pull;
 mod rest;
+mod tracking;
 mod webhooks;
 
 use ordersync_sdk::http::HttpClient;
