@@ -206,3 +206,102 @@ async fn fulfillments_are_charged_as_a_sized_list_and_refunded_when_fewer_come()
     );
     assert!(ORDERS_QUERY.contains(&format!("fulfillments(first: {FULFILLMENT_PAGE})")));
 }
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The GraphQL fulfillments the simulator renders are typed as the 2025-01 Admin schema says;
+/// the REST ones have the example's keys.
+#[tokio::test]
+async fn rendered_fulfillments_follow_the_schema_and_the_example() {
+    let schema = fixture("admin_schema_2025-01.fulfillment.json");
+    assert_eq!(schema["Order.fulfillments"], "[Fulfillment!]!");
+    let e = env(fast()).await;
+    e.post("/_sim/seed", json!({"count": 120, "seed": 25}))
+        .await;
+    let q = "query($first: Int!) { orders(first: $first, query: \"updated_at:<='2100-01-01T00:00:00Z'\") { edges { node { id fulfillments(first: 2) { id legacyResourceId name status displayStatus createdAt updatedAt requiresShipping totalQuantity trackingInfo { number company url } } } } } }";
+    let v = e.gql("2026-07", q, json!({ "first": 120 })).await;
+    assert!(v["errors"].is_null(), "{v}");
+    let fields = schema["Fulfillment"].as_object().unwrap();
+    let enum_has = |e: &str, x: &Value| {
+        schema[e]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|y| Some(y) == Some(x))
+    };
+    let mut seen = 0;
+    for edge in v["data"]["orders"]["edges"].as_array().unwrap() {
+        for f in edge["node"]["fulfillments"].as_array().unwrap() {
+            seen += 1;
+            let f = f.as_object().unwrap();
+            for (k, x) in f {
+                let t = fields
+                    .get(k)
+                    .unwrap_or_else(|| panic!("Fulfillment has no field {k}"))
+                    .as_str()
+                    .unwrap();
+                let ok = match t.trim_end_matches('!') {
+                    "ID" | "String" => x.is_string(),
+                    "UnsignedInt64" => x.as_str().is_some_and(|s| s.parse::<u64>().is_ok()),
+                    "DateTime" => x.as_str().is_some_and(|s| {
+                        time::OffsetDateTime::parse(
+                            s,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .is_ok()
+                    }),
+                    "Boolean" => x.is_boolean(),
+                    "Int" => x.is_i64(),
+                    "FulfillmentStatus" => enum_has("FulfillmentStatus", x),
+                    "FulfillmentDisplayStatus" => enum_has("FulfillmentDisplayStatus", x),
+                    "[FulfillmentTrackingInfo!]" => x.as_array().is_some_and(|a| {
+                        a.iter().all(|i| {
+                            i.as_object().is_some_and(|o| {
+                                o.keys()
+                                    .all(|k| schema["FulfillmentTrackingInfo"].get(k).is_some())
+                            })
+                        })
+                    }),
+                    other => panic!("{k}: untested type {other}"),
+                };
+                assert!(ok, "{k}: {x} is not a {t}");
+            }
+            // Every non-null field that is not a connection or an object is there.
+            for (k, t) in fields {
+                let t = t.as_str().unwrap();
+                let object = t.ends_with("Connection!") || t == "Order!";
+                if t.ends_with('!') && !object {
+                    assert!(f.get(k).is_some_and(|x| !x.is_null()), "missing {k}");
+                }
+            }
+        }
+    }
+    assert!(seen > 10, "{seen}");
+
+    let example = fixture("GET_order_450789469.response.json");
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let want = keys(&example["order"]["fulfillments"][0]);
+    let r: Value = e
+        .get("/admin/api/2026-07/orders.json?status=any&limit=250")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rest: Vec<&Value> = r["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["fulfillments"].as_array().unwrap())
+        .collect();
+    assert!(!rest.is_empty());
+    for f in rest {
+        assert_eq!(keys(f), want);
+    }
+}
