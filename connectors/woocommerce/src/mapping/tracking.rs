@@ -2,7 +2,8 @@
 //! order meta `_wc_shipment_tracking_items`: a list of `{tracking_provider,
 //! custom_tracking_provider, custom_tracking_link, tracking_number, date_shipped, tracking_id}`
 //! with `date_shipped` in unix seconds (a string or a number) and `tracking_provider` a slug
-//! (`usps`, `royal-mail`), empty when `custom_tracking_provider` names an unlisted carrier.
+//! (`usps`, `royal-mail`, read as `royal mail`), empty when `custom_tracking_provider` names
+//! an unlisted carrier.
 //! Tracking is optional: a malformed item is skipped, never a reason to reject the order.
 
 use crate::wire::WireMeta;
@@ -61,8 +62,12 @@ pub fn fulfillments(meta: &[WireMeta]) -> Vec<Fulfillment> {
             }
             out.push(Fulfillment {
                 tracking_number: number,
-                carrier: clean(item.get("custom_tracking_provider"))
-                    .or_else(|| clean(item.get("tracking_provider"))),
+                carrier: clean(item.get("custom_tracking_provider")).or_else(|| {
+                    // The slug is the plugin's provider name through `sanitize_title`
+                    // (`Royal Mail` → `royal-mail`): given back its spaces, it names the
+                    // carrier as the merchant saw it (case aside).
+                    clean(item.get("tracking_provider")).map(|s| s.replace('-', " "))
+                }),
                 shipped_at: shipped(item.get("date_shipped")),
             });
         }

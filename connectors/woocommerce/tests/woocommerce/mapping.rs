@@ -258,7 +258,8 @@ fn shipment_tracking_meta_gives_the_orders_parcels() {
             // An unlisted carrier is named by `custom_tracking_provider`; the date a number.
             ("0000007272", Some("DHL Express"), Some(1_490_400_000)),
             // No date: the parcel without it.
-            ("RM000072725GB", Some("royal-mail"), None),
+            // The plugin's slug with its spaces back.
+            ("RM000072725GB", Some("royal mail"), None),
         ]
     );
     // The rest of the order is as without the meta.
