@@ -24,7 +24,8 @@ use std::time::Duration;
 /// The datasets every order is read with: buyer and recipient (PII, needing the restricted
 /// roles), the money (proceeds, promotions, taxes with their collection model), and the
 /// cancellations and fulfillment quantities that say what is left to ship.
-pub const INCLUDED_DATA: &str = "BUYER,RECIPIENT,PROCEEDS,PROMOTION,CANCELLATION,FULFILLMENT,TAX";
+pub const INCLUDED_DATA: &str =
+    "BUYER,RECIPIENT,PROCEEDS,PROMOTION,CANCELLATION,FULFILLMENT,PACKAGES,TAX";
 
 /// Longest wait for a token spent inside a call; longer ones go back to the engine.
 pub const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);

@@ -5,7 +5,8 @@
 //! follows `pagination.nextToken` (24-hour tokens, kept in the page token with the window's
 //! exact bounds), fetches single orders with `getOrder`, and reads buyer and recipient PII
 //! with `includedData=BUYER,RECIPIENT` (no Restricted Data Token in v2026, but the restricted
-//! roles). Access tokens come from Login with Amazon (1 hour, refresh token exchanged through
+//! roles), and the parcels of merchant-fulfilled orders with `PACKAGES` (their tracking
+//! numbers become the canonical fulfillments). Access tokens come from Login with Amazon (1 hour, refresh token exchanged through
 //! the SDK's single-flight [`RefreshingToken`]). Each operation has its own token bucket,
 //! seeded from the usage plan (`searchOrders` 0.0056 req/s burst 20, `getOrder` 0.5 burst 30)
 //! and re-rated from `x-amzn-RateLimit-Limit`. How Amazon's money becomes the canonical model

@@ -50,6 +50,45 @@ pub struct Order {
     pub fulfillment: Option<OrderFulfillment>,
     #[serde(default)]
     pub order_items: Option<Vec<OrderItem>>,
+    /// `includedData=PACKAGES` (merchant-fulfilled orders only): the parcels sent.
+    #[serde(default)]
+    pub packages: Packages,
+}
+
+/// `packages[]`, read leniently: tracking is optional, so a malformed package (or list) is
+/// left out instead of failing the order.
+#[derive(Debug, Clone, Default)]
+pub struct Packages(pub Vec<OrderPackage>);
+
+impl<'de> Deserialize<'de> for Packages {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let list = match v {
+            serde_json::Value::Array(a) => a
+                .into_iter()
+                .filter_map(|p| OrderPackage::deserialize(p).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Packages(list))
+    }
+}
+
+/// `OrderPackage`; `shipFromAddress` (the merchant's) and `packageItems` are not read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OrderPackage {
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub ship_time: Option<String>,
+    pub package_status: Option<PackageStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PackageStatus {
+    /// `PENDING`, `IN_TRANSIT`, `SHIPPED`, `DELIVERED`, `CANCELLED`, `UNDELIVERABLE`.
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

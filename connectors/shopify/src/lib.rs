@@ -7,10 +7,10 @@
 //! stateful simulator of the Admin API (GraphQL, legacy REST, OAuth) for tests and the demo.
 //!
 //! Query cost ([`queries`], [`paging`]): one order node of the orders query costs
-//! 18 + 9 × 5 = 63 points under Shopify's documented model (its first 5 line items included),
-//! so a page is **15 orders for 947 requested points** of the 1,000 maximum; the size then
-//! follows the `requestedQueryCost` Shopify reports and shrinks on `MAX_COST_EXCEEDED`, never
-//! above `page_size`. Orders with more lines are completed with `order(id:)` follow-ups of
+//! 86 + 11 × 5 = 141 points under Shopify's documented model (its first 5 line items and 2
+//! fulfillments included), so a page is **7 orders for 989 requested points** of the 1,000
+//! maximum; the size then follows the `requestedQueryCost` Shopify reports and shrinks on
+//! `MAX_COST_EXCEEDED`, never above `page_size`. Orders with more lines are completed with `order(id:)` follow-ups of
 //! 100 lines (903 points). A first sync of a store with more than `bulk_threshold` (10,000)
 //! orders runs as one Bulk Operation whose JSONL is streamed page by page.
 //!

@@ -2,7 +2,7 @@
 //!
 //! A query's requested cost is `base + first × per_item` (a connection: 2 + `first` × one
 //! child). The first page uses the documented per-item cost of our own query (`queries.rs`:
-//! 135 points per order, so 7 orders and 947 points); every answer's `requestedQueryCost`
+//! 141 points per order, so 7 orders and 989 points); every answer's `requestedQueryCost`
 //! then replaces that estimate, so a server that charges less gets larger pages and one that
 //! charges more gets smaller ones. `first` always fits the single-query maximum (1,000, or the
 //! `maxCost` a `MAX_COST_EXCEEDED` names) and the bucket (`maximumAvailable`), and never
@@ -106,7 +106,7 @@ mod tests {
     fn starts_from_the_documented_cost_and_follows_the_server() {
         let mut s = Sizer::new(250, CONNECTION_BASE, ORDER_NODE_COST);
         assert_eq!(s.first(), 7);
-        assert_eq!(s.expected_cost(7), 947.0);
+        assert_eq!(s.expected_cost(7), 989.0);
         // A server charging 20 per order: larger pages, still under 1,000.
         s.learn(15, &cost(302.0, 2000.0));
         assert_eq!(s.first(), 49);

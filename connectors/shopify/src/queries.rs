@@ -4,7 +4,9 @@
 //! 2 + `first` × one child, nested connections multiply, mutation 10), the worst case the
 //! simulator charges too. A `MoneyBag { shopMoney }` is 2 points (3 with `presentmentMoney`);
 //! lists that are not connections (`taxLines`, `discountAllocations`, `refunds`,
-//! `additionalFees`) count as one object.
+//! `additionalFees`, `trackingInfo`) count as one object. A list sized by `first` but without
+//! `nodes`/`edges` (`fulfillments(first:)`) is charged like a connection of its items, the
+//! worst case (the simulator does the same; Shopify documents connections only).
 //!
 //! - One line item node ([`LINE_FIELDS`]): 1 + `product` 1 + `originalUnitPriceSet` 2 +
 //!   `discountAllocations` 4 + `taxLines` 3 = **11**.
@@ -12,13 +14,14 @@
 //!   `taxLines` 3 = **10**; one discount application node: 1 + `value` 1 = **2**.
 //! - One order node without its lines ([`ORDER_BODY_COST`]): 1, customer 1, two addresses 2,
 //!   thirteen money bags 28 (two with presentment money), cash rounding 5, `refunds { id }` 1,
-//!   `additionalFees` 6, `shippingLines(first: 2)` 22, `discountApplications(first: 5)` 12:
-//!   **78**; with `lineItems(first: L)` it is 78 + 2 + 11·L.
-//! - [`ORDERS_QUERY`] with `first: n`: **2 + n·(80 + 11·L)**. With L = [`LINE_PAGE`] = 5 one
-//!   order costs 135, so n = ⌊(1000 − 2) / 135⌋ = **7** orders per page, requested cost **947**
+//!   `additionalFees` 6, `shippingLines(first: 2)` 22, `discountApplications(first: 5)` 12,
+//!   `fulfillments(first: 2)` 2 + 2 × (1 + `trackingInfo` 1) = 6: **84**; with
+//!   `lineItems(first: L)` it is 84 + 2 + 11·L.
+//! - [`ORDERS_QUERY`] with `first: n`: **2 + n·(86 + 11·L)**. With L = [`LINE_PAGE`] = 5 one
+//!   order costs 141, so n = ⌊(1000 − 2) / 141⌋ = **7** orders per page, requested cost **989**
 //!   (see `paging.rs`; the page size follows what Shopify reports back).
 //! - [`ORDER_LINES_QUERY`] with `first: m`: 1 + 2 + 11·m; m = [`LINE_FOLLOW_UP`] = 90 → 993.
-//! - [`ORDER_QUERY`] (fetch by id) with L = [`FETCH_LINE_PAGE`] = 80: 78 + 2 + 880 = 960.
+//! - [`ORDER_QUERY`] (fetch by id) with L = [`FETCH_LINE_PAGE`] = 80: 84 + 2 + 880 = 966.
 //! - [`ORDER_EXTRAS_QUERY`]: every shipping line, discount application and refund of one
 //!   order, asked only for orders that have refunds or more than the page's shipping lines or
 //!   discount applications: 212 + 6·f with f = [`EXTRAS_FIRST`] = 130 → **992** (10 shipping
@@ -35,6 +38,10 @@ pub const FETCH_LINE_PAGE: u32 = 80;
 /// Shipping lines and discount applications read with each order of a page.
 pub const SHIPPING_PAGE: u32 = 2;
 pub const DISCOUNT_PAGE: u32 = 5;
+/// Fulfillments read with each order: enough for the parcel a tracking target follows and a
+/// split shipment, while a page still holds 7 orders (a third would make it 6). The list has
+/// no `pageInfo`: a third fulfillment is not seen.
+pub const FULFILLMENT_PAGE: u32 = 2;
 /// `first` of [`ORDER_EXTRAS_QUERY`]'s refund line items: a refund with more (a cancelled
 /// order of more than 130 lines) is refused with a reason, never cut short. 212 + 6 × 130 = 992.
 pub const EXTRAS_FIRST: u32 = 130;
@@ -45,7 +52,7 @@ pub const EXTRAS_FIRST: u32 = 130;
 pub const EXTRAS_BASE: f64 = 212.0;
 pub const EXTRAS_PER_ITEM: f64 = 6.0;
 /// Requested cost of one order node without its line items (see the module docs).
-pub const ORDER_BODY_COST: f64 = 78.0;
+pub const ORDER_BODY_COST: f64 = 84.0;
 /// Requested cost of one line item node.
 pub const LINE_NODE_COST: f64 = 11.0;
 /// Fixed part of a connection's cost.
@@ -92,6 +99,13 @@ macro_rules! shipping_fields {
             " ",
             tax_lines!()
         )
+    };
+}
+
+/// Fields of one fulfillment: its status (cancelled ones sent nothing), when, and its parcels.
+macro_rules! fulfillment_fields {
+    () => {
+        "status createdAt trackingInfo { number company }"
     };
 }
 
@@ -186,7 +200,9 @@ macro_rules! order_fragment {
             shipping_fields!(),
             " } pageInfo { hasNextPage } }\n  discountApplications(first: 5) { nodes { ",
             discount_fields!(),
-            " } pageInfo { hasNextPage } }",
+            " } pageInfo { hasNextPage } }\n  fulfillments(first: 2) { ",
+            fulfillment_fields!(),
+            " }",
             "\n  lineItems(first: $lineFirst) { nodes { ...LineFields } pageInfo { hasNextPage endCursor } }\n}\n",
             line_fragment!()
         )
@@ -295,8 +311,9 @@ pub fn bulk_orders_query(search: &str) -> String {
     // A JSON string literal is a valid GraphQL string literal.
     let quoted = serde_json::Value::String(search.to_string()).to_string();
     format!(
-        "{{ orders(query: {quoted}, sortKey: UPDATED_AT) {{ edges {{ node {{ {} shippingLines {{ edges {{ node {{ id {} }} }} }} discountApplications {{ edges {{ node {{ {} }} }} }} lineItems {{ edges {{ node {{ {} }} }} }} }} }} }} }}",
+        "{{ orders(query: {quoted}, sortKey: UPDATED_AT) {{ edges {{ node {{ {} fulfillments {{ {} }} shippingLines {{ edges {{ node {{ id {} }} }} }} discountApplications {{ edges {{ node {{ {} }} }} }} lineItems {{ edges {{ node {{ {} }} }} }} }} }} }} }}",
         order_body!(),
+        fulfillment_fields!(),
         shipping_fields!(),
         discount_fields!(),
         line_body!()
@@ -311,8 +328,18 @@ mod tests {
     fn page_cost_fits_the_single_query_maximum() {
         let n = ((1000.0 - CONNECTION_BASE) / ORDER_NODE_COST).floor();
         assert_eq!(n, 7.0);
-        assert_eq!(CONNECTION_BASE + n * ORDER_NODE_COST, 947.0);
+        assert_eq!(CONNECTION_BASE + n * ORDER_NODE_COST, 989.0);
         assert!(3.0 + f64::from(LINE_FOLLOW_UP) * LINE_NODE_COST <= 1000.0);
+    }
+
+    #[test]
+    fn fulfillments_are_read_with_the_documented_page() {
+        let want = format!(
+            "fulfillments(first: {FULFILLMENT_PAGE}) {{ status createdAt trackingInfo {{ number company }} }}"
+        );
+        assert!(ORDERS_QUERY.contains(&want) && ORDER_QUERY.contains(&want));
+        // A bulk query takes no `first`: there the list comes whole.
+        assert!(bulk_orders_query("x").contains("fulfillments { status createdAt trackingInfo"));
     }
 
     #[test]

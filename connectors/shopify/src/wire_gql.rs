@@ -244,3 +244,23 @@ pub struct GqlAddress {
     pub country_code_v2: Option<String>,
     pub phone: Option<String>,
 }
+
+/// One element of `fulfillments(first:)` (a list, not a connection). Read element by element,
+/// not as a field of [`GqlOrder`]: a malformed one is skipped without failing the order.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GqlFulfillment {
+    /// `FulfillmentStatus`: `SUCCESS`, `OPEN`, `PENDING`, `CANCELLED`, `ERROR`, `FAILURE`.
+    pub status: Option<String>,
+    pub created_at: Option<String>,
+    /// Anything but an object in it is ignored.
+    pub tracking_info: Vec<serde_json::Value>,
+}
+
+/// `FulfillmentTrackingInfo`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GqlTrackingInfo {
+    pub number: Option<String>,
+    pub company: Option<String>,
+}

@@ -194,3 +194,18 @@ pub struct RestAddress {
     pub country_code: Option<String>,
     pub phone: Option<String>,
 }
+
+/// One element of `fulfillments[]`. Read element by element (not as a field of
+/// [`RestOrder`]): a malformed one is skipped without failing the order.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RestFulfillment {
+    /// `pending`, `open`, `success`, `cancelled`, `error`, `failure`.
+    pub status: Option<String>,
+    pub created_at: Option<String>,
+    pub tracking_company: Option<String>,
+    /// The first of `tracking_numbers` (older payloads have only this one).
+    pub tracking_number: Option<String>,
+    /// Anything but a string in it is ignored.
+    pub tracking_numbers: Vec<serde_json::Value>,
+}

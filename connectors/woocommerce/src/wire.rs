@@ -236,6 +236,27 @@ pub struct WireOrder {
     pub fee_lines: Vec<WireFee>,
     pub coupon_lines: Vec<WireCoupon>,
     pub refunds: Vec<WireRefundRef>,
+    /// Plugins' order meta; only the Shipment Tracking plugin's is read.
+    pub meta_data: LenientMeta,
+}
+
+/// Meta entries read leniently: meta is whatever plugins wrote, and none of it may fail the
+/// order. Anything but an array of `{key, value}` objects reads as no (or fewer) entries.
+#[derive(Debug, Clone, Default)]
+pub struct LenientMeta(pub Vec<WireMeta>);
+
+impl<'de> Deserialize<'de> for LenientMeta {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let entries = match v {
+            serde_json::Value::Array(a) => a
+                .into_iter()
+                .filter_map(|e| WireMeta::deserialize(e).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(LenientMeta(entries))
+    }
 }
 
 /// A meta entry; only `_refunded_item_id` is read, so `Debug` shows the key alone (plugins

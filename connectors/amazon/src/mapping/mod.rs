@@ -33,6 +33,7 @@
 //! - **Refunds** are not in the Orders API (they are in the Finances API): none are mapped.
 
 mod items;
+mod packages;
 mod pii;
 pub mod proceeds;
 mod promotions;
@@ -339,7 +340,7 @@ pub fn order_from_wire(o: &wire::Order) -> Result<Order, Reason> {
         taxes_included: market.taxes_included,
         tax_exempt: false,
         presentment: None,
-        fulfillments: Vec::new(),
+        fulfillments: packages::fulfillments(&o.packages.0),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         lines,
         shipping_lines,

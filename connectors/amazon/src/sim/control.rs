@@ -82,7 +82,9 @@ pub async fn poison(State(s): State<Arc<SimState>>, Json(r): Json<PoisonReq>) ->
 
 /// `GET /_sim/expected`: per order, the units a fulfillment target should hold: the items of
 /// released merchant-fulfilled orders at the quantity not cancelled. FBA orders (Amazon
-/// ships them), pending and cancelled orders are absent, as are poisoned ones.
+/// ships them), pending, shipped and cancelled orders are absent, as are poisoned ones.
+/// `tracked`: the tracking numbers of the packages of merchant-fulfilled orders (what
+/// `includedData=PACKAGES` shows), poisoned orders left out.
 pub async fn expected(State(s): State<Arc<SimState>>) -> Json<Expected> {
     let store = s.store();
     let mut out = Expected {
@@ -90,6 +92,10 @@ pub async fn expected(State(s): State<Arc<SimState>>) -> Json<Expected> {
         ..Default::default()
     };
     for o in store.iter() {
+        let numbers = o.tracking_numbers();
+        if !numbers.is_empty() {
+            out.tracked.insert(o.order_id.clone(), numbers);
+        }
         let units: BTreeMap<String, u64> = o.shippable().into_iter().collect();
         if !units.is_empty() {
             out.shippable.insert(o.order_id.clone(), units);

@@ -356,10 +356,15 @@ impl SimOrder {
         t
     }
 
-    /// Units a fulfillment target should ship: merchant-fulfilled goods of released orders,
-    /// at the quantity still on the order (AFN orders are shipped by Amazon).
+    /// Units a fulfillment target should ship: merchant-fulfilled goods of released orders
+    /// not yet `Shipped` (the connector maps it as fulfilled: nothing left to send), at the
+    /// quantity still on the order (AFN orders are shipped by Amazon).
     pub fn shippable(&self) -> Vec<(String, u64)> {
-        if self.afn || !self.status.shows_address() || self.poison.is_some() {
+        if self.afn
+            || !self.status.shows_address()
+            || self.status == Status::Shipped
+            || self.poison.is_some()
+        {
             return vec![];
         }
         self.items
@@ -367,6 +372,14 @@ impl SimOrder {
             .filter(|i| i.open_units() > 0)
             .map(|i| (i.item_id.clone(), u64::from(i.open_units())))
             .collect()
+    }
+
+    /// Tracking numbers of the packages `includedData=PACKAGES` shows (none for FBA).
+    pub fn tracking_numbers(&self) -> Vec<String> {
+        if self.afn || self.poison.is_some() {
+            return vec![];
+        }
+        self.packages.iter().map(|p| p.tracking.clone()).collect()
     }
 
     /// Cancels the whole order.

@@ -423,3 +423,59 @@ fn garbled_fields_never_panic() {
     }
     let _ = order_from_wire(&Default::default());
 }
+
+/// `includedData=PACKAGES`: one parcel per package with a tracking number, cancelled ones
+/// left out; the spec's example carries one.
+#[test]
+fn packages_are_the_orders_parcels() {
+    let ex = orders_of("searchOrders.200.example.json");
+    let o = order_from_value(&ex[0]).unwrap();
+    let f = &o.fulfillments;
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].tracking_number.as_str(), f[0].carrier.as_deref()),
+        ("1Z999AA1234567890", Some("UPS"))
+    );
+    assert_eq!(
+        f[0].shipped_at.unwrap().unix_timestamp(),
+        1_735_135_200,
+        "shipTime 2024-12-25T14:00:00Z"
+    );
+
+    let mut v = minimal();
+    v["fulfillment"]["fulfillmentStatus"] = json!("SHIPPED");
+    v["packages"] = json!([
+        { "packageReferenceId": "1", "packageStatus": { "status": "CANCELLED" }, "carrier": "UPS", "trackingNumber": "1Z000000000000001" },
+        { "packageReferenceId": "2", "packageStatus": { "status": "IN_TRANSIT" }, "carrier": "USPS", "trackingNumber": " 9400100000000000000001 ", "shipTime": "2026-11-20T10:30:00Z" },
+        { "packageReferenceId": "3", "carrier": "USPS", "trackingNumber": "9400100000000000000001" },
+        { "packageReferenceId": "4", "packageStatus": { "status": "DELIVERED" }, "trackingNumber": "RR123456785GB", "shipTime": "yesterday" },
+        { "packageReferenceId": "5", "trackingNumber": 7 },
+        { "packageReferenceId": "6", "carrier": "DHL" },
+        "not a package"
+    ]);
+    let o = order_from_value(&v).unwrap();
+    let got: Vec<(&str, Option<&str>, bool)> = o
+        .fulfillments
+        .iter()
+        .map(|f| {
+            (
+                f.tracking_number.as_str(),
+                f.carrier.as_deref(),
+                f.shipped_at.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("9400100000000000000001", Some("USPS"), true),
+            ("RR123456785GB", None, false),
+        ]
+    );
+    assert_eq!(o.fulfillment_status, FulfillmentStatus::Fulfilled);
+    // A malformed list is no parcels, never a rejection.
+    for bad in [json!("x"), json!({ "trackingNumber": "1Z" }), json!(3)] {
+        v["packages"] = bad;
+        assert!(order_from_value(&v).unwrap().fulfillments.is_empty());
+    }
+}

@@ -138,8 +138,10 @@ async fn lines_to_ship_match_the_simulators_expected() {
     let (e, orders) = seeded(1_500, 7, SimOptions::relaxed()).await;
     let expected: Expected = serde_json::from_value(e.get("/_sim/expected").await).unwrap();
     assert_eq!(expected.orders, 1_500);
+    // Not what is already fulfilled (`Shipped`): nothing left to send.
     let ours: BTreeMap<String, BTreeMap<String, u64>> = orders
         .iter()
+        .filter(|o| o.fulfillment_status != ordersync_sdk::FulfillmentStatus::Fulfilled)
         .map(|o| {
             let units: BTreeMap<String, u64> = o
                 .lines_to_ship()
@@ -154,6 +156,27 @@ async fn lines_to_ship_match_the_simulators_expected() {
     assert!(
         ours.len() < 1_200,
         "FBA, pending and cancelled orders are out"
+    );
+    // What a tracking target follows: the packages of merchant-fulfilled orders.
+    let tracked: BTreeMap<String, Vec<String>> = orders
+        .iter()
+        .filter(|o| !o.fulfillments.is_empty())
+        .map(|o| {
+            let n = o.fulfillments.iter().map(|f| f.tracking_number.clone());
+            (o.external_id.clone(), n.collect())
+        })
+        .collect();
+    assert!(tracked.len() > 100, "{}", tracked.len());
+    assert_eq!(tracked, expected.tracked);
+    // Shipped orders are tracked and not shippable; partially shipped ones are both.
+    let shipped = |s| orders.iter().filter(move |o| o.fulfillment_status == s);
+    assert!(
+        shipped(ordersync_sdk::FulfillmentStatus::Fulfilled)
+            .all(|o| !ours.contains_key(&o.external_id))
+    );
+    assert!(
+        shipped(ordersync_sdk::FulfillmentStatus::Partial)
+            .any(|o| ours.contains_key(&o.external_id) && tracked.contains_key(&o.external_id))
     );
 }
 

@@ -199,13 +199,14 @@ impl Store {
     }
 
     /// `/_sim/expected`: per order, the units of each line left to ship: not given back by a
-    /// completed refund, of orders that are not cancelled (a requested cancellation still
-    /// ships until it is done). Shipped lines are counted too: the canonical order has no
-    /// shipped quantity, so a fulfillment target holds every unit still on the order.
+    /// completed refund, of orders that are neither cancelled (a requested cancellation still
+    /// ships until it is done) nor `FULFILLED` (the connector maps it as fulfilled: nothing
+    /// left to send). Shipped lines of an `IN_PROGRESS` order are counted too: the canonical
+    /// order has no shipped quantity, so a fulfillment target holds every unit still on it.
     pub fn expected(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
         let mut out = BTreeMap::new();
         for o in self.book.iter() {
-            if o.is_cancelled() || o.poison.is_some() {
+            if o.is_cancelled() || o.poison.is_some() || o.fulfillment_status() == "FULFILLED" {
                 continue;
             }
             let units: BTreeMap<String, u64> = o

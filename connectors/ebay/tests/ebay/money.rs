@@ -205,10 +205,14 @@ async fn the_seeded_mix_covers_every_case_and_maps_exactly() {
     }
 
     eprintln!("cases in 2000 seeded orders: {cases:?}; getOrder follow-ups: {needing_check}");
-    // What a fulfillment target gets is what the simulator says is left to ship.
+    // What a fulfillment target gets is what the simulator says is left to ship: neither
+    // cancelled nor already fulfilled (`FULFILLED`: the seller shipped every line).
     let shipped: BTreeMap<String, BTreeMap<String, u64>> = orders
         .iter()
-        .filter(|o| o.status != OrderStatus::Cancelled)
+        .filter(|o| {
+            o.status != OrderStatus::Cancelled
+                && o.fulfillment_status != ordersync_sdk::FulfillmentStatus::Fulfilled
+        })
         .map(|o| {
             let units: BTreeMap<String, u64> = o
                 .lines_to_ship()
@@ -227,4 +231,12 @@ async fn the_seeded_mix_covers_every_case_and_maps_exactly() {
             .unwrap();
     assert_eq!(expected.orders, 2000);
     assert_eq!(shipped, expected.shippable);
+    // Tracking needs a call per fulfillment (`fulfillmentHrefs`): none is made, none expected.
+    assert!(expected.tracked.is_empty());
+    assert!(orders.iter().all(|o| o.fulfillments.is_empty()));
+    let fulfilled = orders
+        .iter()
+        .filter(|o| o.fulfillment_status == ordersync_sdk::FulfillmentStatus::Fulfilled)
+        .count();
+    assert!(fulfilled > 0 && fulfilled < orders.len(), "{fulfilled}");
 }

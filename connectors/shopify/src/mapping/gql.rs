@@ -1,12 +1,13 @@
 //! GraphQL `Order` node → [`Parts`].
 
+use super::parcels::{Parcels, is_dead};
 use super::{
     Parts, ReadLine, Reason, address_of, financial, finish, gql_fulfillment, kind, restocks,
     strip_gid, tax_line,
 };
 use crate::wire_gql::{
-    GqlAddress, GqlDiscountAllocation, GqlDiscountApplication, GqlOrder, GqlRefund, GqlTaxLine,
-    MoneyBag,
+    GqlAddress, GqlDiscountAllocation, GqlDiscountApplication, GqlFulfillment, GqlOrder, GqlRefund,
+    GqlTaxLine, GqlTrackingInfo, MoneyBag,
 };
 use ordersync_sdk::mapping::{
     join_name, non_empty, parse_money, parse_quantity, parse_time, sum_parsed,
@@ -333,7 +334,7 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
         updated_at: parse_time(o.updated_at.as_deref(), "updatedAt")?,
         taxes_included: o.taxes_included.unwrap_or(false),
         tax_exempt: o.tax_exempt.unwrap_or(false),
-        fulfillments: Vec::new(),
+        fulfillments: fulfillments(node.get("fulfillments")),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         lines,
         shipping_lines,
@@ -386,6 +387,31 @@ pub fn order_from_graphql(node: &serde_json::Value) -> Result<Order, Reason> {
         currency,
     };
     finish(parts)
+}
+
+/// Every `trackingInfo` number of the fulfillments that were not cancelled or failed, each
+/// with its company and the fulfillment's `createdAt`.
+fn fulfillments(v: Option<&serde_json::Value>) -> Vec<ordersync_sdk::Fulfillment> {
+    let mut out = Parcels::default();
+    for f in v
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Ok(f) = GqlFulfillment::deserialize(f) else {
+            continue;
+        };
+        if is_dead(f.status.as_deref()) {
+            continue;
+        }
+        let at = parse_time(f.created_at.as_deref(), "fulfillment createdAt").ok();
+        for t in &f.tracking_info {
+            if let Ok(t) = GqlTrackingInfo::deserialize(t) {
+                out.push(t.number.as_deref(), t.company.as_deref(), at);
+            }
+        }
+    }
+    out.into_vec()
 }
 
 fn address(a: GqlAddress) -> ordersync_sdk::Address {

@@ -4,6 +4,7 @@
 //! yields a PII-free reason, which the caller turns into a `Page.rejected` entry.
 
 mod gql;
+mod parcels;
 mod rest;
 
 pub use gql::{gql_external_id, needs_extras, order_from_graphql};

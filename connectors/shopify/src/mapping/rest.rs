@@ -1,10 +1,13 @@
 //! REST order object (an `orders.json` element or a webhook body) → [`Parts`].
 
+use super::parcels::{Parcels, is_dead};
 use super::{
     Parts, ReadLine, Reason, address_of, financial, finish, kind, rest_fulfillment, restocks,
     tax_line,
 };
-use crate::wire_rest::{RestAddress, RestDiscountAllocation, RestMoneySet, RestOrder, RestTaxLine};
+use crate::wire_rest::{
+    RestAddress, RestDiscountAllocation, RestFulfillment, RestMoneySet, RestOrder, RestTaxLine,
+};
 use ordersync_sdk::mapping::{
     join_name, non_empty, parse_amount, parse_money, parse_opt_amount, parse_quantity, parse_time,
 };
@@ -251,7 +254,7 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
         updated_at: parse_time(o.updated_at.as_deref(), "updated_at")?,
         taxes_included: o.taxes_included.unwrap_or(false),
         tax_exempt: o.tax_exempt.unwrap_or(false),
-        fulfillments: Vec::new(),
+        fulfillments: fulfillments(v.get("fulfillments")),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         lines,
         shipping_lines,
@@ -314,6 +317,38 @@ pub fn order_from_rest(v: &serde_json::Value) -> Result<Order, Reason> {
         currency,
     };
     finish(parts)
+}
+
+/// Every tracking number of the fulfillments that were not cancelled or failed, each with
+/// its fulfillment's company and creation time.
+fn fulfillments(v: Option<&serde_json::Value>) -> Vec<ordersync_sdk::Fulfillment> {
+    let mut out = Parcels::default();
+    for f in v
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Ok(f) = RestFulfillment::deserialize(f) else {
+            continue;
+        };
+        if is_dead(f.status.as_deref()) {
+            continue;
+        }
+        let at = parse_time(f.created_at.as_deref(), "fulfillment created_at").ok();
+        let company = f.tracking_company.as_deref();
+        let numbers: Vec<&str> = f
+            .tracking_numbers
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        if numbers.is_empty() {
+            out.push(f.tracking_number.as_deref(), company, at);
+        }
+        for n in numbers {
+            out.push(Some(n), company, at);
+        }
+    }
+    out.into_vec()
 }
 
 /// `additional_fees` when the payload lists them; otherwise one fee of their total (older

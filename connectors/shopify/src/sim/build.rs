@@ -360,6 +360,7 @@ pub fn build(spec: &Spec, ids: Ids, meta: Meta) -> SimOrder {
         cancelled: None,
         closed: meta.closed.then_some(meta.updated),
         fulfillment: meta.fulfillment,
+        parcels: Vec::new(),
         money: p,
         tax_exempt: spec.exempt,
         financial: paid,
@@ -376,6 +377,9 @@ pub fn build(spec: &Spec, ids: Ids, meta: Meta) -> SimOrder {
         poison: None,
     };
     after(&mut o, &spec.after, ids);
+    // Shipped between placing and the last update.
+    let shipped = o.created + (o.updated - o.created) / 2;
+    super::parcels::sync(&mut o, shipped);
     o
 }
 

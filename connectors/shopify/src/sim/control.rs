@@ -77,16 +77,27 @@ pub async fn poison(State(s): State<Arc<SimState>>, Json(r): Json<PoisonReq>) ->
 
 /// `GET /_sim/expected`: per order, the units a fulfillment target should hold — goods
 /// (products and custom items that need shipping) at their current quantity, of orders that
-/// are not cancelled. Poisoned orders are left out: the connector rejects them.
+/// are neither cancelled nor already fulfilled (`FULFILLED` / `fulfilled`: the merchant
+/// shipped everything, there is nothing left to send to a fulfillment target; partially
+/// fulfilled orders stay). `tracked`: the tracking numbers of every order's fulfillments that
+/// were not cancelled, in their order. Poisoned orders are left out: the connector rejects
+/// them.
 pub async fn expected(State(s): State<Arc<SimState>>) -> Json<Expected> {
-    use super::order::LineKind;
+    use super::order::{Fulfillment, LineKind};
     let store = s.store.lock().unwrap_or_else(|e| e.into_inner());
     let mut out = Expected {
         orders: store.len() as u64,
         ..Default::default()
     };
     for o in store.iter() {
-        if o.cancelled.is_some() || o.poison.is_some() {
+        if o.poison.is_some() {
+            continue;
+        }
+        let numbers: Vec<String> = o.live_parcels().map(|p| p.number.clone()).collect();
+        if !numbers.is_empty() {
+            out.tracked.insert(o.id.to_string(), numbers);
+        }
+        if o.cancelled.is_some() || o.fulfillment == Fulfillment::Fulfilled {
             continue;
         }
         let units: BTreeMap<String, u64> = o

@@ -8,6 +8,9 @@
 //!   2 + `first` (or `last`) × one child, where one child is 1 plus the selection of its
 //!   `node` / `nodes` (its `pageInfo` and `cursor` are part of the 2); nested connections
 //!   multiply;
+//! - a list sized by `first` without `edges`/`nodes` (`Order.fulfillments(first:)`): the
+//!   same, its items being the children (Shopify documents no rule for these; charging them
+//!   as a connection of their items is the worst case, and never less than their selection);
 //! - an inline fragment on a type is one possible shape: the costliest counts;
 //! - each root field of a mutation: 10.
 //!
@@ -120,18 +123,31 @@ impl<'a> Coster<'a> {
         let mut fixed = 1.0;
         let mut nested = Vec::new();
         let mut best: Option<(f64, Vec<(String, ConnCost)>)> = None;
-        for wrapper in self.doc.fields(&f.selection) {
-            let inner: Vec<&Field> = match wrapper.name.as_str() {
-                "nodes" => self.doc.fields(&wrapper.selection),
-                "edges" => self
-                    .doc
-                    .fields(&wrapper.selection)
-                    .into_iter()
-                    .filter(|e| e.name == "node")
-                    .flat_map(|n| self.doc.fields(&n.selection))
-                    .collect(),
-                _ => continue,
-            };
+        let fields = self.doc.fields(&f.selection);
+        let relay = fields
+            .iter()
+            .any(|x| x.name == "nodes" || x.name == "edges");
+        // A sized list: its own selection is one item's.
+        let shapes: Vec<Vec<&Field>> = if relay {
+            fields
+                .iter()
+                .filter_map(|wrapper| match wrapper.name.as_str() {
+                    "nodes" => Some(self.doc.fields(&wrapper.selection)),
+                    "edges" => Some(
+                        self.doc
+                            .fields(&wrapper.selection)
+                            .into_iter()
+                            .filter(|e| e.name == "node")
+                            .flat_map(|n| self.doc.fields(&n.selection))
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            vec![fields]
+        };
+        for inner in shapes {
             let mut c = 0.0;
             let mut n = Vec::new();
             for field in inner {
@@ -238,6 +254,17 @@ mod tests {
             cost("{ orders { edges { node { id } } } }", json!({})),
             Err(CostError::MissingFirst("orders".into()))
         );
+    }
+
+    #[test]
+    fn sized_lists_charge_their_items() {
+        // One fulfillment: 1 + trackingInfo 1; the list: 2 + 2 × 2; the order 1 + 6.
+        let q = "{ orders(first: 1) { nodes { fulfillments(first: 2) { status createdAt trackingInfo { number company } } } } }";
+        assert_eq!(cost(q, json!({})), Ok(9.0));
+        // Without `first` it is a list: one object and its selection.
+        let q =
+            "{ orders(first: 1) { nodes { fulfillments { status trackingInfo { number } } } } }";
+        assert_eq!(cost(q, json!({})), Ok(2.0 + 1.0 + 2.0));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::order::{
     Poison, RestockType, SimDiscount, SimFee, SimLine, SimOrder, SimRefund, SimShipping,
     TargetSelection, Tax,
 };
+use super::parcels::SimParcel;
 use super::search::utc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -213,6 +214,8 @@ pub struct Windows {
     pub lines: Option<LineWindow>,
     pub shipping: Option<usize>,
     pub discounts: Option<usize>,
+    /// `fulfillments(first:)`; `None` (no `first`, or a bulk line) renders them all.
+    pub fulfillments: Option<usize>,
     pub refunds: RefundWindow,
 }
 
@@ -530,6 +533,53 @@ fn refund_node(o: &SimOrder, r: &SimRefund, w: &RefundWindow) -> RefundNode {
     }
 }
 
+#[derive(Serialize)]
+struct TrackingOut<'a> {
+    number: &'a str,
+    company: &'static str,
+    url: String,
+}
+
+/// One element of `Order.fulfillments` (a list, not a connection).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FulfillmentNode<'a> {
+    id: Gid,
+    legacy_resource_id: IdStr,
+    name: String,
+    status: &'static str,
+    display_status: &'static str,
+    created_at: String,
+    updated_at: String,
+    requires_shipping: bool,
+    total_quantity: u32,
+    tracking_info: Vec<TrackingOut<'a>>,
+}
+
+fn fulfillment_node<'a>(o: &'a SimOrder, p: &'a SimParcel, k: usize) -> FulfillmentNode<'a> {
+    FulfillmentNode {
+        id: Gid("Fulfillment", p.id),
+        legacy_resource_id: IdStr(p.id),
+        name: format!("#{}.{}", o.number, k + 1),
+        status: if p.live { "SUCCESS" } else { "CANCELLED" },
+        display_status: if p.live { "FULFILLED" } else { "CANCELED" },
+        created_at: utc(p.created),
+        updated_at: utc(p.created),
+        requires_shipping: true,
+        total_quantity: p
+            .lines
+            .iter()
+            .filter_map(|i| o.lines.get(*i))
+            .map(SimLine::current_quantity)
+            .sum(),
+        tracking_info: vec![TrackingOut {
+            number: &p.number,
+            company: p.carrier.name(),
+            url: p.carrier.url(&p.number),
+        }],
+    }
+}
+
 /// A fixed superset of the fields the connector selects.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -574,6 +624,7 @@ pub struct GqlNode<'a> {
     current_total_additional_fees_set: Option<Bag>,
     total_cash_rounding_adjustment: CashRounding,
     refunds: Vec<RefundNode>,
+    fulfillments: Vec<FulfillmentNode<'a>>,
     additional_fees: Vec<FeeNode>,
     tax_lines: Vec<TaxLineOut>,
     shipping_line: Option<FirstShipping>,
@@ -640,6 +691,7 @@ pub fn graphql_node(o: &SimOrder) -> GqlNode<'_> {
         }),
         shipping: Some(o.shipping.len()),
         discounts: Some(o.discounts.len()),
+        fulfillments: None,
         refunds: RefundWindow {
             detail: true,
             lines_first: usize::MAX,
@@ -798,6 +850,13 @@ pub fn graphql_node_with<'a>(o: &'a SimOrder, w: &Windows) -> GqlNode<'a> {
             .refunds
             .iter()
             .map(|r| refund_node(o, r, &w.refunds))
+            .collect(),
+        fulfillments: o
+            .parcels
+            .iter()
+            .take(w.fulfillments.unwrap_or(usize::MAX))
+            .enumerate()
+            .map(|(k, p)| fulfillment_node(o, p, k))
             .collect(),
         additional_fees: o.fees.iter().map(|f| fee_node(o, f)).collect(),
         tax_lines: tax_lines(o, &o.tax_summary()),

@@ -346,7 +346,8 @@ fn line_window(
 /// How one order node of a query renders and what its nested connections cost.
 struct NodePlan {
     windows: Windows,
-    /// The node's nested connections (`lineItems`, `shippingLines`, `discountApplications`).
+    /// The node's nested connections (`lineItems`, `shippingLines`, `discountApplications`,
+    /// and `fulfillments` when sized by `first`).
     conns: Vec<(&'static str, ConnCost)>,
     /// Requested cost of the `refunds` field (a list: one object and what it selects).
     refunds_cost: f64,
@@ -360,6 +361,9 @@ impl NodePlan {
             "lineItems" => w.lines.map_or(0, |l| l.returned(o)),
             "shippingLines" => w.shipping.map_or(0, |f| o.shipping.len().min(f)),
             "discountApplications" => w.discounts.map_or(0, |f| o.discounts.len().min(f)),
+            "fulfillments" => w
+                .fulfillments
+                .map_or(o.parcels.len(), |f| o.parcels.len().min(f)),
             _ => 0,
         };
         n as u64
@@ -418,6 +422,15 @@ fn node_plan(ctx: &Ctx<'_>, node_sel: &[Selection]) -> Result<NodePlan, GqlErr> 
             }
             conns.push((name, c));
         }
+    }
+    // A list sized by `first` is charged (and refunded) like a connection; without `first`
+    // it comes whole, as one object.
+    if let Some(f) = ctx.doc.field(node_sel, "fulfillments")
+        && super::cost::is_connection(ctx.doc, f)
+    {
+        let c = nested_first(ctx, f)?;
+        windows.fulfillments = Some(usize::try_from(c.first).unwrap_or(usize::MAX));
+        conns.push(("fulfillments", c));
     }
     let mut refunds_cost = 0.0;
     if let Some(f) = ctx.doc.field(node_sel, "refunds") {

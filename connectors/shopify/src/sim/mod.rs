@@ -32,6 +32,7 @@ mod graphql;
 mod mix;
 mod money;
 mod order;
+mod parcels;
 mod profiles;
 mod render;
 mod rest;

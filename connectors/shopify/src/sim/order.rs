@@ -356,6 +356,8 @@ pub struct SimOrder {
     pub cancelled: Option<i64>,
     pub closed: Option<i64>,
     pub fulfillment: Fulfillment,
+    /// Its fulfillments, kept in step with `fulfillment` by `parcels::sync`.
+    pub parcels: Vec<super::parcels::SimParcel>,
     pub money: Profile,
     pub tax_exempt: bool,
     pub financial: Financial,

@@ -204,6 +204,30 @@ fn rest_refund(o: &SimOrder, r: &SimRefund) -> Value {
     })
 }
 
+/// `fulfillments[]`, shaped like the example's (`status`, `tracking_company`,
+/// `tracking_number(s)`, `tracking_url(s)`, the line items it holds).
+fn rest_fulfillments(o: &SimOrder) -> Vec<Value> {
+    o.parcels
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let url = p.carrier.url(&p.number);
+            json!({
+                "id": p.id, "admin_graphql_api_id": format!("gid://shopify/Fulfillment/{}", p.id),
+                "created_at": local(p.created), "updated_at": local(p.created),
+                "location_id": 655_441_491, "name": format!("#{}.{}", o.number, k + 1),
+                "order_id": o.id, "origin_address": {}, "receipt": {}, "service": "manual",
+                "shipment_status": null,
+                "status": if p.live { "success" } else { "cancelled" },
+                "tracking_company": p.carrier.name(),
+                "tracking_number": p.number, "tracking_numbers": [p.number],
+                "tracking_url": url, "tracking_urls": [url],
+                "line_items": p.lines.iter().filter_map(|i| o.lines.get(*i)).map(|l| rest_line(o, l)).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
 pub fn rest_order(o: &SimOrder) -> Value {
     let b = &o.buyer;
     let t = o.totals();
@@ -274,6 +298,7 @@ pub fn rest_order(o: &SimOrder) -> Value {
         "line_items": lines,
         "shipping_lines": o.shipping.iter().map(|s| rest_shipping(o, s)).collect::<Vec<_>>(),
         "refunds": o.refunds.iter().map(|r| rest_refund(o, r)).collect::<Vec<_>>(),
+        "fulfillments": rest_fulfillments(o),
     });
     if o.poison == Some(Poison::Unmappable) {
         v["total_price"] = Value::Null;

@@ -254,6 +254,7 @@ impl Store {
                     Fulfillment::Unfulfilled => Fulfillment::Partial,
                     _ => Fulfillment::Fulfilled,
                 };
+                super::parcels::sync(o, now);
             }
         })
     }

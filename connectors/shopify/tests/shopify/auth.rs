@@ -59,7 +59,7 @@ async fn bad_static_token_is_auth() {
 #[tokio::test]
 async fn expiring_tokens_refresh_and_rotation_is_persisted() {
     let e = env(SimOptions::default()).await;
-    // One page holds them all (7 orders per page at 947 points).
+    // One page holds them all (7 orders per page at 989 points).
     e.post("/_sim/seed", json!({"count": 7, "seed": 8})).await;
     // Install: exchange an authorization code for the first pair.
     let first = e

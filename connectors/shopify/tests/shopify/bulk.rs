@@ -180,6 +180,18 @@ async fn first_sync_of_a_large_store_runs_one_bulk_export() {
     assert_eq!((ids.len(), orders.len()), (231, 231));
     let b = orders.iter().find(|o| o.external_id == big).unwrap();
     assert_eq!(b.lines.len(), 300);
+    // Fulfillments come inline with their order (a list, not a child connection).
+    let want: ordersync_sdk::sim::Expected = e.get("/_sim/expected").await.json().await.unwrap();
+    let tracked: std::collections::BTreeMap<String, Vec<String>> = orders
+        .iter()
+        .filter(|o| !o.fulfillments.is_empty())
+        .map(|o| {
+            let n = o.fulfillments.iter().map(|f| f.tracking_number.clone());
+            (o.external_id.clone(), n.collect())
+        })
+        .collect();
+    assert!(!tracked.is_empty());
+    assert_eq!(tracked, want.tracked);
     assert!(tokens.iter().flatten().all(|t| t.starts_with("bulk:")));
     let ops = e.bulk_ops().await;
     assert_eq!(ops.len(), 1);

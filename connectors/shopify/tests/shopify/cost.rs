@@ -46,23 +46,23 @@ async fn the_connectors_orders_query_costs_what_its_docs_say() {
     let e = env(SimOptions::default()).await;
     e.post("/_sim/seed", json!({"count": 40, "seed": 2})).await;
     let vars = |first: u32| json!({ "first": first, "query": "updated_at:<='2100-01-01T00:00:00Z'", "lineFirst": LINE_PAGE });
-    // 7 orders: 2 + 7 × (80 + 11 × 5) = 947, the page size the connector starts with.
+    // 7 orders: 2 + 7 × (86 + 11 × 5) = 989, the page size the connector starts with.
     let v = e.gql("2026-07", ORDERS_QUERY, vars(7)).await;
     let cost = &v["extensions"]["cost"];
-    assert_eq!(cost["requestedQueryCost"], 947.0);
+    assert_eq!(cost["requestedQueryCost"], 989.0);
     // Unused capacity is refunded: an order returns at least one line and one shipping line
-    // (135 − 44 − 10 − 10 = 71 at least).
+    // (141 − 44 − 10 − 10 − 4 fulfillments = 73 at least).
     let actual = cost["actualQueryCost"].as_f64().unwrap();
-    assert!((2.0 + 7.0 * 71.0..947.0).contains(&actual), "{actual}");
-    // 8 would be 1,082: refused.
+    assert!((2.0 + 7.0 * 73.0..989.0).contains(&actual), "{actual}");
+    // 8 would be 1,130: refused.
     let v = e.gql("2026-07", ORDERS_QUERY, vars(8)).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED");
-    assert_eq!(v["errors"][0]["extensions"]["cost"], 1082.0);
+    assert_eq!(v["errors"][0]["extensions"]["cost"], 1130.0);
 }
 
 #[tokio::test]
 async fn connector_shrinks_pages_on_max_cost_exceeded() {
-    // A stricter server: the connector's first page (947) is refused, it learns the cost per
+    // A stricter server: the connector's first page (989) is refused, it learns the cost per
     // order from the refusal and reads everything in pages that fit.
     let e = env(SimOptions {
         max_query_cost: 400.0,
@@ -74,7 +74,7 @@ async fn connector_shrinks_pages_on_max_cost_exceeded() {
     let (orders, pages) = read_all(&*src, None, e.until()).await;
     let ids: HashSet<_> = orders.iter().map(|o| o.external_id.clone()).collect();
     assert_eq!(ids.len(), 50);
-    // ⌊(400 − 2) / 135⌋ = 2 orders per page.
+    // ⌊(400 − 2) / 141⌋ = 2 orders per page.
     assert_eq!(pages, 25);
 }
 

@@ -9,6 +9,7 @@ mod lines;
 mod mapping;
 mod pull;
 mod rest;
+mod tracking;
 mod webhooks;
 
 use ordersync_sdk::http::HttpClient;
@@ -28,7 +29,7 @@ pub struct Env {
 }
 
 /// Real limits except a restore rate high enough that reading hundreds of orders at the
-/// model's cost (~135 points each) does not wait minutes; for tests not about throttling.
+/// model's cost (~141 points each) does not wait minutes; for tests not about throttling.
 pub fn fast() -> SimOptions {
     SimOptions {
         restore_rate: 1_000_000.0,

@@ -300,3 +300,106 @@ fn overflowing_prices_and_far_dates_never_panic() {
     n["createdAt"] = json!("9999-12-31T23:30:00-05:00");
     assert_eq!(order_from_graphql(&n).unwrap_err(), "unparseable createdAt");
 }
+
+/// (number, carrier, shipped at) of each canonical fulfillment.
+fn parcels(o: &ordersync_sdk::Order) -> Vec<(String, Option<String>, Option<String>)> {
+    let fmt = &time::format_description::well_known::Rfc3339;
+    o.fulfillments
+        .iter()
+        .map(|f| {
+            (
+                f.tracking_number.clone(),
+                f.carrier.clone(),
+                f.shipped_at.map(|t| t.format(fmt).unwrap()),
+            )
+        })
+        .collect()
+}
+
+fn p(n: &str, c: Option<&str>, at: Option<&str>) -> (String, Option<String>, Option<String>) {
+    (n.into(), c.map(Into::into), at.map(Into::into))
+}
+
+#[test]
+fn rest_fulfillments_give_one_parcel_per_tracking_number_of_live_fulfillments() {
+    // The example's only fulfillment failed: nothing was sent.
+    let mut r = fixture("GET_order_450789469.response.json")["order"].clone();
+    assert!(order_from_rest(&r).unwrap().fulfillments.is_empty());
+    r["fulfillments"] = fixture("rest_fulfillments.json");
+    let o = order_from_rest(&r).unwrap();
+    assert_eq!(
+        parcels(&o),
+        vec![
+            p(
+                "1Z9V74E80300010011",
+                Some("UPS"),
+                Some("2025-07-03T14:15:00Z")
+            ),
+            p(
+                "1Z9V74E80300010012",
+                Some("UPS"),
+                Some("2025-07-03T14:15:00Z")
+            ),
+            // Only the older single field.
+            p(
+                "9400100000000000010011",
+                Some("USPS"),
+                Some("2025-07-04T13:00:00Z")
+            ),
+            // No company and an unparseable date: the parcel without them.
+            p("RM000100115GB", None, None),
+        ]
+    );
+    // The rest of the order is as without them.
+    r["fulfillments"] = json!([]);
+    let mut plain = order_from_rest(&r).unwrap();
+    plain.fulfillments = o.fulfillments.clone();
+    assert_eq!(plain, o);
+}
+
+#[test]
+fn graphql_fulfillments_give_one_parcel_per_tracking_info_of_live_fulfillments() {
+    let mut n = gql_node();
+    assert!(order_from_graphql(&n).unwrap().fulfillments.is_empty());
+    n["fulfillments"] = fixture("graphql_fulfillments.json");
+    let o = order_from_graphql(&n).unwrap();
+    assert_eq!(
+        parcels(&o),
+        vec![
+            p(
+                "1Z9V74E80300010051",
+                Some("UPS"),
+                Some("2026-11-02T09:00:00Z")
+            ),
+            p(
+                "1Z9V74E80300010052",
+                Some("UPS"),
+                Some("2026-11-02T09:00:00Z")
+            ),
+            p("9400100000000000010051", None, Some("2026-11-02T11:00:00Z")),
+            p("RM000100515GB", Some("Royal Mail"), None),
+        ]
+    );
+}
+
+#[test]
+fn malformed_fulfillments_never_reject_the_order() {
+    let mut r = fixture("GET_order_450789469.response.json")["order"].clone();
+    let mut n = gql_node();
+    for bad in [
+        json!("nope"),
+        json!(7),
+        json!({ "status": "success" }),
+        json!([null, [], { "tracking_numbers": { "a": 1 } }, { "trackingInfo": [[]] }]),
+        json!([{ "status": 5, "tracking_number": "1Z1", "trackingInfo": [{ "number": 9 }] }]),
+    ] {
+        r["fulfillments"] = bad.clone();
+        n["fulfillments"] = bad;
+        assert!(order_from_rest(&r).unwrap().fulfillments.is_empty());
+        assert!(order_from_graphql(&n).unwrap().fulfillments.is_empty());
+    }
+    // Absurd text is not a parcel.
+    r["fulfillments"] =
+        json!([{ "status": "success", "tracking_numbers": ["x".repeat(500), "a\u{0}b"] }]);
+    assert!(order_from_rest(&r).unwrap().fulfillments.is_empty());
+}

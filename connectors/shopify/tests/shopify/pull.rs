@@ -64,8 +64,8 @@ async fn throttled_pull_still_gets_everything(opts: SimOptions) {
 
 #[tokio::test]
 async fn throttled_on_http_200_is_retried_after_the_bucket_refills() {
-    // Bucket 600: a page of 7 orders (947 points) can never pass, so the connector shrinks it
-    // to 4 (542) from the throttled answer's maximumAvailable, then waits for the refill.
+    // Bucket 600: a page of 7 orders (989 points) can never pass, so the connector shrinks it
+    // to 4 (566) from the throttled answer's maximumAvailable, then waits for the refill.
     throttled_pull_still_gets_everything(SimOptions {
         bucket_size: 600.0,
         restore_rate: 20_000.0,

@@ -23,6 +23,7 @@ mod currency;
 mod lines;
 mod refunds;
 mod status;
+mod tracking;
 
 pub use amounts::gmt;
 pub use currency::is_known as is_known_currency;
@@ -293,7 +294,7 @@ pub fn order_from_wire(o: &WireOrder, refunds: &[WireRefund]) -> Result<Order, R
         tax_exempt: false,
         presentment: None,
         lines: items,
-        fulfillments: Vec::new(),
+        fulfillments: tracking::fulfillments(&o.meta_data.0),
         shipping_method: shipping_lines.first().and_then(|s| s.title.clone()),
         shipping_lines,
         fees,

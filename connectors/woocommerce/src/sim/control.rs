@@ -2,7 +2,7 @@
 //! trashing, touching given orders.
 
 use super::SimState;
-use super::order::Poison;
+use super::order::{Poison, Status};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -123,8 +123,10 @@ pub async fn stats(State(s): State<Arc<SimState>>) -> Json<SimStats> {
 }
 
 /// `GET /_sim/expected`: per order, the units a fulfillment target should hold: orders whose
-/// status still ships (not cancelled, failed, trashed or refunded), with shipping lines (no
-/// downloads), each line less its refunded units. Poisoned orders are rejected by the
+/// status still ships (not cancelled, failed, trashed or refunded) and that are not
+/// `completed` (the connector maps it as fulfilled: nothing left to send), with shipping
+/// lines (no downloads), each line less its refunded units. `tracked`: the Shipment
+/// Tracking number of the orders that carry one. Poisoned orders are rejected by the
 /// connector and left out.
 pub async fn expected(State(s): State<Arc<SimState>>) -> Json<Expected> {
     let store = s.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -133,7 +135,13 @@ pub async fn expected(State(s): State<Arc<SimState>>) -> Json<Expected> {
         ..Default::default()
     };
     for o in store.book.iter() {
-        if !o.status.ships() || o.poison.is_some() || o.shipping.is_empty() {
+        if o.poison.is_some() {
+            continue;
+        }
+        if let Some(t) = super::tracking::item(o) {
+            out.tracked.insert(o.id.to_string(), vec![t.number]);
+        }
+        if !o.status.ships() || o.status == Status::Completed || o.shipping.is_empty() {
             continue;
         }
         let units: BTreeMap<String, u64> = o

@@ -35,6 +35,7 @@ mod render;
 mod routes;
 mod store;
 mod tax;
+mod tracking;
 mod tz;
 mod waf;
 pub mod webhook;

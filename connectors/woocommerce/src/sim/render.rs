@@ -135,7 +135,7 @@ pub fn order(o: &SimOrder, v: &View<'_>) -> Value {
         )),
     );
     m.insert("number".into(), json!(o.id.to_string()));
-    m.insert("meta_data".into(), json!([]));
+    m.insert("meta_data".into(), super::tracking::meta(o));
     let lines: Vec<Value> = o
         .lines
         .iter()

@@ -233,3 +233,63 @@ fn a_negative_fee_is_a_discount_spread_over_the_lines() {
     );
     assert_eq!(o.totals.rounding, Decimal::ZERO);
 }
+
+#[test]
+fn shipment_tracking_meta_gives_the_orders_parcels() {
+    let mut v = fixture("orders.retrieve.response.json");
+    assert!(order_from_json(&v, &[]).unwrap().fulfillments.is_empty());
+    v["meta_data"] = fixture("shipment-tracking.meta_data.json");
+    let o = order_from_json(&v, &[]).unwrap();
+    let got: Vec<(&str, Option<&str>, Option<i64>)> = o
+        .fulfillments
+        .iter()
+        .map(|f| {
+            (
+                f.tracking_number.as_str(),
+                f.carrier.as_deref(),
+                f.shipped_at.map(|t| t.unix_timestamp()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("9400100000000000007271", Some("usps"), Some(1_490_313_600)),
+            // An unlisted carrier is named by `custom_tracking_provider`; the date a number.
+            ("0000007272", Some("DHL Express"), Some(1_490_400_000)),
+            // No date: the parcel without it.
+            // The plugin's slug with its spaces back.
+            ("RM000072725GB", Some("royal mail"), None),
+        ]
+    );
+    // The rest of the order is as without the meta.
+    let mut plain = order_from_json(&fixture("orders.retrieve.response.json"), &[]).unwrap();
+    plain.fulfillments = o.fulfillments.clone();
+    assert_eq!(plain, o);
+}
+
+#[test]
+fn malformed_tracking_meta_never_rejects_the_order() {
+    let mut v = fixture("orders.retrieve.response.json");
+    for bad in [
+        json!("nope"),
+        json!({ "key": "_wc_shipment_tracking_items" }),
+        json!([7, null, { "key": 5, "value": [] }]),
+        json!([{ "key": "_wc_shipment_tracking_items", "value": "a:1:{i:0;a:0:{}}" }]),
+        json!([{ "key": "_wc_shipment_tracking_items", "value": [[], 3, { "tracking_number": ["x"] }] }]),
+        json!([{ "key": "_wc_shipment_tracking_items", "value": [{ "tracking_number": "x".repeat(300) }] }]),
+    ] {
+        v["meta_data"] = bad;
+        assert!(order_from_json(&v, &[]).unwrap().fulfillments.is_empty());
+    }
+    // A PHP array with gaps comes as an object; a nonsense date is no date.
+    v["meta_data"] = json!([{ "key": "_wc_shipment_tracking_items", "value": {
+        "2": { "tracking_provider": "ups", "tracking_number": "1Z9V74E80300007270", "date_shipped": "soon" }
+    } }]);
+    let f = &order_from_json(&v, &[]).unwrap().fulfillments;
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].carrier.as_deref(), f[0].shipped_at),
+        (Some("ups"), None)
+    );
+}

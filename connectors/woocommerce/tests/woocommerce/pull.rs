@@ -102,7 +102,9 @@ async fn named_money_cases_map_as_woocommerce_built_them() {
     assert_eq!(v.lines_to_ship().count(), 0);
 }
 
-/// What the simulator says a fulfillment target should hold is what the mapped orders ship.
+/// What the simulator says a fulfillment target should hold is what the mapped orders ship:
+/// neither cancelled nor already fulfilled (`completed`); and what it says a tracking target
+/// should follow is what they carry.
 #[tokio::test]
 async fn expected_units_match_the_mapped_orders() {
     let e = env(SimOptions::default()).await;
@@ -110,7 +112,10 @@ async fn expected_units_match_the_mapped_orders() {
     let (orders, rejected, _) = read_all(&*e.source(), None, e.until()).await;
     assert!(rejected.is_empty());
     let mut mapped: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for o in orders.iter().filter(|o| o.status != OrderStatus::Cancelled) {
+    for o in orders.iter().filter(|o| {
+        o.status != OrderStatus::Cancelled
+            && o.fulfillment_status != ordersync_sdk::FulfillmentStatus::Fulfilled
+    }) {
         let units: BTreeMap<String, u64> = o
             .lines_to_ship()
             .map(|l| (l.external_line_id.clone(), u64::from(l.current_quantity)))
@@ -128,7 +133,19 @@ async fn expected_units_match_the_mapped_orders() {
             .unwrap();
     assert_eq!(expected.orders, 800);
     assert_eq!(expected.shippable, mapped);
-    assert!(mapped.len() > 500 && mapped.len() < 800);
+    assert!(mapped.len() > 350 && mapped.len() < 800, "{}", mapped.len());
+    let tracked: BTreeMap<String, Vec<String>> = orders
+        .iter()
+        .filter(|o| !o.fulfillments.is_empty())
+        .map(|o| {
+            let n = o.fulfillments.iter().map(|f| f.tracking_number.clone());
+            (o.external_id.clone(), n.collect())
+        })
+        .collect();
+    assert_eq!(expected.tracked, tracked);
+    assert!(tracked.len() > 50, "{}", tracked.len());
+    // Only completed orders carry tracking, and those are not shippable.
+    assert!(tracked.keys().all(|id| !mapped.contains_key(id)));
 }
 
 /// One refunds call per order that has refunds, none for the others.

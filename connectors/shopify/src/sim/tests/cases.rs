@@ -394,21 +394,21 @@ fn the_connectors_documents_cost_what_queries_rs_says() {
             ORDERS_QUERY,
             serde_json::json!({"first": 7, "lineFirst": LINE_PAGE})
         ),
-        947.0
+        989.0
     );
     assert_eq!(
         cost(
             ORDERS_QUERY,
             serde_json::json!({"first": 8, "lineFirst": LINE_PAGE})
         ),
-        1082.0
+        1130.0
     );
     assert_eq!(
         cost(
             ORDER_QUERY,
             serde_json::json!({"id": "x", "lineFirst": FETCH_LINE_PAGE})
         ),
-        960.0
+        966.0
     );
     assert_eq!(
         cost(
