@@ -176,21 +176,27 @@ impl Engine {
         items: Vec<Prepared>,
         track_at: i64,
     ) -> Vec<DeliveryResult> {
-        // An order the marketplace already reports fulfilled (shipped by the merchant or the
-        // marketplace) is not sent to a warehouse; one sent before keeps being updated.
+        // An order the marketplace reports fulfilled (shipped by the merchant, the marketplace,
+        // or the warehouse itself, which told the marketplace) has nothing left for a
+        // fulfillment target: one never sent is not sent; one sent before keeps its object and
+        // its tracking, and is not updated (the shipment has its label; ShipStation would
+        // refuse the edit and the delivery would go dead for nothing).
+        let fulfillment = sink.capabilities().role == SinkRole::Fulfillment;
         let (items, already): (Vec<Prepared>, Vec<Prepared>) = items.into_iter().partition(|p| {
-            sink.capabilities().role != SinkRole::Fulfillment
-                || p.order.fulfillment_status != FulfillmentStatus::Fulfilled
-                || p.claim
-                    .external_ref
-                    .as_deref()
-                    .is_some_and(|r| !r.is_empty())
+            !fulfillment || p.order.fulfillment_status != FulfillmentStatus::Fulfilled
         });
         let mut out: Vec<DeliveryResult> = already
             .iter()
             .map(|p| {
-                metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => "skipped").increment(1);
-                DeliveryResult::Done { id: p.claim.id.clone(), external_ref: String::new(), version: p.claim.version, next_track_at: None }
+                let prev = p.claim.external_ref.clone().filter(|r| !r.is_empty());
+                let outcome = if prev.is_some() { "unchanged" } else { "skipped" };
+                metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => outcome).increment(1);
+                DeliveryResult::Done {
+                    id: p.claim.id.clone(),
+                    next_track_at: prev.as_ref().and(tracks.then_some(track_at)),
+                    external_ref: prev.unwrap_or_default(),
+                    version: p.claim.version,
+                }
             })
             .collect();
         if items.is_empty() {
