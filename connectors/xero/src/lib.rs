@@ -137,6 +137,8 @@ const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
         "api_base_url": url,
         "token_url": format!("{url}/connect/token"),
         "requests_per_minute": 1_000_000,
+        // Order numbers of different marketplaces can coincide; invoice numbers must not.
+        "invoice_prefix": {"shopify": "S-", "woocommerce": "W-", "amazon": "A-", "ebay": "E-"},
     }),
     &[
         ("client_id", "demo-client"),
