@@ -280,7 +280,7 @@ impl Engine {
     }
 
     fn failure(&self, claim: &ClaimedDelivery, e: &ConnectorError) -> DeliveryResult {
-        let error = format!("{}: {e}", e.class().as_str());
+        let error = super::error_text(&e);
         let permanent = matches!(e.class(), ErrorClass::Permanent | ErrorClass::NotFound);
         if permanent || claim.attempts >= self.cfg.max_attempts {
             tracing::warn!(delivery = %claim.id, class = e.class().as_str(), attempts = claim.attempts, "Delivery dead-lettered.");

@@ -41,6 +41,16 @@ pub struct Engine {
 }
 
 /// What one pass of a loop did (for tests and the demo's idle detection).
+/// A connector error as stored (`last_error`): its class first, once.
+fn error_text(e: &ordersync_sdk::ConnectorError) -> String {
+    let (class, text) = (e.class().as_str(), e.to_string());
+    if text.starts_with(class) {
+        text
+    } else {
+        format!("{class}: {text}")
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
     pub work: usize,

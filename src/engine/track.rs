@@ -165,7 +165,7 @@ impl Engine {
                 }
                 Err(e) => {
                     tracing::debug!(connection = %f.connection_id, class = e.class().as_str(), "Delivery feed read failed.");
-                    let error = format!("{}: {e}", e.class().as_str());
+                    let error = super::error_text(&e);
                     let retry = now + self.cfg.track_retry_secs * 1_000_000;
                     self.store
                         .finish_track_feed(

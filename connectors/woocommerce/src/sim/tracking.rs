@@ -48,13 +48,16 @@ pub fn item(o: &SimOrder) -> Option<Item> {
         return None;
     }
     let n = o.id % 10_000_000;
+    // Tracking numbers are unique worldwide: this store's shipper accounts and number ranges
+    // differ from the other simulated marketplaces' (UPS shipper `4W7C2A`, USPS `9405`, FedEx
+    // `8…`, Royal Mail `RN`, DHL `5…`), so one parcel never belongs to two stores' orders.
     let (provider, custom, number) = match mix(o.id) % 5 {
-        0 => ("ups", "", format!("1Z9V74E803{n:07}0")),
-        1 => ("usps", "", format!("9400{:018}", o.id)),
-        2 => ("fedex", "", format!("7{:011}", o.id % 100_000_000_000)),
-        3 => ("royal-mail", "", format!("RM{n:08}{}GB", s10_check(n))),
+        0 => ("ups", "", format!("1Z4W7C2A03{n:07}0")),
+        1 => ("usps", "", format!("9405{:018}", o.id)),
+        2 => ("fedex", "", format!("8{:011}", o.id % 100_000_000_000)),
+        3 => ("royal-mail", "", format!("RN{n:08}{}GB", s10_check(n))),
         // An unlisted carrier: the slug stays empty.
-        _ => ("", "DHL Express", format!("{:010}", o.id % 10_000_000_000)),
+        _ => ("", "DHL Express", format!("5{:09}", o.id % 1_000_000_000)),
     };
     Some(Item {
         provider,
