@@ -257,6 +257,8 @@ async fn run_in(
     let elapsed = started.elapsed().as_secs_f64();
 
     // Fast-forward: parcels arrive, then the retention window closes and PII is purged.
+    let before_tracking = sink_requests(&http, &sinks).await?;
+    let tracking_started = Instant::now();
     clock.advance(time::Duration::days(5));
     crate::clock::publish_offset(&clock, &clock_file)?;
     let tracked_until = Instant::now() + Duration::from_secs(300);
@@ -275,6 +277,13 @@ async fn run_in(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let tracking_s = tracking_started.elapsed().as_secs_f64();
+    // What learning the delivery times cost each target (its simulator's own count).
+    let after_tracking = sink_requests(&http, &sinks).await?;
+    let tracking_requests: BTreeMap<&str, u64> = after_tracking
+        .iter()
+        .map(|(k, n)| (*k, n.saturating_sub(before_tracking.get(k).copied().unwrap_or(0))))
+        .collect();
     clock.advance(time::Duration::days(35));
     crate::clock::publish_offset(&clock, &clock_file)?;
     let purge_until = Instant::now() + Duration::from_secs(300);
@@ -398,6 +407,8 @@ async fn run_in(
         "faults_injected": faults,
         "database": app.store.dialect(),
         "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
+        "tracking_s": (tracking_s * 1000.0).round() / 1000.0,
+        "tracking_requests": tracking_requests,
         "orders_per_s": (seeded as f64 / elapsed.max(1e-9)).round(),
     });
     if !args.json {
@@ -424,6 +435,10 @@ async fn run_in(
             seeded as i64 - shippable.len() as i64
         );
         println!("  parcels delivered  {}", t.delivered_orders);
+        for (k, n) in &tracking_requests {
+            println!("  tracking requests  {k}: {n}");
+        }
+        println!("  tracking time      {tracking_s:.2} s");
         println!("  PII purged         {}", t.pii_purged);
         println!(
             "  sync time          {elapsed:.2} s ({:.0} orders/s)",
@@ -441,6 +456,26 @@ async fn run_in(
             ExitCode::FAILURE
         },
     )
+}
+
+/// API requests each target's simulator has served so far (`/_sim/stats`).
+async fn sink_requests(
+    http: &reqwest::Client,
+    sinks: &[(&'static str, String, String, SinkRole)],
+) -> anyhow::Result<BTreeMap<&'static str, u64>> {
+    let mut out = BTreeMap::new();
+    for (name, _, url, _) in sinks {
+        let st: SimStats = http
+            .get(format!("{url}/_sim/stats"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+            .with_context(|| format!("reading {name}'s /_sim/stats"))?;
+        out.insert(*name, st.requests);
+    }
+    Ok(out)
 }
 
 /// What the targets should hold, from every source simulator that knows (`/_sim/expected`):
