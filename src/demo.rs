@@ -282,7 +282,12 @@ async fn run_in(
     let after_tracking = sink_requests(&http, &sinks).await?;
     let tracking_requests: BTreeMap<&str, u64> = after_tracking
         .iter()
-        .map(|(k, n)| (*k, n.saturating_sub(before_tracking.get(k).copied().unwrap_or(0))))
+        .map(|(k, n)| {
+            (
+                *k,
+                n.saturating_sub(before_tracking.get(k).copied().unwrap_or(0)),
+            )
+        })
         .collect();
     clock.advance(time::Duration::days(35));
     crate::clock::publish_offset(&clock, &clock_file)?;

@@ -179,3 +179,103 @@ async fn tracking_stops_at_the_horizon_and_the_purge_falls_back_to_the_order_dat
         );
     }
 }
+
+/// A verified webhook of a tracking target makes its feed due at once; a forged one is
+/// refused and changes nothing. The feed stays the truth: the hint carries no delivery time.
+#[tokio::test]
+async fn a_signed_tracking_webhook_makes_the_feed_due_now() {
+    use ordersync_sdk::webhooks::sign_base64;
+    use reqwest::Method;
+    let a = crate::api::spawn_with(true, |_| {}).await;
+    let (_, tok) = a.merchant("hooks").await;
+    let clock: Arc<dyn Clock> = a.t.clock.clone();
+    let shop =
+        ordersync_shopify::sim::spawn(ordersync_shopify::sim::SimOptions::relaxed(), clock.clone())
+            .await
+            .unwrap();
+    let ash =
+        ordersync_aftership::sim::spawn(ordersync_aftership::sim::SimOptions::relaxed(), clock)
+            .await
+            .unwrap();
+    let mut ids = vec![];
+    for body in [
+        json!({ "kind": "shopify", "config": { "shop_domain": "h.myshopify.com", "api_base_url": shop.base_url },
+                "secrets": { "access_token": "shpat_h" } }),
+        json!({ "kind": "aftership", "config": { "api_base_url": ash.base_url },
+                "secrets": { "api_key": "k", "webhook_secret": "whsec" } }),
+    ] {
+        let (st, b) = a
+            .call(Method::POST, "/api/v1/connections", &tok, Some(body))
+            .await;
+        assert_eq!(st, 201, "{b}");
+        ids.push(b["id"].as_str().unwrap().to_string());
+    }
+    let (st, b) = a
+        .call(
+            Method::POST,
+            "/api/v1/routes",
+            &tok,
+            Some(json!({ "source_connection_id": ids[0], "sink_connection_id": ids[1], "start": "all" })),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    sim_post(
+        &shop.base_url,
+        "/_sim/seed",
+        json!({ "count": 60, "seed": 8 }),
+    )
+    .await;
+    let e = a.t.app.engine();
+    let store = a.t.app.store.clone();
+    assert!(
+        eventually(120, || {
+            let (e, store) = (e.clone(), store.clone());
+            async move {
+                e.pull_once().await.unwrap();
+                while e.deliver_once().await.unwrap().work > 0 {}
+                let t = store.totals().await.unwrap();
+                t.orders == 60 && t.deliveries_pending + t.deliveries_in_flight == 0
+            }
+        })
+        .await,
+        "orders ingested and delivered"
+    );
+    assert!(
+        store.totals().await.unwrap().awaiting_tracking > 0,
+        "parcels with tracking numbers are followed"
+    );
+    // Not due yet: a pass asks the target nothing.
+    let r0 = requests(&ash.base_url).await;
+    e.track_once().await.unwrap();
+    assert_eq!(requests(&ash.base_url).await, r0, "the feed is not due");
+
+    let hook = format!("/webhooks/aftership/{}", ids[1]);
+    let body = br#"{"ts":1700000000,"event":"tracking_update","event_id":"ev-1","msg":{"id":"t1","tag":"InTransit"}}"#;
+    let post = |sig: String| {
+        a.http
+            .post(format!("{}{hook}", a.base))
+            .header("content-type", "application/json")
+            .header("aftership-hmac-sha256", sig)
+            .body(body.to_vec())
+            .send()
+    };
+    assert_eq!(
+        post(sign_base64(b"wrong", body)).await.unwrap().status(),
+        401
+    );
+    e.track_once().await.unwrap();
+    assert_eq!(
+        requests(&ash.base_url).await,
+        r0,
+        "a forged hint changes nothing"
+    );
+    assert_eq!(
+        post(sign_base64(b"whsec", body)).await.unwrap().status(),
+        200
+    );
+    e.track_once().await.unwrap();
+    assert!(
+        requests(&ash.base_url).await > r0,
+        "a verified hint makes the feed read at once"
+    );
+}
