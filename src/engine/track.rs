@@ -18,7 +18,7 @@ use super::{Engine, Pass};
 use crate::store::{FeedRow, TrackingItem, TrackingResult};
 use futures::{FutureExt, StreamExt};
 use ordersync_sdk::clock::to_micros;
-use ordersync_sdk::{ConnectorError, Delivered, DeliveryReport, FeedCursor};
+use ordersync_sdk::{ConnectorError, Delivered, DeliveryReport, ErrorClass, FeedCursor};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 
@@ -152,11 +152,15 @@ impl Engine {
             match res {
                 Ok(n) => {
                     work += n;
+                    // The next read starts where this one started (a read resumed after a
+                    // killed worker: where that one started).
+                    let started = f.read_started.unwrap_or(now).min(now);
                     self.store
                         .finish_track_feed(
                             &f.connection_id,
                             &self.worker_id,
-                            Some(now),
+                            Some(started),
+                            false,
                             next,
                             None,
                             now,
@@ -172,6 +176,8 @@ impl Engine {
                             &f.connection_id,
                             &self.worker_id,
                             None,
+                            // A continuation the target no longer knows: start the read over.
+                            !matches!(e.class(), ErrorClass::Permanent | ErrorClass::NotFound),
                             retry,
                             Some(&error),
                             now,
@@ -199,11 +205,12 @@ impl Engine {
         }
         let sink = self.connectors.sink(&f.connection_id).await?;
         let overlap = self.cfg.feed_overlap_secs.max(0) * 1_000_000;
+        let started = f.read_started.unwrap_or(now);
         let mut cursor = FeedCursor {
             since: f
                 .since
                 .map(|s| ordersync_sdk::clock::from_micros(s.saturating_sub(overlap))),
-            page_token: None,
+            page_token: f.page_token.clone(),
         };
         let mut settled = 0;
         for _ in 0..MAX_FEED_PAGES {
@@ -214,7 +221,19 @@ impl Engine {
                 .await
                 .map_err(internal)?;
             match page.next_page_token {
-                Some(t) => cursor.page_token = Some(t),
+                Some(t) => {
+                    let lease = self.now_us() + self.cfg.lease_secs * 1_000_000;
+                    let ours = self
+                        .store
+                        .save_feed_page(&f.connection_id, &self.worker_id, &t, started, lease)
+                        .await
+                        .map_err(|e| internal(e.into()))?;
+                    if !ours {
+                        // Our lease ran out and another worker took the feed over.
+                        return Err(ConnectorError::retriable("delivery feed lease lost"));
+                    }
+                    cursor.page_token = Some(t);
+                }
                 None => return Ok(settled),
             }
         }

@@ -123,12 +123,25 @@ pub trait Store: Send + Sync + 'static {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<FeedRow>>;
-    /// Releases a feed after a read: `since` moves only when the read completed.
+    /// Records a read's progress after a page (and renews the lease): a worker that dies
+    /// mid-read leaves the next one to go on from `page_token`.
+    async fn save_feed_page(
+        &self,
+        connection_id: &str,
+        owner: &str,
+        page_token: &str,
+        read_started: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool>;
+    /// Releases a feed after a read: `since` moves only when the read completed; a failed
+    /// read keeps its progress for the next attempt unless `keep_progress` is false.
+    #[allow(clippy::too_many_arguments)]
     async fn finish_track_feed(
         &self,
         connection_id: &str,
         owner: &str,
         since: Option<i64>,
+        keep_progress: bool,
         next_pass_at: i64,
         last_error: Option<&str>,
         now: i64,

@@ -42,6 +42,9 @@ pub struct RouteTarget {
 pub struct FeedRow {
     pub connection_id: String,
     pub since: Option<i64>,
+    /// Where an unfinished read stopped, and when it started.
+    pub page_token: Option<String>,
+    pub read_started: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, sqlx::FromRow)]

@@ -320,14 +320,22 @@ macro_rules! impl_store {
                     "UPDATE track_feeds SET lease_owner = $1, lease_until = $2 WHERE connection_id IN (",
                     "SELECT connection_id FROM track_feeds WHERE next_pass_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ",
                     "ORDER BY next_pass_at LIMIT $4", $skip_locked,
-                    ") RETURNING connection_id, since"
+                    ") RETURNING connection_id, since, page_token, read_started"
                 ))
                 .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await
             }
 
-            async fn finish_track_feed(&self, connection_id: &str, owner: &str, since: Option<i64>, next_pass_at: i64, last_error: Option<&str>, now: i64) -> StoreResult<()> {
-                sqlx::query("UPDATE track_feeds SET since = COALESCE($3, since), next_pass_at = $4, last_error = $5, updated_at = $6, lease_owner = NULL, lease_until = NULL WHERE connection_id = $1 AND lease_owner = $2")
-                    .bind(connection_id).bind(owner).bind(since).bind(next_pass_at).bind(last_error).bind(now)
+            async fn save_feed_page(&self, connection_id: &str, owner: &str, page_token: &str, read_started: i64, lease_until: i64) -> StoreResult<bool> {
+                Ok(sqlx::query("UPDATE track_feeds SET page_token = $3, read_started = $4, lease_until = $5 WHERE connection_id = $1 AND lease_owner = $2")
+                    .bind(connection_id).bind(owner).bind(page_token).bind(read_started).bind(lease_until)
+                    .execute(&self.pool).await?.rows_affected() == 1)
+            }
+
+            async fn finish_track_feed(&self, connection_id: &str, owner: &str, since: Option<i64>, keep_progress: bool, next_pass_at: i64, last_error: Option<&str>, now: i64) -> StoreResult<()> {
+                let keep = keep_progress && since.is_none();
+                sqlx::query("UPDATE track_feeds SET since = COALESCE($3, since), page_token = CASE WHEN $7 THEN page_token END, \
+                    read_started = CASE WHEN $7 THEN read_started END, next_pass_at = $4, last_error = $5, updated_at = $6, lease_owner = NULL, lease_until = NULL WHERE connection_id = $1 AND lease_owner = $2")
+                    .bind(connection_id).bind(owner).bind(since).bind(next_pass_at).bind(last_error).bind(now).bind(keep)
                     .execute(&self.pool).await.map(|_| ())
             }
 

@@ -415,3 +415,83 @@ fn both_dialects_have_the_same_migrations() {
     };
     assert_eq!(list("sqlite"), list("postgres"));
 }
+
+#[tokio::test]
+async fn delivery_feeds_are_leased_and_a_cut_short_read_goes_on_where_it_stopped() {
+    for b in backends() {
+        let t = TestApp::new(b).await;
+        let s = &t.app.store;
+        setup(&t).await;
+        let now = t.now_us();
+        s.ensure_track_feed("dst", now, now).await.unwrap();
+        s.ensure_track_feed("dst", now + 999, now).await.unwrap(); // no-op: exists
+        let got = s
+            .claim_track_feeds("w1", now, now + 1000, 10)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1, "{b:?}");
+        assert_eq!((got[0].since, got[0].page_token.clone()), (None, None));
+        assert!(
+            s.claim_track_feeds("w2", now, now + 1000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}: leased"
+        );
+        assert!(
+            s.save_feed_page("dst", "w1", "p2", now, now + 2000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.save_feed_page("dst", "w2", "p9", now, now + 2000)
+                .await
+                .unwrap(),
+            "{b:?}: only the lease holder records progress"
+        );
+        // w1 dies; after its lease, the next reader goes on from page 2 of w1's read.
+        let got = s
+            .claim_track_feeds("w2", now + 2001, now + 3000, 10)
+            .await
+            .unwrap();
+        assert_eq!(got[0].page_token.as_deref(), Some("p2"), "{b:?}");
+        assert_eq!(got[0].read_started, Some(now), "{b:?}");
+        // A failed attempt keeps the progress; a completed read moves `since` and clears it.
+        s.finish_track_feed(
+            "dst",
+            "w2",
+            None,
+            true,
+            now + 2001,
+            Some("retriable: x"),
+            now,
+        )
+        .await
+        .unwrap();
+        let got = s
+            .claim_track_feeds("w3", now + 2001, now + 3000, 10)
+            .await
+            .unwrap();
+        assert_eq!(got[0].page_token.as_deref(), Some("p2"), "{b:?}");
+        s.finish_track_feed("dst", "w3", Some(now), false, now + 5000, None, now)
+            .await
+            .unwrap();
+        assert!(
+            s.claim_track_feeds("w4", now + 4999, now + 6000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}: not due before next_pass_at"
+        );
+        assert_eq!(s.feed_due_now("dst", now + 100).await.unwrap(), 1, "{b:?}");
+        let got = s
+            .claim_track_feeds("w4", now + 100, now + 6000, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (got[0].since, got[0].page_token.clone(), got[0].read_started),
+            (Some(now), None, None),
+            "{b:?}"
+        );
+    }
+}
