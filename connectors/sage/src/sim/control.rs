@@ -103,6 +103,14 @@ pub async fn expire_tokens(State(s): State<Arc<SimState>>) -> Json<ExpiredRespon
     Json(ExpiredResponse { expired: n as u64 })
 }
 
+/// `POST /_sim/authorize`: the merchant authorises the app again (Sage's consent screen):
+/// a fresh token pair, of which the refresh token is answered (`{"refresh_token"}`).
+pub async fn authorize(State(s): State<Arc<SimState>>) -> Json<serde_json::Value> {
+    let now = s.now().unix_timestamp();
+    let pair = s.auth().book.issue(now);
+    Json(serde_json::json!({ "refresh_token": pair.refresh_token }))
+}
+
 #[derive(Deserialize)]
 pub struct Pay {
     id: String,

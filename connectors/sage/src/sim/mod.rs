@@ -187,6 +187,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/reject", post(set_rejects_handler::<SimState>))
         .route("/_sim/expire_tokens", post(control::expire_tokens))
+        .route("/_sim/authorize", post(control::authorize))
         .route("/_sim/pay", post(control::pay))
         .route("/_sim/reset", post(control::reset))
         .with_state(state)
