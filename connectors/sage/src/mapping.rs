@@ -6,6 +6,7 @@
 
 use crate::wire::{ContactBody, CreditNoteBody, InvoiceBody, Line};
 use ordersync_sdk::money::{Basis, net_gross, tax_of};
+use ordersync_sdk::tax_rate::{NoRate, TaxBase, infer_rate};
 use ordersync_sdk::{
     Collector, ConnectorError, Decimal, FinancialStatus, LineKind, Order, OrderStatus, Pii, Refund,
     TaxLine,
@@ -187,49 +188,23 @@ impl Chart {
 
     fn inferred(&self, taxes: &[&TaxLine], on: Option<TaxBase>) -> Result<String, ConnectorError> {
         let tax = ck(ordersync_sdk::money::sum(taxes.iter().map(|t| &t.amount)))?;
-        let Some(on) = on.filter(|b| !b.net.is_zero()) else {
+        let Some(on) = on else {
             return Err(perm("a tax line has an amount but no rate"));
         };
-        let slack = ck(on.minor_unit.checked_mul(Decimal::from(on.quantity.max(1))))?;
         let candidates = self.overrides.iter().map(|(p, id)| (*p, id.clone())).chain(
             self.rates
                 .iter()
-                .filter(|r| r.kind == RateKind::Standard && !r.percentage.is_zero())
+                .filter(|r| r.kind == RateKind::Standard)
                 .map(|r| (r.percentage, r.id.clone())),
         );
-        let mut best: Option<(Decimal, String)> = None;
-        for (p, id) in candidates {
-            let expected = on
-                .net
-                .checked_mul(p)
-                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED));
-            let Some(diff) = expected.and_then(|e| e.checked_sub(tax)).map(|d| d.abs()) else {
-                continue;
-            };
-            if diff <= slack && best.as_ref().is_none_or(|(b, _)| diff < *b) {
-                best = Some((diff, id));
-            }
-        }
-        best.map(|(_, id)| id).ok_or_else(|| {
-            let effective = tax
-                .checked_mul(Decimal::ONE_HUNDRED)
-                .and_then(|x| x.checked_div(on.net))
-                .map(|x| x.round_dp(3).normalize())
-                .unwrap_or_default();
-            perm(format!(
+        infer_rate(tax, on, candidates).map_err(|e| match e {
+            NoRate::NoBase => perm("a tax line has an amount but no rate"),
+            NoRate::Unexplained { effective } => perm(format!(
                 "the platform sent tax without a rate and no Sage sales tax rate matches its \
                  {effective} %: map it in the tax_rates setting"
-            ))
+            )),
         })
     }
-}
-
-/// What an unrated tax was charged on (to infer its rate).
-#[derive(Debug, Clone, Copy)]
-pub struct TaxBase {
-    pub net: Decimal,
-    pub quantity: u32,
-    pub minor_unit: Decimal,
 }
 
 /// The keys of one delivery.
@@ -426,6 +401,13 @@ fn split(taxes: &[TaxLine]) -> Result<(Vec<&TaxLine>, Decimal, Decimal), Connect
     Ok((merchant, m, ck(all.checked_sub(m))?))
 }
 
+/// A refunded tax as (merchant's, marketplace's), after the taxes of what it refunds.
+fn refund_split(taxes: &[TaxLine], tax: Decimal) -> Result<(Decimal, Decimal), ConnectorError> {
+    ordersync_sdk::money::refund_tax_split(taxes, tax).ok_or_else(|| {
+        perm("a refunded line carries both merchant and marketplace tax: split it by hand")
+    })
+}
+
 /// (net, merchant tax, marketplace tax) of an amount after discounts, in the basis.
 fn net_of(
     basis: Basis,
@@ -497,7 +479,11 @@ fn shipping_part(order: &Order, chart: &Chart) -> Result<(ShippingPart, Decimal)
         let (net, tax, mk) = net_of(basis, discounted, &s.tax_lines)?;
         market = ck(market.checked_add(mk))?;
         let (merchant, _, _) = split(&s.tax_lines)?;
-        let rate_id = chart.rate_of(&merchant, order.tax_exempt, Some(base(order, net, 1)))?;
+        let rate_id = chart.rate_of(
+            &merchant,
+            order.tax_exempt,
+            Some(TaxBase::charge(order, net)),
+        )?;
         rates.push(rate_id.clone());
         parts.push((s, net, tax, rate_id, ck(s.discount())?));
     }
@@ -565,14 +551,6 @@ fn sum_lines(lines: &[Line]) -> Result<Decimal, ConnectorError> {
     ))
 }
 
-fn base(order: &Order, net: Decimal, quantity: u32) -> TaxBase {
-    TaxBase {
-        net,
-        quantity,
-        minor_unit: ordersync_sdk::money::minor_unit(&order.currency),
-    }
-}
-
 fn date_of(t: time::OffsetDateTime) -> String {
     t.date().to_string()
 }
@@ -613,7 +591,7 @@ pub fn plan(
         let rate_id = chart.rate_of(
             &merchant,
             order.tax_exempt,
-            Some(base(order, net, l.quantity)),
+            Some(TaxBase::line(order, net, l.quantity)),
         )?;
         lines.push(line(
             description(&l.title, &l.external_line_id),
@@ -647,7 +625,11 @@ pub fn plan(
                 discount: Decimal::ZERO,
                 net,
                 tax,
-                rate_id: chart.rate_of(&merchant, order.tax_exempt, Some(base(order, net, 1)))?,
+                rate_id: chart.rate_of(
+                    &merchant,
+                    order.tax_exempt,
+                    Some(TaxBase::charge(order, net)),
+                )?,
                 includes_tax: order.taxes_included,
             },
         )?);
@@ -773,6 +755,8 @@ fn credit_note(
 ) -> Result<Option<CreditNoteBody>, ConnectorError> {
     let basis = order.basis();
     let mut lines = Vec::new();
+    // Refunded marketplace-collected tax: on its own untaxed line, as on the invoice.
+    let mut market = Decimal::ZERO;
     for rl in &r.lines {
         let Some(l) = order
             .lines
@@ -785,6 +769,8 @@ fn credit_note(
             )));
         };
         let (net, _) = net_gross(basis, rl.subtotal, rl.tax).ok_or_else(|| perm("overflow"))?;
+        let (mine, theirs) = refund_split(&l.tax_lines, rl.tax)?;
+        market = ck(market.checked_add(theirs))?;
         let (merchant, _, _) = split(&l.tax_lines)?;
         let (line_net, _, _) = net_of(basis, ck(l.discounted())?, &l.tax_lines)?;
         let qty = rl.quantity.max(1);
@@ -800,11 +786,11 @@ fn credit_note(
                 unit_price: unit.round_dp(ordersync_sdk::money::minor_units(&order.currency)),
                 discount: Decimal::ZERO,
                 net,
-                tax: rl.tax,
+                tax: mine,
                 rate_id: chart.rate_of(
                     &merchant,
                     order.tax_exempt,
-                    Some(base(order, line_net, l.quantity)),
+                    Some(TaxBase::line(order, line_net, l.quantity)),
                 )?,
                 includes_tax: order.taxes_included,
             },
@@ -816,19 +802,22 @@ fn credit_note(
     if !r.shipping.is_zero() || !r.shipping_tax.is_zero() {
         let (net, _) =
             net_gross(basis, r.shipping, r.shipping_tax).ok_or_else(|| perm("overflow"))?;
+        // The refund says one tax amount: the first taxed shipping line says whose it is.
+        let first = order
+            .shipping_lines
+            .iter()
+            .find(|s| s.tax_lines.iter().any(|t| !t.amount.is_zero()));
+        let (mine, theirs) = refund_split(first.map_or(&[][..], |s| &s.tax_lines), r.shipping_tax)?;
+        market = ck(market.checked_add(theirs))?;
         match &invoice.shipping_tax_rate_id {
             Some(rate) => {
                 ship_net = Some(net);
-                ship_tax = Some(r.shipping_tax);
+                ship_tax = Some(mine);
                 ship_rate = Some(rate.clone());
             }
             None => {
-                // The invoice had shipping lines at several rates; the refund says one tax
-                // amount, booked at the rate of the first taxed shipping line.
-                let first = order
-                    .shipping_lines
-                    .iter()
-                    .find(|s| s.tax_lines.iter().any(|t| !t.amount.is_zero()));
+                // The invoice had shipping lines at several rates: booked at the rate of the
+                // first taxed shipping line.
                 let merchant: Vec<&TaxLine> = first
                     .map(|s| {
                         s.tax_lines
@@ -838,10 +827,9 @@ fn credit_note(
                     })
                     .unwrap_or_default();
                 let on = match first {
-                    Some(s) => Some(base(
+                    Some(s) => Some(TaxBase::charge(
                         order,
                         net_of(basis, ck(s.discounted())?, &s.tax_lines)?.0,
-                        1,
                     )),
                     None => None,
                 };
@@ -854,7 +842,7 @@ fn credit_note(
                         unit_price: r.shipping,
                         discount: Decimal::ZERO,
                         net,
-                        tax: r.shipping_tax,
+                        tax: mine,
                         rate_id,
                         includes_tax: order.taxes_included,
                     },
@@ -876,14 +864,17 @@ fn credit_note(
             continue;
         }
         let (net, _) = net_gross(basis, a.amount, a.tax).ok_or_else(|| perm("overflow"))?;
-        // An adjustment's tax has no rate of its own: the first taxed goods line's rate.
-        let rate_id = if a.tax.is_zero() {
+        // An adjustment's tax has no rate of its own: the first taxed goods line's rate
+        // (and collector).
+        let first = order
+            .lines
+            .iter()
+            .find(|l| l.tax_lines.iter().any(|t| !t.amount.is_zero()));
+        let (mine, theirs) = refund_split(first.map_or(&[][..], |l| &l.tax_lines), a.tax)?;
+        market = ck(market.checked_add(theirs))?;
+        let rate_id = if mine.is_zero() {
             chart.exempt_rate()?
         } else {
-            let first = order
-                .lines
-                .iter()
-                .find(|l| l.tax_lines.iter().any(|t| !t.amount.is_zero()));
             let merchant: Vec<&TaxLine> = first
                 .map(|l| {
                     l.tax_lines
@@ -893,7 +884,7 @@ fn credit_note(
                 })
                 .unwrap_or_default();
             let on = match first {
-                Some(l) => Some(base(
+                Some(l) => Some(TaxBase::line(
                     order,
                     net_of(basis, ck(l.discounted())?, &l.tax_lines)?.0,
                     l.quantity,
@@ -910,14 +901,48 @@ fn credit_note(
                 unit_price: a.amount,
                 discount: Decimal::ZERO,
                 net,
-                tax: a.tax,
+                tax: mine,
                 rate_id,
                 includes_tax: order.taxes_included,
             },
         )?);
     }
+    if !market.is_zero() {
+        lines.push(untaxed(
+            "Tax collected by the marketplace refunded",
+            marketplace_ledger(chart)?,
+            market,
+            chart,
+            order,
+        )?);
+    }
     if lines.is_empty() && ship_rate.is_none() {
         return Ok(None);
+    }
+    // Sage requires at least one credit note line: a refund of shipping alone is one line
+    // on the shipping ledger account instead of the shipping fields.
+    if lines.is_empty()
+        && let (Some(net), Some(tax), Some(rate_id)) =
+            (ship_net.take(), ship_tax.take(), ship_rate.take())
+    {
+        let gross = if order.taxes_included {
+            ck(net.checked_add(tax))?
+        } else {
+            net
+        };
+        lines.push(line(
+            "Shipping refunded".into(),
+            &chart.ledgers.shipping,
+            Amounts {
+                quantity: 1,
+                unit_price: gross,
+                discount: Decimal::ZERO,
+                net,
+                tax,
+                rate_id,
+                includes_tax: order.taxes_included,
+            },
+        )?);
     }
     if lines.len() > MAX_LINES {
         return Err(perm(format!(

@@ -20,6 +20,7 @@ pub mod net;
 pub mod pii;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod tax_rate;
 pub mod traits;
 mod webhook_ack;
 pub mod webhooks;

@@ -356,6 +356,22 @@ pub fn combined_rate(lines: &[TaxLine]) -> Option<Decimal> {
         .try_fold(Decimal::ZERO, |acc, t| acc.checked_add(t.rate?))
 }
 
+/// A refunded amount's tax split as (merchant's, marketplace's) after the taxes of the line it
+/// refunds: all of it to the one collector the line has (the merchant's when it has none).
+/// `None` when the line has taxes of both: a split would mean recomputing from rates.
+pub fn refund_tax_split(lines: &[TaxLine], tax: Decimal) -> Option<(Decimal, Decimal)> {
+    let taxed = |c: Collector| {
+        lines
+            .iter()
+            .any(|t| t.collector == c && !t.amount.is_zero())
+    };
+    match (taxed(Collector::Merchant), taxed(Collector::Marketplace)) {
+        (true, true) => None,
+        (false, true) => Some((Decimal::ZERO, tax)),
+        _ => Some((tax, Decimal::ZERO)),
+    }
+}
+
 /// Net (tax excluded) and gross (tax included) of an amount after discounts, whatever the
 /// basis: `after_discounts` is in the basis, `tax` is the tax on it.
 pub fn net_gross(
@@ -443,5 +459,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!((n, g), (Decimal::new(2000, 2), Decimal::new(2400, 2)));
+    }
+
+    #[test]
+    fn refund_tax_goes_to_the_lines_collector() {
+        let t = |c: Collector, a: i64| TaxLine {
+            title: "t".into(),
+            rate: None,
+            amount: Decimal::new(a, 2),
+            collector: c,
+        };
+        let tax = Decimal::new(577, 2);
+        let (m, k) = (Collector::Merchant, Collector::Marketplace);
+        assert_eq!(
+            refund_tax_split(&[t(m, 577)], tax),
+            Some((tax, Decimal::ZERO))
+        );
+        assert_eq!(
+            refund_tax_split(&[t(k, 577)], tax),
+            Some((Decimal::ZERO, tax))
+        );
+        // A zero merchant line does not make it mixed; no tax lines: the merchant's.
+        assert_eq!(
+            refund_tax_split(&[t(m, 0), t(k, 577)], tax),
+            Some((Decimal::ZERO, tax))
+        );
+        assert_eq!(refund_tax_split(&[], tax), Some((tax, Decimal::ZERO)));
+        assert_eq!(refund_tax_split(&[t(m, 100), t(k, 477)], tax), None);
     }
 }

@@ -8,7 +8,8 @@
 
 use crate::config::{AccountCodes, DocumentStatus, XeroConfig};
 use crate::wire::{ContactRef, CreditNote, Invoice, LineItem, TaxRate};
-use ordersync_sdk::money::{Collector, TaxLine};
+use ordersync_sdk::money::{Collector, TaxLine, net_gross, refund_tax_split};
+use ordersync_sdk::tax_rate::{NoRate, TaxBase, infer_rate};
 use ordersync_sdk::{ConnectorError, Decimal, FeeKind, LineItem as OrderLine, LineKind, Order};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -80,6 +81,30 @@ impl TaxTable {
                     "no Xero tax rate of {pct} %: add one or map it in tax_types"
                 ))
             })
+    }
+
+    /// The type of a tax the platform sent without a rate (Amazon): the rate whose percentage
+    /// of what it was charged on explains it (`ordersync_sdk::tax_rate`). The amount posted
+    /// stays the platform's; only the type is chosen.
+    pub fn inferred(&self, tax: Decimal, on: Option<TaxBase>) -> Result<String, ConnectorError> {
+        let unmapped = || {
+            ConnectorError::permanent(
+                "a tax line has no rate, so it has no Xero tax type: map it in tax_types",
+            )
+        };
+        let on = on.ok_or_else(unmapped)?;
+        let candidates = self
+            .overrides
+            .iter()
+            .chain(self.rates.iter())
+            .map(|(p, t)| (*p, t.clone()));
+        infer_rate(tax, on, candidates).map_err(|e| match e {
+            NoRate::NoBase => unmapped(),
+            NoRate::Unexplained { effective } => ConnectorError::permanent(format!(
+                "a tax line has no rate and no Xero tax rate explains its {effective} %: add \
+                 one or map it in tax_types"
+            )),
+        })
     }
 
     /// The type of untaxed lines (gift cards, tips, rounding, exempt orders).
@@ -208,7 +233,28 @@ struct Tax {
     marketplace: Decimal,
 }
 
-fn tax_of(lines: &[TaxLine], taxes: &TaxTable, exempt: bool) -> Result<Tax, ConnectorError> {
+/// What an unrated tax among `lines` was charged on: the amount after discounts without
+/// its taxes; `units` for a line, `None` for an order-level charge (shipping, fees).
+fn base_of(
+    order: &Order,
+    after_discounts: Decimal,
+    lines: &[TaxLine],
+    units: Option<u32>,
+) -> Result<TaxBase, ConnectorError> {
+    let tax = ordersync_sdk::money::tax_of(lines).ok_or_else(overflow)?;
+    let (net, _) = net_gross(order.basis(), after_discounts, tax).ok_or_else(overflow)?;
+    Ok(match units {
+        Some(q) => TaxBase::line(order, net, q),
+        None => TaxBase::charge(order, net),
+    })
+}
+
+fn tax_of(
+    lines: &[TaxLine],
+    taxes: &TaxTable,
+    exempt: bool,
+    on: Option<TaxBase>,
+) -> Result<Tax, ConnectorError> {
     let (mine, theirs): (Vec<&TaxLine>, Vec<&TaxLine>) = lines
         .iter()
         .partition(|t| t.collector == Collector::Merchant);
@@ -232,11 +278,7 @@ fn tax_of(lines: &[TaxLine], taxes: &TaxTable, exempt: bool) -> Result<Tax, Conn
     let tax_type = match rate {
         Some(r) => taxes.for_percent(r.checked_mul(Decimal::ONE_HUNDRED).ok_or_else(overflow)?)?,
         None if merchant.is_zero() => taxes.zero()?,
-        None => {
-            return Err(ConnectorError::permanent(
-                "a tax line has no rate, so it has no Xero tax type: map it in tax_types",
-            ));
-        }
+        None => taxes.inferred(merchant, on)?,
     };
     Ok(Tax {
         tax_type,
@@ -402,7 +444,17 @@ pub fn invoice_body(order: &Order, ctx: &Ctx<'_>) -> Result<Invoice, ConnectorEr
             unit: l.unit_price,
             discount,
             amount: l.discounted().ok_or_else(overflow)?,
-            tax: tax_of(&l.tax_lines, ctx.taxes, exempt)?,
+            tax: tax_of(
+                &l.tax_lines,
+                ctx.taxes,
+                exempt,
+                Some(base_of(
+                    order,
+                    l.discounted().ok_or_else(overflow)?,
+                    &l.tax_lines,
+                    Some(l.quantity),
+                )?),
+            )?,
         })?;
     }
     for s in &order.shipping_lines {
@@ -419,7 +471,17 @@ pub fn invoice_body(order: &Order, ctx: &Ctx<'_>) -> Result<Invoice, ConnectorEr
             // A free-shipping code is a full discount of the price (docs/money.md).
             discount: s.discount().ok_or_else(overflow)?,
             amount: s.discounted().ok_or_else(overflow)?,
-            tax: tax_of(&s.tax_lines, ctx.taxes, exempt)?,
+            tax: tax_of(
+                &s.tax_lines,
+                ctx.taxes,
+                exempt,
+                Some(base_of(
+                    order,
+                    s.discounted().ok_or_else(overflow)?,
+                    &s.tax_lines,
+                    None,
+                )?),
+            )?,
         })?;
     }
     for f in &order.fees {
@@ -439,7 +501,12 @@ pub fn invoice_body(order: &Order, ctx: &Ctx<'_>) -> Result<Invoice, ConnectorEr
             unit: f.amount,
             discount: Decimal::ZERO,
             amount: f.amount,
-            tax: tax_of(&f.tax_lines, ctx.taxes, exempt)?,
+            tax: tax_of(
+                &f.tax_lines,
+                ctx.taxes,
+                exempt,
+                Some(base_of(order, f.amount, &f.tax_lines, None)?),
+            )?,
         })?;
     }
     if !order.totals.rounding.is_zero() {
@@ -477,30 +544,26 @@ pub fn credit_note_number(invoice_number: &str, n: usize) -> String {
     format!("{invoice_number}-R{n}")
 }
 
-/// The tax of a refunded amount whose line had `lines` taxes: all the merchant's, or all
-/// the marketplace's (a mix cannot be split without recomputing from rates).
+/// The tax of a refunded amount whose line had `lines` taxes (charged on `on`): all the
+/// merchant's, or all the marketplace's (a mix cannot be split without recomputing from rates).
 fn refund_tax(
     lines: &[TaxLine],
     tax: Decimal,
     taxes: &TaxTable,
     exempt: bool,
+    on: Option<TaxBase>,
 ) -> Result<Tax, ConnectorError> {
-    let t = tax_of(lines, taxes, exempt)?;
-    match (t.merchant.is_zero(), t.marketplace.is_zero()) {
-        (_, true) => Ok(Tax {
-            merchant: tax,
-            marketplace: Decimal::ZERO,
-            ..t
-        }),
-        (true, false) => Ok(Tax {
-            merchant: Decimal::ZERO,
-            marketplace: tax,
-            ..t
-        }),
-        (false, false) => Err(ConnectorError::permanent(
+    let t = tax_of(lines, taxes, exempt, on)?;
+    let (merchant, marketplace) = refund_tax_split(lines, tax).ok_or_else(|| {
+        ConnectorError::permanent(
             "a refunded line carries both merchant and marketplace tax: split it by hand",
-        )),
-    }
+        )
+    })?;
+    Ok(Tax {
+        merchant,
+        marketplace,
+        ..t
+    })
 }
 
 /// One credit note per refund (`ACCRECCREDIT`), from the refund's own figures, in the
@@ -534,16 +597,35 @@ pub fn credit_note_bodies(
                 unit,
                 discount: Decimal::ZERO,
                 amount: rl.subtotal,
-                tax: refund_tax(&line.tax_lines, rl.tax, ctx.taxes, exempt)?,
+                tax: refund_tax(
+                    &line.tax_lines,
+                    rl.tax,
+                    ctx.taxes,
+                    exempt,
+                    Some(base_of(
+                        order,
+                        line.discounted().ok_or_else(overflow)?,
+                        &line.tax_lines,
+                        Some(line.quantity),
+                    )?),
+                )?,
             })?;
         }
         if !r.shipping.is_zero() || !r.shipping_tax.is_zero() {
-            let lines = order
+            let taxed = order
                 .shipping_lines
                 .iter()
-                .find(|s| !s.tax_lines.is_empty())
-                .map(|s| s.tax_lines.as_slice())
-                .unwrap_or(&[]);
+                .find(|s| !s.tax_lines.is_empty());
+            let lines = taxed.map(|s| s.tax_lines.as_slice()).unwrap_or(&[]);
+            let on = match taxed {
+                Some(s) => Some(base_of(
+                    order,
+                    s.discounted().ok_or_else(overflow)?,
+                    &s.tax_lines,
+                    None,
+                )?),
+                None => None,
+            };
             if lines.is_empty() && !r.shipping_tax.is_zero() {
                 return Err(ConnectorError::permanent(
                     "a refund returns shipping tax of untaxed shipping",
@@ -556,7 +638,7 @@ pub fn credit_note_bodies(
                 unit: r.shipping,
                 discount: Decimal::ZERO,
                 amount: r.shipping,
-                tax: refund_tax(lines, r.shipping_tax, ctx.taxes, exempt)?,
+                tax: refund_tax(lines, r.shipping_tax, ctx.taxes, exempt, on)?,
             })?;
         }
         if !r.duties.is_zero() {
@@ -567,10 +649,10 @@ pub fn credit_note_bodies(
                 continue;
             }
             // The reason is staff free text: never copied.
-            let lines = if adj.tax.is_zero() {
-                &[][..]
+            let (lines, on) = if adj.tax.is_zero() {
+                (&[][..], None)
             } else {
-                order
+                let l = order
                     .lines
                     .iter()
                     .find(|l| {
@@ -578,10 +660,16 @@ pub fn credit_note_bodies(
                             .iter()
                             .any(|t| t.collector == Collector::Merchant)
                     })
-                    .map(|l| l.tax_lines.as_slice())
                     .ok_or_else(|| {
                         ConnectorError::permanent("a refund adjustment is taxed but no line is")
-                    })?
+                    })?;
+                let on = base_of(
+                    order,
+                    l.discounted().ok_or_else(overflow)?,
+                    &l.tax_lines,
+                    Some(l.quantity),
+                )?;
+                (l.tax_lines.as_slice(), Some(on))
             };
             b.push(Post {
                 description: "Refund adjustment".into(),
@@ -590,7 +678,7 @@ pub fn credit_note_bodies(
                 unit: adj.amount,
                 discount: Decimal::ZERO,
                 amount: adj.amount,
-                tax: refund_tax(lines, adj.tax, ctx.taxes, exempt)?,
+                tax: refund_tax(lines, adj.tax, ctx.taxes, exempt, on)?,
             })?;
         }
         let items = b.finish()?;

@@ -87,33 +87,9 @@ pub fn default_rates() -> Vec<SimRate> {
         SimRate::new("GB_EXEMPT", "Exempt 0.00%", pct(0, 0)),
         SimRate::new("GB_NO_TAX", "No VAT", pct(0, 0)),
     ];
-    for (u, s) in [
-        (19, 0),
-        (10, 0),
-        (8, 0),
-        (81, 1),
-        (77, 1),
-        (75, 1),
-        (14975, 3),
-        (9975, 3),
-        (12, 0),
-        (17, 0),
-        (22, 0),
-        (23, 0),
-        (24, 0),
-        (6, 0),
-        (7, 0),
-        (725, 2),
-        (825, 2),
-        (8625, 3),
-        (8875, 3),
-        (21, 0),
-        (25, 0),
-        (16, 0),
-        (13, 0),
-        (15, 0),
-    ] {
-        let p = pct(u, s);
+    // The other regions' rates: one list with the Xero simulator's (`DEMO_TAX_RATES`).
+    for r in ordersync_sdk::sim::DEMO_TAX_RATES {
+        let p = r.percent();
         let id = format!("SIM_{}", p.to_string().replace('.', "_"));
         v.push(SimRate::new(&id, &format!("Sales {p}%"), p));
     }

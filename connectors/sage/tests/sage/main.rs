@@ -3,6 +3,7 @@
 //! rotation, and the shared conformance kit.
 
 mod conformance;
+mod demo_orders;
 mod golden;
 mod mapping;
 mod sim;

@@ -280,13 +280,16 @@ fn a_tax_without_rate_takes_the_rate_that_explains_it() {
         Some(d("3.60")),
         "the amount is kept"
     );
-    // 3.60 on a net no rate explains is refused, naming the effective percentage.
+    // A tax no rate explains (2.70 on 18.90 net: 14.286 %) is refused, naming it.
     for t in o.lines.iter_mut().flat_map(|l| l.tax_lines.iter_mut()) {
-        t.amount = d("2.00");
+        t.amount = d("2.70");
     }
-    o.totals.tax -= d("1.60");
+    o.totals.tax -= d("0.90");
     o.current.tax = o.totals.tax;
     o.tax_lines.clear();
     let r = reason(&o);
-    assert!(r.contains("without a rate") && r.contains('%'), "{r}");
+    assert!(
+        r.contains("without a rate") && r.contains("14.286 %"),
+        "{r}"
+    );
 }

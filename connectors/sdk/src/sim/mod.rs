@@ -11,6 +11,7 @@
 //! - [`LeakyBucket`], [`FixedWindow`] and [`PerKey`]: rate limiters;
 //! - typed control-plane bodies ([`SeedRequest`], [`SimStats`], [`Received`], …) shared by the
 //!   simulators, the demo and tests;
+//! - [`DEMO_TAX_RATES`], the rates the accounting simulators' demo business has;
 //! - deterministic canary buyers ([`fake_buyer`]) and serving on loopback ([`SimServer`]).
 
 pub mod book;
@@ -19,6 +20,7 @@ mod control;
 mod faults;
 pub mod limit;
 mod objects;
+mod rates;
 mod server;
 mod simcore;
 pub mod tokens;
@@ -32,6 +34,7 @@ pub use control::{
 pub use faults::{FaultAnswers, FaultConfig, FaultKind, fault_gate, fault_response, with_faults};
 pub use limit::{FixedWindow, LeakyBucket, PerKey, WindowHit};
 pub use objects::{Entry, ObjectBook};
+pub use rates::{DEMO_TAX_RATES, DemoRate};
 pub use server::SimServer;
 pub use simcore::SimCore;
 pub use tokens::{AccessCheck, Rotation, TokenBook, TokenPair, TokenPolicy};

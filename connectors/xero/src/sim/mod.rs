@@ -117,10 +117,12 @@ fn rate(name: &str, tax_type: &str, pct: Decimal, revenue: bool, liabilities: bo
     }
 }
 
-/// A multi-region demo organisation: UK VAT types (`OUTPUT2`, `ZERORATEDOUTPUT`, `NONE`)
-/// plus sales-tax and VAT rates the sample and demo orders charge. An order at a rate not
-/// listed here is refused by the sink ("no Xero tax rate of …"), as with a real
-/// organisation: add it here (or map it in the connection's `tax_types`).
+/// A multi-region demo organisation: UK VAT types (`OUTPUT2`, `RROUTPUT`,
+/// `ZERORATEDOUTPUT`, `NONE`) plus every rate the demo marketplaces charge
+/// ([`ordersync_sdk::sim::DEMO_TAX_RATES`], the Sage simulator's list too) as `TAX001`… by
+/// position, and one archived rate. An order at a rate not listed is refused by the sink
+/// ("no Xero tax rate of …"), as with a real organisation: add it to that list (or map it in
+/// the connection's `tax_types`).
 pub fn default_tax_rates() -> Vec<TaxRate> {
     let d = |n: i64, s: u32| Decimal::new(n, s);
     let mut v = vec![
@@ -136,29 +138,19 @@ pub fn default_tax_rates() -> Vec<TaxRate> {
         rate("5% (VAT on Income)", "RROUTPUT", d(5, 0), true, false),
         rate("20% (VAT on Expenses)", "INPUT2", d(20, 0), false, false),
     ];
-    for (i, (name, pct)) in [
-        ("Sales Tax 6%", d(6, 0)),
-        ("Sales Tax 8.25%", d(825, 2)),
-        ("CA + SF Sales Tax 8.625%", d(8625, 3)),
-        ("NYC Sales Tax 8.875%", d(8875, 3)),
-        ("MwSt 19%", d(19, 0)),
-        ("Consumption Tax 10%", d(10, 0)),
-        ("Consumption Tax 8% (reduced)", d(8, 0)),
-        ("MWST 8.1%", d(81, 1)),
-        ("Retired 7%", d(7, 0)),
-        ("BTW 21%", d(21, 0)),
-        ("MWST 7.7% (until 2023)", d(77, 1)),
-        ("VAT 17%", d(17, 0)),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut r = rate(name, &format!("TAX{:03}", i + 1), pct, true, false);
-        if name.starts_with("Retired") {
-            r.status = "ARCHIVED".into();
-        }
-        v.push(r);
+    for (i, r) in ordersync_sdk::sim::DEMO_TAX_RATES.iter().enumerate() {
+        v.push(rate(
+            r.name,
+            &format!("TAX{:03}", i + 1),
+            r.percent(),
+            true,
+            false,
+        ));
     }
+    // Swiss VAT before 2011: kept by the organisation, no longer usable.
+    let mut retired = rate("MWST 7.6% (retired)", "TAX900", d(76, 1), true, false);
+    retired.status = "ARCHIVED".into();
+    v.push(retired);
     v
 }
 

@@ -7,6 +7,7 @@ mod mapping;
 mod sim;
 mod sink;
 mod tokens;
+mod unrated_tax;
 
 use async_trait::async_trait;
 use ordersync_sdk::sim::SimServer;

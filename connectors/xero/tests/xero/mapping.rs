@@ -43,7 +43,7 @@ fn tax_types_match_effective_rates_overrides_first() {
     assert_eq!(t.for_percent(d("8.875")).unwrap(), "TAX004");
     assert_eq!(t.for_percent(d("0")).unwrap(), "NONE");
     // An ARCHIVED rate does not count; INPUT2 (expenses only) neither.
-    let e = t.for_percent(d("7")).unwrap_err();
+    let e = t.for_percent(d("7.6")).unwrap_err();
     assert_eq!(e.class(), ErrorClass::Permanent);
     let e = t.for_percent(d("8.5")).unwrap_err();
     assert_eq!(
@@ -221,11 +221,24 @@ fn unbalanced_or_negative_orders_are_never_built() {
         build(&o, &table()).unwrap_err().class(),
         ErrorClass::Permanent
     );
-    // A tax line without a rate has no tax type.
+    // A tax line without a rate gets the type whose rate explains its amount (1.72 on
+    // 19.99: 8.625 %), and none when no rate of the organisation does.
     let mut o = sample_order(0);
     o.lines[0].tax_lines[0].rate = None;
-    let e = build(&o, &table()).unwrap_err();
-    assert!(e.to_string().contains("no rate"), "{e}");
+    let inv = build(&o, &table()).unwrap();
+    assert_eq!(inv.line_items[0].tax_type.as_deref(), Some("TAX003"));
+    assert_eq!(inv.line_items[0].tax_amount, Some(d("1.72")));
+    let without: Vec<_> = default_tax_rates()
+        .into_iter()
+        .filter(|r| r.tax_type != "TAX003")
+        .collect();
+    let e = build(&o, &TaxTable::new(&without, &BTreeMap::new())).unwrap_err();
+    assert_eq!(e.class(), ErrorClass::Permanent);
+    assert_eq!(
+        e.to_string(),
+        "permanent: a tax line has no rate and no Xero tax rate explains its 8.604 %: add one \
+         or map it in tax_types"
+    );
 }
 
 #[test]
