@@ -298,6 +298,10 @@ impl Lifecycle<'_> {
                 .seal_secrets(merchant, id, &secrets, self.clock.now())
                 .await?;
             self.store.set_connection_secrets(id, &sealed).await?;
+            // New credentials: what waited on the old ones (a rejected token) goes now.
+            if c.role == "sink" {
+                self.store.rearm_deliveries(id, self.now()).await?;
+            }
         }
         self.forget(id);
         let detail = (!moved.is_empty()).then(|| format!("moved: {}", moved.join(", ")));

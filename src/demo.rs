@@ -222,6 +222,7 @@ async fn run_in(
     };
     let started = Instant::now();
     let deadline = Duration::from_secs(600);
+    let mut reauthorised = 0u64;
     loop {
         let t = app.store.totals().await?;
         progress.show(
@@ -252,6 +253,7 @@ async fn run_in(
             progress.note("timed out waiting for deliveries");
             break;
         }
+        reauthorised += reauthorise(&app, &lifecycle, &merchant, &sinks, &http).await?;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -403,6 +405,7 @@ async fn run_in(
         "missing_deliveries": missing,
         "shipment_mismatches": shipment_mismatches,
         "untracked_parcels": untracked,
+        "reauthorised": reauthorised,
         "orders_with_nothing_to_ship": seeded as i64 - shippable.len() as i64,
         "dead_deliveries": t.deliveries_dead,
         "orders_delivered_to_buyer": t.delivered_orders,
@@ -461,6 +464,68 @@ async fn run_in(
             ExitCode::FAILURE
         },
     )
+}
+
+/// What a merchant does when a connection's credentials stop working: authorise the app again.
+/// A worker SIGKILLed between a single-use refresh token's exchange and its persisting (Sage
+/// rotates on every use, with no grace) leaves the connection with a dead token; its
+/// deliveries wait, never dead-lettered, until then. Returns how many connections it renewed.
+async fn reauthorise(
+    app: &App,
+    lifecycle: &Lifecycle<'_>,
+    merchant: &str,
+    sinks: &[(&'static str, String, String, SinkRole)],
+    http: &reqwest::Client,
+) -> anyhow::Result<u64> {
+    let waiting = app
+        .store
+        .list_deliveries(merchant, Some("pending"), 1000)
+        .await?;
+    let mut done = 0;
+    for (kind, id, url, _) in sinks {
+        let stuck = waiting.iter().any(|d| {
+            d.sink_connection_id == *id
+                && d.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("authentication failed"))
+        });
+        if !stuck {
+            continue;
+        }
+        let r = http.post(format!("{url}/_sim/authorize")).send().await?;
+        if !r.status().is_success() {
+            continue; // a simulator without a consent screen: nothing a merchant could do
+        }
+        let v: serde_json::Value = r.json().await?;
+        let Some(token) = v["refresh_token"].as_str() else {
+            continue;
+        };
+        let spec = crate::registry::lookup(kind)
+            .and_then(|d| d.sim)
+            .context("demo sinks have a simulator")?;
+        let mut secrets: Secrets = spec
+            .demo_secrets
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string().into()))
+            .collect();
+        secrets.insert("refresh_token".into(), token.to_string().into());
+        lifecycle
+            .update(
+                merchant,
+                Actor("demo"),
+                id,
+                crate::connections::ConnectionPatch {
+                    name: None,
+                    config: None,
+                    secrets: Some(secrets),
+                    state: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("re-authorising the demo {kind} connection: {e}"))?;
+        done += 1;
+    }
+    Ok(done)
 }
 
 /// API requests each target's simulator has served so far (`/_sim/stats`).

@@ -213,6 +213,16 @@ impl Engine {
             })
             .collect();
         let res = sink.deliver_batch(&reqs).await;
+        if res
+            .iter()
+            .any(|r| r.as_ref().is_err_and(|e| e.class() == ErrorClass::Auth))
+        {
+            // Rejected credentials: the next batch builds the sink from the stored secrets
+            // again (the merchant may have re-authorised it, in this process or another).
+            if let Some(p) = items.first() {
+                self.connectors.forget(&p.claim.sink_connection_id);
+            }
+        }
         let missing = std::iter::repeat_with(|| {
             Err(ConnectorError::permanent(
                 "sink returned fewer results than requests",
@@ -280,16 +290,22 @@ impl Engine {
     }
 
     fn failure(&self, claim: &ClaimedDelivery, e: &ConnectorError) -> DeliveryResult {
-        let error = super::error_text(&e);
+        let error = super::error_text(e);
         let permanent = matches!(e.class(), ErrorClass::Permanent | ErrorClass::NotFound);
-        if permanent || claim.attempts >= self.cfg.max_attempts {
+        // Rejected credentials are the connection's problem, not the order's: its deliveries
+        // wait (never dead-lettered) until the merchant re-authorises it, which re-arms them.
+        let auth = e.class() == ErrorClass::Auth;
+        if permanent || (!auth && claim.attempts >= self.cfg.max_attempts) {
             tracing::warn!(delivery = %claim.id, class = e.class().as_str(), attempts = claim.attempts, "Delivery dead-lettered.");
             DeliveryResult::Dead {
                 id: claim.id.clone(),
                 error,
             }
         } else {
-            let delay = retry_delay(claim.attempts, e.retry_after());
+            let mut delay = retry_delay(claim.attempts, e.retry_after());
+            if auth {
+                delay = delay.max(std::time::Duration::from_secs(60));
+            }
             DeliveryResult::Retry {
                 id: claim.id.clone(),
                 next_attempt_at: self.now_us() + delay.as_micros() as i64,

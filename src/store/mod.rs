@@ -99,6 +99,8 @@ pub trait Store: Send + Sync + 'static {
         results: &[DeliveryResult],
     ) -> StoreResult<()>;
     async fn replay_delivery(&self, merchant_id: &str, id: &str, now: i64) -> StoreResult<u64>;
+    /// Makes a sink connection's waiting deliveries due now (its credentials were replaced).
+    async fn rearm_deliveries(&self, sink_connection_id: &str, now: i64) -> StoreResult<u64>;
 
     // delivery tracking and retention
     async fn claim_tracking(

@@ -298,6 +298,11 @@ macro_rules! impl_store {
                     .bind(id).bind(merchant_id).bind(now).execute(&self.pool).await?.rows_affected())
             }
 
+            async fn rearm_deliveries(&self, sink_connection_id: &str, now: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE deliveries SET next_attempt_at = $2 WHERE sink_connection_id = $1 AND status = 'pending' AND next_attempt_at > $2")
+                    .bind(sink_connection_id).bind(now).execute(&self.pool).await?.rows_affected())
+            }
+
             async fn claim_tracking(&self, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<TrackingItem>> {
                 sqlx::query_as(concat!(
                     "UPDATE deliveries SET next_track_at = $2 WHERE id IN (",
