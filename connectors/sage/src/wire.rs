@@ -217,57 +217,7 @@ pub struct SageError {
     pub source: Option<String>,
 }
 
-/// A `Decimal` as a JSON number token, written via `RawValue` so it never becomes an `f64`.
-/// Reading also accepts a numeric string.
-pub mod decimal_number {
-    use rust_decimal::Decimal;
-    use serde::de::Error as _;
-    use serde::ser::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use serde_json::value::RawValue;
-    use std::str::FromStr;
-
-    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        RawValue::from_string(d.normalize().to_string())
-            .map_err(S::Error::custom)?
-            .serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        let raw = Box::<RawValue>::deserialize(d)?;
-        parse(raw.get()).ok_or_else(|| D::Error::custom("amount is not a decimal number"))
-    }
-
-    fn parse(text: &str) -> Option<Decimal> {
-        let text = text.trim().trim_matches('"');
-        // Scientific notation is valid JSON; Decimal::from_str does not take it.
-        Decimal::from_str(text)
-            .or_else(|_| Decimal::from_scientific(text))
-            .ok()
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-            match d {
-                Some(d) => super::serialize(d, s),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-            let raw = Option::<Box<RawValue>>::deserialize(d)?;
-            match raw {
-                None => Ok(None),
-                Some(r) if r.get() == "null" => Ok(None),
-                Some(r) => parse(r.get())
-                    .map(Some)
-                    .ok_or_else(|| D::Error::custom("amount is not a decimal number")),
-            }
-        }
-    }
-}
+pub use ordersync_sdk::decimal_number;
 
 #[cfg(test)]
 mod tests {

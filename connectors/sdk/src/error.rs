@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
+/// `Clone`: a failed batch request fails each of its deliveries with the same error.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ConnectorError {
     /// Transient: network, timeout, 5xx. Retry with backoff.
     #[error("retriable: {reason}")]

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod balance;
 pub mod bucket;
 pub mod clock;
+pub mod decimal_number;
 pub mod descriptor;
 pub mod dns;
 pub mod error;

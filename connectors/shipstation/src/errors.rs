@@ -65,25 +65,6 @@ fn is_code(c: &str) -> bool {
     !c.is_empty() && c.len() <= 48 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
-/// `ConnectorError` is not `Clone`; a failed batch request fails each of its deliveries.
-pub fn duplicate(e: &ConnectorError) -> ConnectorError {
-    match e {
-        ConnectorError::Retriable {
-            reason,
-            retry_after,
-        } => ConnectorError::Retriable {
-            reason: reason.clone(),
-            retry_after: *retry_after,
-        },
-        ConnectorError::RateLimited { retry_after } => ConnectorError::RateLimited {
-            retry_after: *retry_after,
-        },
-        ConnectorError::Auth { reason } => ConnectorError::auth(reason.clone()),
-        ConnectorError::Permanent { reason } => ConnectorError::permanent(reason.clone()),
-        ConnectorError::NotFound => ConnectorError::NotFound,
-    }
-}
-
 /// For tests: the class a status/body pair maps to.
 pub fn class_of(status: u16, body: &[u8]) -> ErrorClass {
     parse_error(status, &HeaderMap::new(), body).class()

@@ -2,7 +2,6 @@
 //! current body), update, withdraw, delivery status and the delivery feed.
 
 use crate::client::Client;
-use crate::errors::duplicate;
 use crate::mapping::{NOTHING_TO_SHIP, delivered, per_shipment_code, shipment_plan};
 use crate::wire::{ShipmentBody, ShipmentResult};
 use async_trait::async_trait;
@@ -231,7 +230,7 @@ impl Sink for ShipStationSink {
                 }
                 Err(e) => {
                     for i in idx {
-                        out[i] = Some(Err(duplicate(&e)));
+                        out[i] = Some(Err(e.clone()));
                     }
                 }
             }

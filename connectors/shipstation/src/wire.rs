@@ -213,48 +213,7 @@ pub struct ErrorItem {
     pub error_code: Option<String>,
 }
 
-/// A `Decimal` as a JSON number token (`12.50` → `12.5`), written via `RawValue` so it never
-/// becomes an `f64`. Reading also accepts a numeric string.
-pub mod decimal_number {
-    use rust_decimal::Decimal;
-    use serde::de::Error as _;
-    use serde::ser::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use serde_json::value::RawValue;
-    use std::str::FromStr;
-
-    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        RawValue::from_string(d.normalize().to_string())
-            .map_err(S::Error::custom)?
-            .serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        let raw = Box::<RawValue>::deserialize(d)?;
-        let text = raw.get().trim().trim_matches('"');
-        // Scientific notation is valid JSON; Decimal::from_str does not take it.
-        Decimal::from_str(text)
-            .or_else(|_| Decimal::from_scientific(text))
-            .map_err(|_| D::Error::custom("amount is not a decimal number"))
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-            match d {
-                Some(d) => super::serialize(d, s),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-            #[derive(Deserialize)]
-            struct W(#[serde(with = "super")] Decimal);
-            Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
-        }
-    }
-}
+pub use ordersync_sdk::decimal_number;
 
 #[cfg(test)]
 mod tests {

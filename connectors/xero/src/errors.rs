@@ -132,25 +132,6 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// `ConnectorError` is not `Clone`.
-pub fn duplicate(e: &ConnectorError) -> ConnectorError {
-    match e {
-        ConnectorError::Retriable {
-            reason,
-            retry_after,
-        } => ConnectorError::Retriable {
-            reason: reason.clone(),
-            retry_after: *retry_after,
-        },
-        ConnectorError::RateLimited { retry_after } => ConnectorError::RateLimited {
-            retry_after: *retry_after,
-        },
-        ConnectorError::Auth { reason } => ConnectorError::auth(reason.clone()),
-        ConnectorError::Permanent { reason } => ConnectorError::permanent(reason.clone()),
-        ConnectorError::NotFound => ConnectorError::NotFound,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@ use super::client::Client;
 use super::errors::{LOCKED, bulk_row_error};
 use super::mapping::{CANCELLED, cancel_body, order_plan};
 use super::wire::{OrderAnswer, OrderBody};
-use crate::errors::duplicate;
 use crate::mapping::NOTHING_TO_SHIP;
 use async_trait::async_trait;
 use ordersync_sdk::{
@@ -192,7 +191,7 @@ impl Sink for ShipStationV1Sink {
                 }
                 Err(e) => {
                     for (i, _) in chunk {
-                        out[*i] = Some(Err(duplicate(&e)));
+                        out[*i] = Some(Err(e.clone()));
                     }
                 }
             }
