@@ -27,9 +27,6 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Everything a worker needs; cheap to clone.
-/// Delivery loops per worker process.
-const DELIVERY_LOOPS: usize = 4;
-
 #[derive(Clone)]
 pub struct Engine {
     pub store: Arc<dyn Store>,
@@ -144,16 +141,11 @@ impl Engine {
             |e| Box::pin(async move { e.pull_once().await }),
             idle,
         );
-        // Several delivery loops: a pass waits for its slowest batch (a target retrying a
-        // throttled or timed-out call), and the other loops' passes go on meanwhile. Each
-        // claims its own deliveries under a lease; they share one heartbeat name.
-        for _ in 0..DELIVERY_LOOPS {
-            spawn_loop(
-                "deliver",
-                |e| Box::pin(async move { e.deliver_once().await }),
-                idle,
-            );
-        }
+        spawn_loop(
+            "deliver",
+            |e| Box::pin(async move { e.deliver_once().await }),
+            idle,
+        );
         spawn_loop(
             "track",
             |e| Box::pin(async move { e.track_once().await }),
