@@ -19,10 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-/// Sink batches in flight at once, over all sinks: accounting targets take one order per call
-/// (several calls each), so a few slow answers must not hold up every other target.
-/// Per-connection gates (Xero: 5 in flight) still bound each platform.
-const CONCURRENT_BATCHES: usize = 16;
+/// Sink batches in flight at once.
+const CONCURRENT_BATCHES: usize = 4;
 
 struct Prepared {
     claim: ClaimedDelivery,
