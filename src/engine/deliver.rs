@@ -1,10 +1,12 @@
-//! The delivery outbox: claim due deliveries in a batch under a lease, decrypt each order's
-//! PII for the moment of the call, hand them to their sink in its batch size with the
-//! deterministic keys, and record every outcome in one statement batch. Retriable failures
+//! The delivery outbox, one pipeline per sink connection: claim that sink's due deliveries
+//! under a lease (renewed while they are in flight), decrypt each order's PII for the moment
+//! of the call, hand them to the sink in its batch size with the deterministic keys, several
+//! batches at once, and record each batch's outcomes as soon as it ends. Retriable failures
 //! back off; permanent ones go to `dead` with their reason (replayable).
 //!
-//! A panic in one sink's batch (or in building the sink) fails that batch's deliveries as
-//! retriable, and the other batches of the pass complete as usual.
+//! A slow or failing target holds up only its own deliveries. A panic in one sink's batch (or
+//! in building the sink) fails that batch's deliveries as retriable, and the other batches
+//! complete as usual.
 
 use super::ingest::object_key;
 use super::{Engine, Pass, retry_delay};
@@ -15,12 +17,17 @@ use ordersync_sdk::{
     ConnectorError, DeliveryRequest, ErrorClass, FulfillmentStatus, Order, OutcomeKind, Sink,
     SinkRole,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-/// Sink batches in flight at once.
-const CONCURRENT_BATCHES: usize = 4;
+/// Sinks one `deliver_once` (or one dispatch) looks at.
+const SINKS_PER_PASS: i64 = 1000;
+/// Deliveries claimed at once when the sink cannot even be built (they all fail alike).
+const UNBUILT_CLAIM: i64 = 100;
 
 struct Prepared {
     claim: ClaimedDelivery,
@@ -29,19 +36,155 @@ struct Prepared {
 }
 
 impl Engine {
+    /// One round for every sink with due deliveries, concurrently; the total handled. Tests
+    /// drive the engine with this; the worker runs [`Engine::dispatch_deliveries`].
     pub async fn deliver_once(&self) -> anyhow::Result<Pass> {
+        let sinks = self
+            .store
+            .due_delivery_sinks(self.now_us(), SINKS_PER_PASS)
+            .await?;
+        let rounds =
+            futures::future::join_all(sinks.iter().map(|s| self.deliver_sink_round(s))).await;
+        let mut work = 0;
+        let mut failed = None;
+        for r in rounds {
+            match r {
+                Ok(p) => work += p.work,
+                Err(e) => failed = Some(e),
+            }
+        }
+        match failed {
+            Some(e) if work == 0 => Err(e),
+            _ => Ok(Pass { work }),
+        }
+    }
+
+    /// The deliver loop's pass: starts a pipeline for each sink with due deliveries that has
+    /// none running in this process. A pipeline runs rounds until its sink has nothing due,
+    /// so a slow target never holds up another's deliveries, and beats as a part of the
+    /// `deliver` loop (a hung target makes the loop stale in `/healthz`).
+    pub(super) async fn dispatch_deliveries(
+        &self,
+        tracker: &TaskTracker,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<Pass> {
+        let sinks = self
+            .store
+            .due_delivery_sinks(self.now_us(), SINKS_PER_PASS)
+            .await?;
+        for sink in sinks {
+            if cancel.is_cancelled() {
+                break;
+            }
+            if !self
+                .busy_sinks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(sink.clone())
+            {
+                continue;
+            }
+            let (me, cancel) = (self.clone(), cancel.clone());
+            tracker.spawn(async move {
+                while !cancel.is_cancelled() {
+                    let round = AssertUnwindSafe(me.deliver_sink_round(&sink)).catch_unwind().await;
+                    let error = match round {
+                        Ok(Ok(p)) if p.work > 0 => continue,
+                        Ok(Ok(_)) => break,
+                        Ok(Err(e)) => format!("{e:#}"),
+                        // The payload is not logged: a panic message may quote data.
+                        Err(_) => "the round panicked".to_string(),
+                    };
+                    tracing::warn!(sink = %sink, error = %error, "Delivery round failed; retrying.");
+                    metrics::counter!("ordersync_worker_errors_total", "loop" => "deliver").increment(1);
+                    // Not at once: a failing store must not be hammered.
+                    tokio::select! {
+                        _ = cancel.cancelled() => {}
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    }
+                    break;
+                }
+                me.busy_sinks.lock().unwrap_or_else(|e| e.into_inner()).remove(&sink);
+            });
+        }
+        Ok(Pass::default())
+    }
+
+    /// One round for one sink connection: claims up to `batch_size × concurrency` of its due
+    /// deliveries, runs `concurrency` batches at a time, and completes each batch when it
+    /// ends. The leases are renewed while any is in flight (a throttled target may take long).
+    pub async fn deliver_sink_round(&self, sink_id: &str) -> anyhow::Result<Pass> {
         let started = std::time::Instant::now();
+        let built = AssertUnwindSafe(self.connectors.sink(sink_id))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(ConnectorError::retriable("internal: the sink panicked")));
+        let limit = match &built {
+            Ok(s) => {
+                let c = s.capabilities();
+                c.batch_size.max(1).saturating_mul(c.concurrency.max(1)) as i64
+            }
+            Err(_) => UNBUILT_CLAIM,
+        }
+        .clamp(1, self.cfg.delivery_batch.max(1));
         let now = self.now_us();
         let lease = self.cfg.lease_secs * 1_000_000;
         let claimed = self
             .store
-            .claim_deliveries(&self.worker_id, now, now + lease, self.cfg.delivery_batch)
+            .claim_sink_deliveries(&self.worker_id, sink_id, now, now + lease, limit)
             .await?;
         if claimed.is_empty() {
             return Ok(Pass::default());
         }
         let n = claimed.len();
-        let claim_ms = started.elapsed().as_millis() as u64;
+        let sink = match built {
+            Ok(s) => s,
+            Err(e) => {
+                let results: Vec<_> = claimed.iter().map(|c| self.failure(c, &e)).collect();
+                self.store
+                    .complete_deliveries(&self.worker_id, self.now_us(), &results)
+                    .await?;
+                return Ok(Pass { work: n });
+            }
+        };
+        let ids: Vec<String> = claimed.iter().map(|c| c.id.clone()).collect();
+        self.heartbeats.part_beat("deliver", sink_id);
+        let work = self.deliver_claimed(sink, claimed, now);
+        let r = tokio::select! {
+            r = work => r,
+            r = self.renew_leases(&ids) => r,
+        };
+        self.heartbeats.part_end("deliver", sink_id);
+        r?;
+        tracing::debug!(
+            sink = sink_id,
+            deliveries = n,
+            total_ms = started.elapsed().as_millis() as u64,
+            "Delivery round done."
+        );
+        Ok(Pass { work: n })
+    }
+
+    /// Renews the leases on `ids` at a third of the lease time, until dropped; ends (with
+    /// an error) only if the store fails.
+    async fn renew_leases(&self, ids: &[String]) -> anyhow::Result<()> {
+        let every = Duration::from_millis((self.cfg.lease_secs.max(1) as u64) * 1000 / 3);
+        loop {
+            tokio::time::sleep(every).await;
+            let until = self.now_us() + self.cfg.lease_secs * 1_000_000;
+            self.store
+                .renew_deliveries(&self.worker_id, ids, until)
+                .await?;
+        }
+    }
+
+    async fn deliver_claimed(
+        &self,
+        sink: Arc<dyn Sink>,
+        claimed: Vec<ClaimedDelivery>,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        let sink_id = claimed[0].sink_connection_id.clone();
         let order_ids: Vec<String> = {
             let mut v: Vec<String> = claimed.iter().map(|c| c.order_id.clone()).collect();
             v.sort();
@@ -55,90 +198,65 @@ impl Engine {
             .into_iter()
             .map(|o| (o.id.clone(), o))
             .collect();
-        let mut results = Vec::with_capacity(n);
-        let mut decoded: HashMap<String, Arc<Order>> = HashMap::new();
-        let mut by_sink: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
+        let mut failed = Vec::new();
+        let mut prepared = Vec::with_capacity(claimed.len());
         for claim in claimed {
-            let order = match decoded.get(&claim.order_id) {
-                Some(o) => Ok(o.clone()),
-                None => match orders.get(&claim.order_id) {
-                    None => Err(ConnectorError::permanent("order no longer exists")),
-                    Some(row) => self.decode(row).await.map(Arc::new),
-                },
+            let order = match orders.get(&claim.order_id) {
+                None => Err(ConnectorError::permanent("order no longer exists")),
+                Some(row) => self.decode(row).await.map(Arc::new),
             };
             match order {
                 Ok(o) => {
-                    decoded.insert(claim.order_id.clone(), o.clone());
                     let key = object_key(&claim.order_id, &claim.sink_connection_id);
-                    by_sink
-                        .entry(claim.sink_connection_id.clone())
-                        .or_default()
-                        .push(Prepared {
-                            claim,
-                            order: o,
-                            object_key: key,
-                        });
+                    prepared.push(Prepared {
+                        claim,
+                        order: o,
+                        object_key: key,
+                    });
                 }
-                Err(e) => results.push(self.failure(&claim, &e)),
+                Err(e) => failed.push(self.failure(&claim, &e)),
             }
         }
-        let decoded_ms = started.elapsed().as_millis() as u64;
-        let mut jobs = Vec::new();
-        for (sink_id, items) in by_sink {
-            let built = AssertUnwindSafe(self.connectors.sink(&sink_id))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| Err(ConnectorError::retriable("internal: the sink panicked")));
-            let sink = match built {
-                Ok(s) => s,
-                Err(e) => {
-                    results.extend(items.iter().map(|p| self.failure(&p.claim, &e)));
-                    continue;
-                }
-            };
-            let caps = sink.capabilities();
-            let batch = caps.batch_size.max(1);
-            let tracks = caps.tracks_delivery;
-            if tracks && caps.delivery_feed {
-                // Before any of its deliveries can await tracking: from now on this sink is
-                // tracked a page at a time.
-                self.store
-                    .ensure_track_feed(
-                        &sink_id,
-                        now + self.cfg.track_interval_secs * 1_000_000,
-                        now,
-                    )
-                    .await?;
-            }
-            let mut items = items;
-            while !items.is_empty() {
-                let rest = items.split_off(batch.min(items.len()));
-                jobs.push((sink.clone(), tracks, std::mem::replace(&mut items, rest)));
-            }
+        if !failed.is_empty() {
+            self.store
+                .complete_deliveries(&self.worker_id, self.now_us(), &failed)
+                .await?;
+        }
+        let caps = sink.capabilities();
+        let tracks = caps.tracks_delivery;
+        if tracks && caps.delivery_feed {
+            // Before any of its deliveries can await tracking: from now on this sink is
+            // tracked a page at a time.
+            self.store
+                .ensure_track_feed(
+                    &sink_id,
+                    now + self.cfg.track_interval_secs * 1_000_000,
+                    now,
+                )
+                .await?;
         }
         let track_at = now + self.cfg.track_interval_secs * 1_000_000;
-        let futs: Vec<_> = jobs
-            .into_iter()
-            .map(|(sink, tracks, items)| self.run_batch_isolated(sink, tracks, items, track_at))
-            .collect();
-        let outcomes: Vec<Vec<DeliveryResult>> = futures::stream::iter(futs)
-            .buffer_unordered(CONCURRENT_BATCHES)
-            .collect()
-            .await;
-        results.extend(outcomes.into_iter().flatten());
-        let sent_ms = started.elapsed().as_millis() as u64;
-        self.store
-            .complete_deliveries(&self.worker_id, self.now_us(), &results)
-            .await?;
-        tracing::debug!(
-            deliveries = n,
-            claim_ms,
-            decoded_ms,
-            sent_ms,
-            total_ms = started.elapsed().as_millis() as u64,
-            "Delivery batch done."
-        );
-        Ok(Pass { work: n })
+        let batch = caps.batch_size.max(1);
+        let mut batches = Vec::new();
+        while !prepared.is_empty() {
+            let rest = prepared.split_off(batch.min(prepared.len()));
+            batches.push(std::mem::replace(&mut prepared, rest));
+        }
+        let sink = &sink;
+        let mut done = futures::stream::iter(batches)
+            .map(|items| async move {
+                let results = self
+                    .run_batch_isolated(sink.clone(), tracks, items, track_at)
+                    .await;
+                self.store
+                    .complete_deliveries(&self.worker_id, self.now_us(), &results)
+                    .await
+            })
+            .buffer_unordered(caps.concurrency.max(1));
+        while let Some(r) = done.next().await {
+            r?;
+        }
+        Ok(())
     }
 
     /// [`Engine::run_batch`], with a panic turned into a retriable failure of each of the
@@ -150,13 +268,17 @@ impl Engine {
         items: Vec<Prepared>,
         track_at: i64,
     ) -> Vec<DeliveryResult> {
-        self.heartbeats.beat("deliver");
+        let part = items
+            .first()
+            .map(|p| p.claim.sink_connection_id.clone())
+            .unwrap_or_default();
+        self.heartbeats.part_beat("deliver", &part);
         let claims: Vec<ClaimedDelivery> = items.iter().map(|p| p.claim.clone()).collect();
         let kind = sink.kind();
         let out = AssertUnwindSafe(self.run_batch(sink, tracks, items, track_at))
             .catch_unwind()
             .await;
-        self.heartbeats.beat("deliver");
+        self.heartbeats.part_beat("deliver", &part);
         out.unwrap_or_else(|_| {
             tracing::error!(
                 sink = kind,

@@ -18,6 +18,9 @@ pub const MIN_STALE_AFTER: Duration = Duration::from_secs(60);
 struct Beat {
     stale_after: Duration,
     last: OffsetDateTime,
+    /// Tasks a loop started that run on their own (one per sink for delivery), by key: the
+    /// loop is as stale as its most silent part.
+    parts: BTreeMap<String, OffsetDateTime>,
 }
 
 pub struct Heartbeats {
@@ -45,13 +48,34 @@ impl Heartbeats {
     pub fn expect(&self, name: &'static str, interval: Duration) {
         let stale_after = interval.saturating_mul(3).max(MIN_STALE_AFTER);
         let last = self.clock.now();
-        self.lock().insert(name, Beat { stale_after, last });
+        self.lock().insert(
+            name,
+            Beat {
+                stale_after,
+                last,
+                parts: BTreeMap::new(),
+            },
+        );
     }
 
     pub fn beat(&self, name: &'static str) {
         let now = self.clock.now();
         if let Some(b) = self.lock().get_mut(name) {
             b.last = now;
+        }
+    }
+
+    /// A part of loop `name` starts, beats, or ends (see [`Beat::parts`]).
+    pub fn part_beat(&self, name: &'static str, part: &str) {
+        let now = self.clock.now();
+        if let Some(b) = self.lock().get_mut(name) {
+            b.parts.insert(part.to_string(), now);
+        }
+    }
+
+    pub fn part_end(&self, name: &'static str, part: &str) {
+        if let Some(b) = self.lock().get_mut(name) {
+            b.parts.remove(part);
         }
     }
 
@@ -66,7 +90,8 @@ impl Heartbeats {
         self.lock()
             .iter()
             .filter_map(|(name, b)| {
-                let silent = now - b.last;
+                let oldest = b.parts.values().copied().fold(b.last, |a, p| a.min(p));
+                let silent = now - oldest;
                 (silent > b.stale_after).then(|| Stale {
                     name,
                     silent_secs: silent.whole_seconds(),
@@ -104,6 +129,18 @@ mod tests {
         clock.advance(time::Duration::hours(3));
         let names: Vec<_> = hb.stale().into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["pull", "purge"], "purge's bound is 3 × its hour");
+        hb.beat("pull");
+        hb.beat("purge");
+        hb.part_beat("pull", "sink-a");
+        clock.advance(time::Duration::seconds(61));
+        hb.beat("pull");
+        assert_eq!(hb.stale().len(), 1, "a silent part makes its loop stale");
+        hb.part_beat("pull", "sink-a");
+        assert!(hb.stale().is_empty());
+        hb.part_end("pull", "sink-a");
+        clock.advance(time::Duration::seconds(61));
+        hb.beat("pull");
+        assert!(hb.stale().is_empty(), "an ended part is not watched");
         hb.forget("pull");
         hb.forget("purge");
         assert!(hb.stale().is_empty(), "a stopped loop is not a dead one");

@@ -25,6 +25,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Everything a worker needs; cheap to clone.
 #[derive(Clone)]
@@ -38,6 +39,8 @@ pub struct Engine {
     pub connectors: Arc<ConnectorCache>,
     /// Beats of the loops [`Engine::run`] runs, read by `/healthz`.
     pub heartbeats: Arc<Heartbeats>,
+    /// Sink connections with a delivery pipeline running in this process.
+    busy_sinks: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// What one pass of a loop did (for tests and the demo's idle detection).
@@ -81,6 +84,7 @@ impl Engine {
             worker_id,
             connectors,
             heartbeats: Arc::new(Heartbeats::new(Arc::new(SystemClock))),
+            busy_sinks: Arc::default(),
         }
     }
 
@@ -92,16 +96,19 @@ impl Engine {
     /// claiming, lets in-flight work finish, and returns (leases of unfinished work expire).
     /// A failed or panicking pass is logged and the loop goes on; each pass beats.
     pub async fn run(&self, cancel: CancellationToken) {
-        let tracker = tokio_util::task::TaskTracker::new();
+        let tracker = TaskTracker::new();
         let idle = Duration::from_millis(self.cfg.idle_ms);
         let spawn_loop = |name: &'static str,
                           f: fn(
             Engine,
+            TaskTracker,
+            CancellationToken,
         )
             -> futures::future::BoxFuture<'static, anyhow::Result<Pass>>,
                           every: Duration| {
             let me = self.clone();
             let cancel = cancel.clone();
+            let tasks = tracker.clone();
             me.heartbeats.expect(name, every);
             tracker.spawn(async move {
                 loop {
@@ -111,7 +118,9 @@ impl Engine {
                     me.heartbeats.beat(name);
                     // Connections and batches are isolated inside a pass; this catches what
                     // escapes them, so no bug can end the loop.
-                    let pass = AssertUnwindSafe(f(me.clone())).catch_unwind().await;
+                    let pass = AssertUnwindSafe(f(me.clone(), tasks.clone(), cancel.clone()))
+                        .catch_unwind()
+                        .await;
                     me.heartbeats.beat(name);
                     let failed = |error: String| {
                         tracing::warn!(loop_name = name, error = %error, "Worker loop failed; retrying.");
@@ -138,22 +147,24 @@ impl Engine {
         };
         spawn_loop(
             "pull",
-            |e| Box::pin(async move { e.pull_once().await }),
+            |e, _, _| Box::pin(async move { e.pull_once().await }),
             idle,
         );
         spawn_loop(
             "deliver",
-            |e| Box::pin(async move { e.deliver_once().await }),
+            |e, tasks, cancel| {
+                Box::pin(async move { e.dispatch_deliveries(&tasks, &cancel).await })
+            },
             idle,
         );
         spawn_loop(
             "track",
-            |e| Box::pin(async move { e.track_once().await }),
+            |e, _, _| Box::pin(async move { e.track_once().await }),
             idle,
         );
         spawn_loop(
             "purge",
-            |e| Box::pin(async move { e.purge_once().await }),
+            |e, _, _| Box::pin(async move { e.purge_once().await }),
             Duration::from_secs(self.cfg.purge_interval_secs),
         );
         tracker.close();

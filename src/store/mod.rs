@@ -91,6 +91,24 @@ pub trait Store: Send + Sync + 'static {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Sink connections with deliveries due now (pending and due, or with an expired lease).
+    async fn due_delivery_sinks(&self, now: i64, limit: i64) -> StoreResult<Vec<String>>;
+    /// [`Store::claim_deliveries`] for one sink connection.
+    async fn claim_sink_deliveries(
+        &self,
+        owner: &str,
+        sink_connection_id: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Extends the leases `owner` still holds on these deliveries; returns how many it holds.
+    async fn renew_deliveries(
+        &self,
+        owner: &str,
+        ids: &[String],
+        lease_until: i64,
+    ) -> StoreResult<u64>;
     async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>>;
     async fn complete_deliveries(
         &self,

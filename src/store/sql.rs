@@ -250,6 +250,40 @@ macro_rules! impl_store {
                 .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await
             }
 
+            async fn due_delivery_sinks(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(concat!(
+                    "SELECT DISTINCT sink_connection_id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $1) ",
+                    "OR (status = 'in_flight' AND lease_until < $1) LIMIT $2"
+                ))
+                .bind(now).bind(limit).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|r| r.0).collect())
+            }
+
+            async fn claim_sink_deliveries(&self, owner: &str, sink_connection_id: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
+                sqlx::query_as(concat!(
+                    "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
+                    "SELECT id FROM deliveries WHERE sink_connection_id = $5 AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3)) ",
+                    "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
+                    ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
+                ))
+                .bind(owner).bind(lease_until).bind(now).bind(limit).bind(sink_connection_id).fetch_all(&self.pool).await
+            }
+
+            async fn renew_deliveries(&self, owner: &str, ids: &[String], lease_until: i64) -> StoreResult<u64> {
+                let mut n = 0;
+                for chunk in ids.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE deliveries SET lease_until = ");
+                    qb.push_bind(lease_until).push(" WHERE status = 'in_flight' AND lease_owner = ").push_bind(owner.to_string()).push(" AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.clone());
+                    }
+                    qb.push(")");
+                    n += qb.build().execute(&self.pool).await?.rows_affected();
+                }
+                Ok(n)
+            }
+
             async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>> {
                 if ids.is_empty() {
                     return Ok(vec![]);

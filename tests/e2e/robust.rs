@@ -323,6 +323,7 @@ impl Sink for PanickingSink {
         SinkCaps {
             role: SinkRole::Fulfillment,
             batch_size: 10,
+            concurrency: 4,
             updates: true,
             tracks_delivery: false,
             delivery_feed: false,

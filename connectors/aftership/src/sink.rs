@@ -104,6 +104,7 @@ impl Sink for AfterShipSink {
         SinkCaps {
             role: SinkRole::Tracking,
             batch_size: BATCH_SIZE,
+            concurrency: 4,
             updates: true,
             tracks_delivery: true,
             delivery_feed: true,

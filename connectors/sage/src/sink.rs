@@ -339,6 +339,7 @@ impl Sink for SageSink {
         SinkCaps {
             role: SinkRole::Accounting,
             batch_size: 20,
+            concurrency: 8,
             updates: true,
             tracks_delivery: false,
             delivery_feed: false,

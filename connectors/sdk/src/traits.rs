@@ -98,6 +98,10 @@ pub struct SinkCaps {
     pub role: SinkRole,
     /// Most deliveries one `deliver_batch` call may carry.
     pub batch_size: usize,
+    /// Batches the engine may run at once against one connection. Deliveries spend most of
+    /// their time waiting on the target (and on retry backoff), so this may exceed what the
+    /// target allows in flight; the client's own gate enforces that limit.
+    pub concurrency: usize,
     /// The target can update an object it already holds.
     pub updates: bool,
     /// `delivery_status` reports when the parcel reached the buyer.

@@ -163,6 +163,7 @@ impl Sink for ShipStationSink {
         SinkCaps {
             role: SinkRole::Fulfillment,
             batch_size: BATCH_SIZE,
+            concurrency: 4,
             updates: true,
             tracks_delivery: true,
             delivery_feed: true,

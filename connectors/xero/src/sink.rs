@@ -289,6 +289,8 @@ impl Sink for XeroSink {
         SinkCaps {
             role: SinkRole::Accounting,
             batch_size: BATCH_SIZE,
+            // Twice the 5 calls a tenant may have in flight (the client gates those).
+            concurrency: 10,
             updates: true,
             tracks_delivery: false,
             delivery_feed: false,

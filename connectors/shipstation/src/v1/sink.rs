@@ -123,6 +123,8 @@ impl Sink for ShipStationV1Sink {
         SinkCaps {
             role: SinkRole::Fulfillment,
             batch_size: BATCH_SIZE,
+            // 40 requests a minute: bulk batches, two at a time, are plenty.
+            concurrency: 2,
             updates: true,
             // V1 has no delivery date at all.
             tracks_delivery: false,
