@@ -60,7 +60,7 @@ impl Engine {
     }
 
     /// The deliver loop's pass: starts a pipeline for each sink with due deliveries that has
-    /// none running in this process. A pipeline runs rounds until its sink has nothing due,
+    /// none running in this process. A pipeline runs until its sink has nothing due,
     /// so a slow target never holds up another's deliveries, and beats as a part of the
     /// `deliver` loop (a hung target makes the loop stale in `/healthz`).
     pub(super) async fn dispatch_deliveries(
@@ -86,23 +86,23 @@ impl Engine {
             }
             let (me, cancel) = (self.clone(), cancel.clone());
             tracker.spawn(async move {
-                while !cancel.is_cancelled() {
-                    let round = AssertUnwindSafe(me.deliver_sink_round(&sink)).catch_unwind().await;
-                    let error = match round {
-                        Ok(Ok(p)) if p.work > 0 => continue,
-                        Ok(Ok(_)) => break,
-                        Ok(Err(e)) => format!("{e:#}"),
-                        // The payload is not logged: a panic message may quote data.
-                        Err(_) => "the round panicked".to_string(),
-                    };
-                    tracing::warn!(sink = %sink, error = %error, "Delivery round failed; retrying.");
+                let run = AssertUnwindSafe(me.run_sink(&sink, false, &cancel))
+                    .catch_unwind()
+                    .await;
+                let error = match run {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(e)) => Some(format!("{e:#}")),
+                    // The payload is not logged: a panic message may quote data.
+                    Err(_) => Some("the pipeline panicked".to_string()),
+                };
+                if let Some(error) = error {
+                    tracing::warn!(sink = %sink, error = %error, "Delivery pipeline failed; retrying.");
                     metrics::counter!("ordersync_worker_errors_total", "loop" => "deliver").increment(1);
                     // Not at once: a failing store must not be hammered.
                     tokio::select! {
                         _ = cancel.cancelled() => {}
                         _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     }
-                    break;
                 }
                 me.busy_sinks.lock().unwrap_or_else(|e| e.into_inner()).remove(&sink);
             });
@@ -110,72 +110,145 @@ impl Engine {
         Ok(Pass::default())
     }
 
-    /// One round for one sink connection: claims up to `batch_size × concurrency` of its due
-    /// deliveries, runs `concurrency` batches at a time, and completes each batch when it
-    /// ends. The leases are renewed while any is in flight (a throttled target may take long).
+    /// One round for one sink connection: up to `batch_size × concurrency` of its due
+    /// deliveries, `concurrency` batches at a time. Tests drive sinks with this.
     pub async fn deliver_sink_round(&self, sink_id: &str) -> anyhow::Result<Pass> {
+        self.run_sink(sink_id, true, &CancellationToken::new())
+            .await
+    }
+
+    /// The pipeline of one sink connection: keeps `concurrency` batches in flight, claiming
+    /// the next batch as soon as one completes (a slow batch never holds up the others), and
+    /// renews the leases of everything in flight at a third of the lease time (a throttled
+    /// target may take long). With `one_round` it stops claiming after `batch_size ×
+    /// concurrency`; else it runs until the sink has nothing due or `stop` fires (then it
+    /// claims no more and finishes what it holds).
+    async fn run_sink(
+        &self,
+        sink_id: &str,
+        one_round: bool,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<Pass> {
         let started = std::time::Instant::now();
+        let lease = self.cfg.lease_secs * 1_000_000;
         let built = AssertUnwindSafe(self.connectors.sink(sink_id))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(ConnectorError::retriable("internal: the sink panicked")));
-        let limit = match &built {
-            Ok(s) => {
-                let c = s.capabilities();
-                c.batch_size.max(1).saturating_mul(c.concurrency.max(1)) as i64
-            }
-            Err(_) => UNBUILT_CLAIM,
-        }
-        .clamp(1, self.cfg.delivery_batch.max(1));
-        let now = self.now_us();
-        let lease = self.cfg.lease_secs * 1_000_000;
-        let claimed = self
-            .store
-            .claim_sink_deliveries(&self.worker_id, sink_id, now, now + lease, limit)
-            .await?;
-        if claimed.is_empty() {
-            return Ok(Pass::default());
-        }
-        let n = claimed.len();
         let sink = match built {
             Ok(s) => s,
             Err(e) => {
-                let results: Vec<_> = claimed.iter().map(|c| self.failure(c, &e)).collect();
-                self.store
-                    .complete_deliveries(&self.worker_id, self.now_us(), &results)
+                let now = self.now_us();
+                let claimed = self
+                    .store
+                    .claim_sink_deliveries(
+                        &self.worker_id,
+                        sink_id,
+                        now,
+                        now + lease,
+                        UNBUILT_CLAIM,
+                    )
                     .await?;
-                return Ok(Pass { work: n });
+                let results: Vec<_> = claimed.iter().map(|c| self.failure(c, &e)).collect();
+                if !results.is_empty() {
+                    self.store
+                        .complete_deliveries(&self.worker_id, self.now_us(), &results)
+                        .await?;
+                }
+                return Ok(Pass {
+                    work: results.len(),
+                });
             }
         };
-        let ids: Vec<String> = claimed.iter().map(|c| c.id.clone()).collect();
-        self.heartbeats.part_beat("deliver", sink_id);
-        let work = self.deliver_claimed(sink, claimed, now);
-        let r = tokio::select! {
-            r = work => r,
-            r = self.renew_leases(&ids) => r,
-        };
-        self.heartbeats.part_end("deliver", sink_id);
-        r?;
-        tracing::debug!(
-            sink = sink_id,
-            deliveries = n,
-            total_ms = started.elapsed().as_millis() as u64,
-            "Delivery round done."
-        );
-        Ok(Pass { work: n })
-    }
-
-    /// Renews the leases on `ids` at a third of the lease time, until dropped; ends (with
-    /// an error) only if the store fails.
-    async fn renew_leases(&self, ids: &[String]) -> anyhow::Result<()> {
+        let caps = sink.capabilities();
+        let batch = caps
+            .batch_size
+            .clamp(1, self.cfg.delivery_batch.max(1) as usize);
+        let slots = caps.concurrency.max(1);
+        let budget = if one_round { batch * slots } else { usize::MAX };
         let every = Duration::from_millis((self.cfg.lease_secs.max(1) as u64) * 1000 / 3);
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let mut held: std::collections::HashSet<String> = Default::default();
+        let mut inflight = futures::stream::FuturesUnordered::new();
+        let (mut claimed, mut dry, mut feed_ready) = (0usize, false, false);
+        let mut failed: Option<anyhow::Error> = None;
+        self.heartbeats.part_beat("deliver", sink_id);
         loop {
-            tokio::time::sleep(every).await;
-            let until = self.now_us() + self.cfg.lease_secs * 1_000_000;
-            self.store
-                .renew_deliveries(&self.worker_id, ids, until)
-                .await?;
+            while !dry
+                && failed.is_none()
+                && !stop.is_cancelled()
+                && inflight.len() < slots
+                && claimed < budget
+            {
+                let now = self.now_us();
+                let want = batch.min(budget - claimed);
+                let claims = match self
+                    .store
+                    .claim_sink_deliveries(&self.worker_id, sink_id, now, now + lease, want as i64)
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => {
+                        failed = Some(e.into());
+                        break;
+                    }
+                };
+                dry = claims.len() < want;
+                if claims.is_empty() {
+                    break;
+                }
+                if !feed_ready && caps.tracks_delivery && caps.delivery_feed {
+                    // Before any of its deliveries can await tracking: from now on this sink
+                    // is tracked a page at a time.
+                    let next = now + self.cfg.track_interval_secs * 1_000_000;
+                    if let Err(e) = self.store.ensure_track_feed(sink_id, next, now).await {
+                        failed = Some(e.into());
+                        break;
+                    }
+                    feed_ready = true;
+                }
+                claimed += claims.len();
+                let ids: Vec<String> = claims.iter().map(|c| c.id.clone()).collect();
+                held.extend(ids.iter().cloned());
+                let sink = sink.clone();
+                inflight.push(async move { (ids, self.deliver_claimed(sink, claims, now).await) });
+            }
+            if inflight.is_empty() {
+                break;
+            }
+            tokio::select! {
+                Some((ids, r)) = inflight.next() => {
+                    for id in &ids {
+                        held.remove(id);
+                    }
+                    if let Err(e) = r {
+                        failed.get_or_insert(e);
+                    }
+                    // Deliveries may have come due meanwhile.
+                    dry = one_round && dry;
+                }
+                _ = renew.tick() => {
+                    let ids: Vec<String> = held.iter().cloned().collect();
+                    let until = self.now_us() + lease;
+                    if let Err(e) = self.store.renew_deliveries(&self.worker_id, &ids, until).await {
+                        failed.get_or_insert(e.into());
+                    }
+                }
+            }
         }
+        self.heartbeats.part_end("deliver", sink_id);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if claimed > 0 {
+            tracing::debug!(
+                sink = sink_id,
+                deliveries = claimed,
+                total_ms = started.elapsed().as_millis() as u64,
+                "Delivery round done."
+            );
+        }
+        Ok(Pass { work: claimed })
     }
 
     async fn deliver_claimed(
@@ -184,7 +257,6 @@ impl Engine {
         claimed: Vec<ClaimedDelivery>,
         now: i64,
     ) -> anyhow::Result<()> {
-        let sink_id = claimed[0].sink_connection_id.clone();
         let order_ids: Vec<String> = {
             let mut v: Vec<String> = claimed.iter().map(|c| c.order_id.clone()).collect();
             v.sort();
@@ -224,17 +296,6 @@ impl Engine {
         }
         let caps = sink.capabilities();
         let tracks = caps.tracks_delivery;
-        if tracks && caps.delivery_feed {
-            // Before any of its deliveries can await tracking: from now on this sink is
-            // tracked a page at a time.
-            self.store
-                .ensure_track_feed(
-                    &sink_id,
-                    now + self.cfg.track_interval_secs * 1_000_000,
-                    now,
-                )
-                .await?;
-        }
         let track_at = now + self.cfg.track_interval_secs * 1_000_000;
         let batch = caps.batch_size.max(1);
         let mut batches = Vec::new();
