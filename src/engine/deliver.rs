@@ -169,7 +169,9 @@ impl Engine {
         let every = Duration::from_millis((self.cfg.lease_secs.max(1) as u64) * 1000 / 3);
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let mut held: std::collections::HashSet<String> = Default::default();
-        let mut inflight = futures::stream::FuturesUnordered::new();
+        // Tasks, not a FuturesUnordered: a batch must make progress (and release its store
+        // connection) while this loop awaits its next claim.
+        let mut inflight = tokio::task::JoinSet::new();
         let (mut claimed, mut dry, mut feed_ready) = (0usize, false, false);
         let mut failed: Option<anyhow::Error> = None;
         self.heartbeats.part_beat("deliver", sink_id);
@@ -210,19 +212,27 @@ impl Engine {
                 claimed += claims.len();
                 let ids: Vec<String> = claims.iter().map(|c| c.id.clone()).collect();
                 held.extend(ids.iter().cloned());
-                let sink = sink.clone();
-                inflight.push(async move { (ids, self.deliver_claimed(sink, claims, now).await) });
+                let (me, sink) = (self.clone(), sink.clone());
+                inflight.spawn(async move { (ids, me.deliver_claimed(sink, claims, now).await) });
             }
             if inflight.is_empty() {
                 break;
             }
             tokio::select! {
-                Some((ids, r)) = inflight.next() => {
-                    for id in &ids {
-                        held.remove(id);
-                    }
-                    if let Err(e) = r {
-                        failed.get_or_insert(e);
+                Some(joined) = inflight.join_next() => {
+                    match joined {
+                        Ok((ids, r)) => {
+                            for id in &ids {
+                                held.remove(id);
+                            }
+                            if let Err(e) = r {
+                                failed.get_or_insert(e);
+                            }
+                        }
+                        // Batches catch their sink's panics; this one's leases simply expire.
+                        Err(_) => {
+                            failed.get_or_insert(anyhow::anyhow!("a delivery batch task failed"));
+                        }
                     }
                     // Deliveries may have come due meanwhile.
                     dry = one_round && dry;
