@@ -12,7 +12,7 @@ use super::ingest::object_key;
 use super::{Engine, Pass, retry_delay};
 use crate::crypto::{CryptoError, PiiRow, SealedPii};
 use crate::store::{ClaimedDelivery, DeliveryResult, OrderRow};
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use ordersync_sdk::{
     ConnectorError, DeliveryRequest, ErrorClass, FulfillmentStatus, Order, OutcomeKind, Sink,
     SinkRole,
@@ -261,6 +261,8 @@ impl Engine {
         Ok(Pass { work: claimed })
     }
 
+    /// One batch (at most the sink's batch size): reads and opens its orders, makes the sink
+    /// call, and records every outcome.
     async fn deliver_claimed(
         &self,
         sink: Arc<dyn Sink>,
@@ -299,34 +301,19 @@ impl Engine {
                 Err(e) => failed.push(self.failure(&claim, &e)),
             }
         }
-        if !failed.is_empty() {
-            self.store
-                .complete_deliveries(&self.worker_id, self.now_us(), &failed)
-                .await?;
+        let mut results = failed;
+        if !prepared.is_empty() {
+            let tracks = sink.capabilities().tracks_delivery;
+            let track_at = now + self.cfg.track_interval_secs * 1_000_000;
+            results.extend(
+                self.run_batch_isolated(sink, tracks, prepared, track_at)
+                    .await,
+            );
         }
-        let caps = sink.capabilities();
-        let tracks = caps.tracks_delivery;
-        let track_at = now + self.cfg.track_interval_secs * 1_000_000;
-        let batch = caps.batch_size.max(1);
-        let mut batches = Vec::new();
-        while !prepared.is_empty() {
-            let rest = prepared.split_off(batch.min(prepared.len()));
-            batches.push(std::mem::replace(&mut prepared, rest));
-        }
-        let sink = &sink;
-        let mut done = futures::stream::iter(batches)
-            .map(|items| async move {
-                let results = self
-                    .run_batch_isolated(sink.clone(), tracks, items, track_at)
-                    .await;
-                self.store
-                    .complete_deliveries(&self.worker_id, self.now_us(), &results)
-                    .await
-            })
-            .buffer_unordered(caps.concurrency.max(1));
-        while let Some(r) = done.next().await {
-            r?;
-        }
+        // One write for the batch, failures to open an order included.
+        self.store
+            .complete_deliveries(&self.worker_id, self.now_us(), &results)
+            .await?;
         Ok(())
     }
 
