@@ -33,6 +33,8 @@ struct Prepared {
     claim: ClaimedDelivery,
     order: Arc<Order>,
     object_key: String,
+    /// The order's PII is purged: a fulfillment or tracking target gets nothing more.
+    purged: bool,
 }
 
 impl Engine {
@@ -285,7 +287,8 @@ impl Engine {
         let mut failed = Vec::new();
         let mut prepared = Vec::with_capacity(claimed.len());
         for claim in claimed {
-            let order = match orders.get(&claim.order_id) {
+            let row = orders.get(&claim.order_id);
+            let order = match row {
                 None => Err(ConnectorError::permanent("order no longer exists")),
                 Some(row) => self.decode(row).await.map(Arc::new),
             };
@@ -296,6 +299,7 @@ impl Engine {
                         claim,
                         order: o,
                         object_key: key,
+                        purged: row.is_some_and(|r| r.pii_purged_at.is_some()),
                     });
                 }
                 Err(e) => failed.push(self.failure(&claim, &e)),
@@ -361,9 +365,16 @@ impl Engine {
         // fulfillment target: one never sent is not sent; one sent before keeps its object and
         // its tracking, and is not updated (the shipment has its label; ShipStation would
         // refuse the edit and the delivery would go dead for nothing).
-        let fulfillment = sink.capabilities().role == SinkRole::Fulfillment;
+        //
+        // An order whose PII is purged (delivered long ago, past its retention) is not sent to
+        // a fulfillment or tracking target either: without the address it could only fail,
+        // and its parcel has arrived. Accounting still gets its later changes (a refund).
+        let role = sink.capabilities().role;
+        let fulfillment = role == SinkRole::Fulfillment;
         let (items, already): (Vec<Prepared>, Vec<Prepared>) = items.into_iter().partition(|p| {
-            !fulfillment || p.order.fulfillment_status != FulfillmentStatus::Fulfilled
+            let done = fulfillment && p.order.fulfillment_status == FulfillmentStatus::Fulfilled;
+            let purged = p.purged && role != SinkRole::Accounting;
+            !done && !purged
         });
         let mut out: Vec<DeliveryResult> = already
             .iter()
@@ -373,7 +384,7 @@ impl Engine {
                 metrics::counter!("ordersync_deliveries_total", "sink" => sink.kind(), "outcome" => outcome).increment(1);
                 DeliveryResult::Done {
                     id: p.claim.id.clone(),
-                    next_track_at: prev.as_ref().and(tracks.then_some(track_at)),
+                    next_track_at: prev.as_ref().and((tracks && !p.purged).then_some(track_at)),
                     external_ref: prev.unwrap_or_default(),
                     version: p.claim.version,
                 }

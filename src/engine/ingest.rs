@@ -155,6 +155,10 @@ impl Engine {
                 external_id: &ext_id,
             };
             if let Some(p) = prev {
+                if p.pii_purged_at.is_some() {
+                    // Purged is final: a refetch never brings the PII back.
+                    order.pii = Default::default();
+                }
                 self.merge_stored_pii(p, row, &mut order, now).await?;
             }
             let data = serde_json::to_string(&order)?;

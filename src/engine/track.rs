@@ -195,21 +195,21 @@ impl Engine {
             tracing::warn!(error = %format!("{e:#}"), "Recording delivery times failed.");
             ConnectorError::retriable("internal: recording delivery times failed")
         };
-        if !self
+        let Some(oldest) = self
             .store
-            .awaiting_tracking(&f.connection_id)
+            .oldest_awaiting_tracking(&f.connection_id)
             .await
             .map_err(|e| internal(e.into()))?
-        {
+        else {
             return Ok(0); // nothing in transit: no request at all
-        }
+        };
         let sink = self.connectors.sink(&f.connection_id).await?;
         let overlap = self.cfg.feed_overlap_secs.max(0) * 1_000_000;
+        let back = |t: i64| ordersync_sdk::clock::from_micros(t.saturating_sub(overlap));
         let started = f.read_started.unwrap_or(now);
         let mut cursor = FeedCursor {
-            since: f
-                .since
-                .map(|s| ordersync_sdk::clock::from_micros(s.saturating_sub(overlap))),
+            since: f.since.map(back),
+            oldest_pending: Some(back(oldest)),
             page_token: f.page_token.clone(),
         };
         let mut settled = 0;

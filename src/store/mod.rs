@@ -174,8 +174,9 @@ pub trait Store: Send + Sync + 'static {
         sink_connection_id: &str,
         refs: &[String],
     ) -> StoreResult<Vec<TrackingItem>>;
-    /// Whether any delivery of this sink still awaits its delivery time.
-    async fn awaiting_tracking(&self, sink_connection_id: &str) -> StoreResult<bool>;
+    /// When the oldest delivery of this sink that still awaits its delivery time was created
+    /// (µs); `None` when none does.
+    async fn oldest_awaiting_tracking(&self, sink_connection_id: &str) -> StoreResult<Option<i64>>;
     /// Stops tracking deliveries of cancelled orders and of orders created before
     /// `created_before` (µs): their purge falls back to the order date. Returns how many.
     async fn stop_tracking(&self, created_before: i64) -> StoreResult<u64>;

@@ -158,6 +158,8 @@ pub struct OrderRow {
     pub pii_epoch: Option<String>,
     /// The platform's `created_at` (µs): the earliest a parcel can have arrived.
     pub source_created_at: i64,
+    /// When its PII was purged (µs), if it was.
+    pub pii_purged_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

@@ -288,7 +288,7 @@ macro_rules! impl_store {
                 if ids.is_empty() {
                     return Ok(vec![]);
                 }
-                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, merchant_id, marketplace, external_id, data, version, pii_ct, pii_dek, pii_epoch, source_created_at FROM orders WHERE id IN (");
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, merchant_id, marketplace, external_id, data, version, pii_ct, pii_dek, pii_epoch, source_created_at, pii_purged_at FROM orders WHERE id IN (");
                 let mut sep = qb.separated(", ");
                 for id in ids {
                     sep.push_bind(id.clone());
@@ -399,8 +399,8 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
-            async fn awaiting_tracking(&self, sink_connection_id: &str) -> StoreResult<bool> {
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deliveries WHERE sink_connection_id = $1 AND next_track_at IS NOT NULL AND tracked_delivered_at IS NULL)")
+            async fn oldest_awaiting_tracking(&self, sink_connection_id: &str) -> StoreResult<Option<i64>> {
+                sqlx::query_scalar("SELECT MIN(created_at) FROM deliveries WHERE sink_connection_id = $1 AND next_track_at IS NOT NULL AND tracked_delivered_at IS NULL")
                     .bind(sink_connection_id).fetch_one(&self.pool).await
             }
 
@@ -455,7 +455,7 @@ macro_rules! impl_store {
             async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
                 let mut tx = self.pool.begin().await?;
                 let rows: Vec<(String, String)> = sqlx::query_as(concat!(
-                    "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, pii_purged_at = $1 WHERE id IN (",
+                    "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $1 WHERE id IN (",
                     "SELECT id FROM orders WHERE pii_purged_at IS NULL AND purge_after <= $1 ",
                     "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight')) LIMIT $2", $skip_locked,
                     ") RETURNING id, merchant_id"

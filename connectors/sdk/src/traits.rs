@@ -114,8 +114,13 @@ pub struct SinkCaps {
 /// Where a delivery-feed read starts: objects the target changed at or after `since`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedCursor {
-    /// Already moved back by the engine's overlap. `None` = from the beginning.
+    /// Start of the previous complete read, moved back by the engine's overlap. `None` = from
+    /// the beginning. Everything the target reported delivered before it is recorded.
     pub since: Option<OffsetDateTime>,
+    /// When the oldest object still awaiting its delivery time was sent to this target (moved
+    /// back by the overlap): nothing created before it needs reading. A target that cannot
+    /// filter by modification time lists by creation from here (ShipStation V2's labels).
+    pub oldest_pending: Option<OffsetDateTime>,
     /// Opaque continuation (`None` for the first page).
     pub page_token: Option<String>,
 }

@@ -3,8 +3,8 @@
 use crate::errors::{observe_rate_headers, parse_error};
 use crate::mapping::is_path_safe;
 use crate::wire::{
-    CreateShipmentsRequest, CreateShipmentsResponse, ListLabelsResponse, ListShipmentsResponse,
-    ShipmentBody, ShipmentResult, TrackingInfo,
+    CreateShipmentsRequest, CreateShipmentsResponse, ListLabelsResponse, ShipmentBody,
+    ShipmentResult, TrackingInfo,
 };
 use ordersync_sdk::ConnectorError;
 use ordersync_sdk::http::{Endpoint, success_body};
@@ -89,31 +89,32 @@ impl Client {
         .await
     }
 
-    /// `GET /v2/shipments?modified_at_start=&sort_by=modified_at&sort_dir=desc&page=&page_size=`:
-    /// the shipments changed since `since` (all, without it), newest change first.
-    pub async fn changed_shipments(
+    /// `GET /v2/labels?label_status=completed&created_at_start=&sort_by=created_at&sort_dir=desc`:
+    /// the live labels bought since `start` (all, without it), newest first.
+    pub async fn labels_since(
         &self,
-        since: Option<OffsetDateTime>,
+        start: Option<OffsetDateTime>,
         page: u32,
         page_size: u32,
-    ) -> Result<ListShipmentsResponse, ConnectorError> {
-        let mut url = reqwest::Url::parse(&format!("{}/v2/shipments", self.base))
+    ) -> Result<ListLabelsResponse, ConnectorError> {
+        let mut url = reqwest::Url::parse(&format!("{}/v2/labels", self.base))
             .map_err(|_| ConnectorError::permanent("api_base_url is not a valid URL"))?;
         {
             let mut q = url.query_pairs_mut();
-            if let Some(t) = since {
+            q.append_pair("label_status", "completed");
+            if let Some(t) = start {
                 let t = t
                     .to_offset(time::UtcOffset::UTC)
                     .format(&Rfc3339)
                     .map_err(|_| ConnectorError::permanent("feed cursor is not a valid time"))?;
-                q.append_pair("modified_at_start", &t);
+                q.append_pair("created_at_start", &t);
             }
-            q.append_pair("sort_by", "modified_at")
+            q.append_pair("sort_by", "created_at")
                 .append_pair("sort_dir", "desc")
                 .append_pair("page", &page.to_string())
                 .append_pair("page_size", &page_size.to_string());
         }
-        self.send("/v2/shipments", Method::GET, url.as_str(), None)
+        self.send("/v2/labels", Method::GET, url.as_str(), None)
             .await
     }
 

@@ -5,19 +5,18 @@ use crate::client::Client;
 use crate::mapping::{NOTHING_TO_SHIP, delivered, per_shipment_code, shipment_plan};
 use crate::wire::{ShipmentBody, ShipmentResult};
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use ordersync_sdk::{
     ConnectorError, Delivered, DeliveryOutcome, DeliveryReport, DeliveryRequest, FeedCursor,
     FeedPage, OutcomeKind, Sink, SinkCaps, SinkRole,
 };
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// Shipments per `POST /v2/shipments`.
 pub const BATCH_SIZE: usize = 100;
 
-/// Shipments per page of the delivery feed's `GET /v2/shipments`.
+/// Labels per page of the delivery feed's `GET /v2/labels`.
 pub const FEED_PAGE_SIZE: u32 = 100;
-/// Label and tracking lookups a feed page runs at once.
-const FEED_LOOKUPS: usize = 4;
 
 pub struct ShipStationSink {
     client: Client,
@@ -251,10 +250,21 @@ impl Sink for ShipStationSink {
         self.delivered_of(external_ref).await
     }
 
-    /// Shipments changed since the cursor, newest change first, `FEED_PAGE_SIZE` a page; the
-    /// page token is the next page number. Newest first because a shipment that changes
-    /// during the pass moves to the front: later pages shift towards repeats, never gaps (it
-    /// is read again by the next pass, its change being after this pass's start).
+    /// The live labels bought since the oldest shipment still awaiting its delivery time,
+    /// newest first, `FEED_PAGE_SIZE` a page; the page token is the next page number. The
+    /// label list is ShipStation's only list that carries `tracking_status` (shipments do
+    /// not), and it filters by creation only, so a pass reads every label in that window: its
+    /// pages, whatever changed (20,000 labels: 200 requests). Newest first because a label
+    /// bought during the pass moves to the front: later pages shift towards repeats, never
+    /// gaps. Delivered labels are reported again on later passes; the engine records only
+    /// those still awaiting a time.
+    ///
+    /// The list has no delivery date, and one `track` call per parcel is what this feed
+    /// avoids, so the time reported is the earliest one the passes allow: the previous pass
+    /// (`since`) read this label and did not see it delivered, or the label is newer than
+    /// that pass. So `max(label created_at, since)`, at most one tracking interval before the
+    /// real delivery and never after it: PII is never kept past its window. A label with
+    /// neither bound (no usable `created_at` on the first pass) asks the tracking log.
     async fn delivery_feed(&self, cursor: &FeedCursor) -> Result<FeedPage, ConnectorError> {
         let page =
             match cursor.page_token.as_deref() {
@@ -265,34 +275,36 @@ impl Sink for ShipStationSink {
             };
         let list = self
             .client
-            .changed_shipments(cursor.since, page, FEED_PAGE_SIZE)
+            .labels_since(cursor.oldest_pending, page, FEED_PAGE_SIZE)
             .await?;
-        // Only a labelled shipment travels; pending and cancelled ones cost nothing.
-        let labelled: Vec<String> = list
-            .shipments
-            .iter()
-            .filter(|s| s.shipment_status.as_deref() == Some("label_purchased"))
-            .filter_map(|s| s.shipment_id.clone())
-            .filter(|id| !id.is_empty())
-            .collect();
-        // A few lookups at once (the client's limiter still paces them): one at a time, a
-        // page's latency and retry waits add up (85 s a pass under the demo's 20 % faults).
-        let looked_up: Vec<(String, Option<Delivered>)> = futures::stream::iter(labelled)
-            .map(|id: String| async move { self.delivered_of(&id).await.map(|d| (id, d)) })
-            .buffered(FEED_LOOKUPS)
-            .try_collect()
-            .await?;
-        let delivered = looked_up
-            .into_iter()
-            .filter_map(|(id, d)| {
-                d.map(|d| DeliveryReport {
-                    external_ref: id,
-                    at: d.at,
-                })
-            })
-            .collect();
+        let mut delivered = Vec::new();
+        for l in &list.labels {
+            let Some(shipment_id) = l.shipment_id.as_deref().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            if l.status.as_deref() == Some("voided")
+                || l.tracking_status.as_deref() != Some("delivered")
+            {
+                continue;
+            }
+            let created = l
+                .created_at
+                .as_deref()
+                .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+            let at = match created.max(cursor.since) {
+                Some(at) => at,
+                None => match self.delivered_of(shipment_id).await? {
+                    Some(d) => d.at,
+                    None => continue,
+                },
+            };
+            delivered.push(DeliveryReport {
+                external_ref: shipment_id.to_string(),
+                at,
+            });
+        }
         // An empty page ends the feed even if `pages` says otherwise.
-        let next_page_token = (page < list.pages && !list.shipments.is_empty())
+        let next_page_token = (page < list.pages && !list.labels.is_empty())
             .then(|| page.saturating_add(1).to_string());
         Ok(FeedPage {
             delivered,

@@ -157,16 +157,6 @@ pub struct CreateShipmentsResponse {
     pub shipments: Vec<ShipmentResult>,
 }
 
-/// `list_shipments_response_body`: one page of shipments and the page count.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ListShipmentsResponse {
-    pub shipments: Vec<ShipmentResult>,
-    #[serde(default)]
-    pub page: u32,
-    #[serde(default)]
-    pub pages: u32,
-}
-
 /// One `label` of `list_labels_response_body`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Label {
@@ -178,11 +168,17 @@ pub struct Label {
     /// `unknown` | `in_transit` | `error` | `delivered`.
     #[serde(default)]
     pub tracking_status: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ListLabelsResponse {
     pub labels: Vec<Label>,
+    #[serde(default)]
+    pub page: u32,
+    #[serde(default)]
+    pub pages: u32,
 }
 
 /// The parts of `get_tracking_log_from_label_response_body` we read.

@@ -167,6 +167,82 @@ impl Client {
         Ok(i)
     }
 
+    /// `GET /Invoices?InvoiceNumbers=a,b,…` → the ACCREC invoices holding any of those
+    /// numbers (none may contain a comma; Xero pages 100 a page, callers ask for fewer).
+    pub async fn invoices_by_numbers(
+        &self,
+        numbers: &[String],
+    ) -> Result<Vec<Invoice>, ConnectorError> {
+        let joined = numbers.join(",");
+        let got: Invoices = self
+            .get(
+                "/Invoices",
+                &self.url("/Invoices"),
+                &[("InvoiceNumbers", &joined), ("page", "1"), ("unitdp", "4")],
+            )
+            .await?;
+        Ok(got
+            .invoices
+            .into_iter()
+            .filter(|i| i.kind.as_deref() == Some("ACCREC"))
+            .collect())
+    }
+
+    /// `PUT /Contacts` of several contacts: one result per contact, in order (each element
+    /// carries its own `ValidationErrors` with `summarizeErrors=false`).
+    pub async fn create_contacts(
+        &self,
+        cs: Vec<Contact>,
+        key: &str,
+    ) -> Result<Vec<Result<Contact, ConnectorError>>, ConnectorError> {
+        let n = cs.len();
+        let body = to_body(&Contacts { contacts: cs })?;
+        let got: Contacts = self
+            .write("/Contacts", Method::PUT, &self.url("/Contacts"), body, key)
+            .await?;
+        if got.contacts.len() != n {
+            return Err(empty());
+        }
+        Ok(got
+            .contacts
+            .into_iter()
+            .map(|c| {
+                check_errors(c.has_validation_errors == Some(true), &c.validation_errors)?;
+                Ok(c)
+            })
+            .collect())
+    }
+
+    /// `PUT /Invoices` of several invoices: one result per invoice, in order. The caller
+    /// keeps them under [`crate::mapping::MAX_BODY_BYTES`] together.
+    pub async fn create_invoices(
+        &self,
+        invoices: Vec<Invoice>,
+        key: &str,
+    ) -> Result<Vec<Result<Invoice, ConnectorError>>, ConnectorError> {
+        let n = invoices.len();
+        let body = to_body(&Invoices { invoices })?;
+        if body.len() > crate::mapping::MAX_BODY_BYTES {
+            return Err(ConnectorError::permanent(
+                "the invoices exceed Xero's 3.5 MB request limit",
+            ));
+        }
+        let got: Invoices = self
+            .write("/Invoices", Method::PUT, &self.url("/Invoices"), body, key)
+            .await?;
+        if got.invoices.len() != n {
+            return Err(empty());
+        }
+        Ok(got
+            .invoices
+            .into_iter()
+            .map(|i| {
+                check_errors(i.has_errors == Some(true), &i.validation_errors)?;
+                Ok(i)
+            })
+            .collect())
+    }
+
     /// `GET /CreditNotes?where=CreditNoteNumber=="…"`.
     pub async fn credit_notes_numbered(
         &self,

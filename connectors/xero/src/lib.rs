@@ -71,6 +71,7 @@
 //! [`RefreshingToken`] persists each new one through `ConnectorDeps.secrets` before the new
 //! access token is used), optional `webhook_secret`. Config: [`XeroConfig`].
 
+mod batch;
 mod client;
 pub mod config;
 pub mod errors;

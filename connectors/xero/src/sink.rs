@@ -18,26 +18,29 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use tokio::sync::OnceCell;
 
-/// Deliveries the engine hands over at once (delivered one by one: Xero's batch endpoint
-/// would let one bad invoice's answer hide the others').
+/// Deliveries the engine hands over at once: new invoices go out in one `PUT /Invoices`
+/// (`summarizeErrors=false`: each element answers for itself; see `batch.rs`).
 pub const BATCH_SIZE: usize = 10;
 /// Contact ids remembered per instance (by contact number), to spare lookups.
 const CONTACT_CACHE: usize = 10_000;
 
 /// What is read once per sink instance.
-struct Setup {
-    taxes: TaxTable,
+pub(crate) struct Setup {
+    pub(crate) taxes: TaxTable,
     currencies: BTreeSet<String>,
 }
 
 pub struct XeroSink {
-    client: Client,
-    cfg: XeroConfig,
+    pub(crate) client: Client,
+    pub(crate) cfg: XeroConfig,
     setup: OnceCell<Setup>,
     contacts: Mutex<HashMap<String, String>>,
 }
 
-fn outcome(id: Option<String>, kind: OutcomeKind) -> Result<DeliveryOutcome, ConnectorError> {
+pub(crate) fn outcome(
+    id: Option<String>,
+    kind: OutcomeKind,
+) -> Result<DeliveryOutcome, ConnectorError> {
     let external_ref = id
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ConnectorError::permanent("Xero answered an invoice without InvoiceID"))?;
@@ -62,7 +65,7 @@ impl XeroSink {
         }
     }
 
-    async fn setup(&self) -> Result<&Setup, ConnectorError> {
+    pub(crate) async fn setup(&self) -> Result<&Setup, ConnectorError> {
         self.setup
             .get_or_try_init(|| async {
                 let rates = self.client.tax_rates().await?;
@@ -75,7 +78,7 @@ impl XeroSink {
             .await
     }
 
-    fn cached_contact(&self, number: &str) -> Option<String> {
+    pub(crate) fn cached_contact(&self, number: &str) -> Option<String> {
         self.contacts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -83,7 +86,7 @@ impl XeroSink {
             .cloned()
     }
 
-    fn remember(&self, number: &str, id: &str) {
+    pub(crate) fn remember(&self, number: &str, id: &str) {
         let mut m = self.contacts.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() >= CONTACT_CACHE {
             m.clear();
@@ -93,7 +96,7 @@ impl XeroSink {
 
     /// Finds the buyer's contact by ContactNumber, then by exact name or email, else creates
     /// it. A different person holding the name gets `Name (xxxx)`.
-    async fn contact(
+    pub(crate) async fn contact(
         &self,
         order: &Order,
         object_key: &str,
@@ -181,6 +184,111 @@ impl XeroSink {
             .inspect(|id| self.remember(number, id)))
     }
 
+    /// What every delivery passes before any write: the order is sound, its currency is
+    /// enabled, and its invoice number fits. Returns the invoice number.
+    pub(crate) async fn admit(&self, order: &Order) -> Result<String, ConnectorError> {
+        checked(order)?;
+        let setup = self.setup().await?;
+        if !setup.currencies.contains(&order.currency) {
+            return Err(ConnectorError::permanent(format!(
+                "the order's currency {} is not enabled in this Xero organisation",
+                if ordersync_sdk::money::is_currency(&order.currency) {
+                    order.currency.as_str()
+                } else {
+                    "(invalid)"
+                }
+            )));
+        }
+        invoice_number(&self.cfg, order)
+    }
+
+    /// The delivery once the pre-check has run: `existing` is the invoice holding the
+    /// order's number, if any (an earlier attempt whose answer may have been lost).
+    pub(crate) async fn deliver_known(
+        &self,
+        req: &DeliveryRequest<'_>,
+        number: &str,
+        existing: Option<Invoice>,
+    ) -> Result<DeliveryOutcome, ConnectorError> {
+        let order = req.order;
+        let key = req.idempotency_key;
+        let setup = self.setup().await?;
+        if let Some(inv) = &existing
+            && marker_of(inv.reference.as_deref()) != Some(req.object_key)
+        {
+            return Err(ConnectorError::permanent(format!(
+                "invoice number {number} is held by another order's invoice in Xero: set \
+                 invoice_prefix for marketplace {:?}",
+                order.marketplace
+            )));
+        }
+        if order.status == OrderStatus::Cancelled && nothing_captured(order) {
+            return self.cancel(existing, key).await;
+        }
+        let contact_id = match existing
+            .as_ref()
+            .and_then(|i| i.contact.as_ref())
+            .and_then(|c| c.contact_id.clone())
+        {
+            Some(id) => id,
+            None => self.contact(order, req.object_key, key).await?,
+        };
+        let ctx = Ctx {
+            accounts: &self.cfg.accounts,
+            taxes: &setup.taxes,
+            status: self.cfg.status,
+            contact_id: &contact_id,
+            invoice_number: number,
+            object_key: req.object_key,
+        };
+        let mut body = invoice_body(order, &ctx)?;
+        let (invoice, kind) = match existing {
+            None => {
+                let inv = self
+                    .client
+                    .save_invoice(&body, Method::PUT, &idempotency_key(key, "invoice"))
+                    .await?;
+                (inv, OutcomeKind::Created)
+            }
+            Some(inv) if is_dead(inv.status.as_deref()) => {
+                return Err(ConnectorError::permanent(format!(
+                    "invoice {number} is voided or deleted in Xero: it is not re-created"
+                )));
+            }
+            Some(inv) => {
+                let editable = matches!(
+                    inv.status.as_deref(),
+                    Some("DRAFT" | "SUBMITTED" | "AUTHORISED")
+                ) && !positive(inv.amount_paid)
+                    && !positive(inv.amount_credited);
+                if editable {
+                    body.invoice_id = inv.invoice_id.clone();
+                    let saved = self
+                        .client
+                        .save_invoice(&body, Method::POST, &idempotency_key(key, "invoice-update"))
+                        .await?;
+                    (saved, OutcomeKind::Updated)
+                } else if fingerprint(&body, Some(order.totals.total))
+                    == fingerprint(&inv, inv.total)
+                {
+                    (inv, OutcomeKind::Unchanged)
+                } else {
+                    return Err(ConnectorError::permanent(format!(
+                        "the order changed but invoice {number} has payments or credit in \
+                         Xero and cannot be edited: adjust it there"
+                    )));
+                }
+            }
+        };
+        let credited = self.credit_notes(order, &ctx, &invoice, key).await?;
+        let kind = if credited && kind == OutcomeKind::Unchanged {
+            OutcomeKind::Updated
+        } else {
+            kind
+        };
+        outcome(invoice.invoice_id, kind)
+    }
+
     /// A cancellation with nothing captured: void (or delete a draft of) the invoice.
     async fn cancel(
         &self,
@@ -221,7 +329,7 @@ impl XeroSink {
     }
 
     /// Credit notes of the refunds not yet in Xero, allocated to an approved invoice.
-    async fn credit_notes(
+    pub(crate) async fn credit_notes(
         &self,
         order: &Order,
         ctx: &Ctx<'_>,
@@ -298,96 +406,18 @@ impl Sink for XeroSink {
     }
 
     async fn deliver(&self, req: DeliveryRequest<'_>) -> Result<DeliveryOutcome, ConnectorError> {
-        let order = req.order;
-        let key = req.idempotency_key;
-        checked(order)?;
-        let setup = self.setup().await?;
-        if !setup.currencies.contains(&order.currency) {
-            return Err(ConnectorError::permanent(format!(
-                "the order's currency {} is not enabled in this Xero organisation",
-                if ordersync_sdk::money::is_currency(&order.currency) {
-                    order.currency.as_str()
-                } else {
-                    "(invalid)"
-                }
-            )));
-        }
-        let number = invoice_number(&self.cfg, order)?;
+        let number = self.admit(req.order).await?;
         // The pre-check: the invoice an earlier attempt made (its answer may have been lost).
         let existing = self.client.invoice_by_number(&number).await?;
-        if let Some(inv) = &existing
-            && marker_of(inv.reference.as_deref()) != Some(req.object_key)
-        {
-            return Err(ConnectorError::permanent(format!(
-                "invoice number {number} is held by another order's invoice in Xero: set \
-                 invoice_prefix for marketplace {:?}",
-                order.marketplace
-            )));
-        }
-        if order.status == OrderStatus::Cancelled && nothing_captured(order) {
-            return self.cancel(existing, key).await;
-        }
-        let contact_id = match existing
-            .as_ref()
-            .and_then(|i| i.contact.as_ref())
-            .and_then(|c| c.contact_id.clone())
-        {
-            Some(id) => id,
-            None => self.contact(order, req.object_key, key).await?,
-        };
-        let ctx = Ctx {
-            accounts: &self.cfg.accounts,
-            taxes: &setup.taxes,
-            status: self.cfg.status,
-            contact_id: &contact_id,
-            invoice_number: &number,
-            object_key: req.object_key,
-        };
-        let mut body = invoice_body(order, &ctx)?;
-        let (invoice, kind) = match existing {
-            None => {
-                let inv = self
-                    .client
-                    .save_invoice(&body, Method::PUT, &idempotency_key(key, "invoice"))
-                    .await?;
-                (inv, OutcomeKind::Created)
-            }
-            Some(inv) if is_dead(inv.status.as_deref()) => {
-                return Err(ConnectorError::permanent(format!(
-                    "invoice {number} is voided or deleted in Xero: it is not re-created"
-                )));
-            }
-            Some(inv) => {
-                let editable = matches!(
-                    inv.status.as_deref(),
-                    Some("DRAFT" | "SUBMITTED" | "AUTHORISED")
-                ) && !positive(inv.amount_paid)
-                    && !positive(inv.amount_credited);
-                if editable {
-                    body.invoice_id = inv.invoice_id.clone();
-                    let saved = self
-                        .client
-                        .save_invoice(&body, Method::POST, &idempotency_key(key, "invoice-update"))
-                        .await?;
-                    (saved, OutcomeKind::Updated)
-                } else if fingerprint(&body, Some(order.totals.total))
-                    == fingerprint(&inv, inv.total)
-                {
-                    (inv, OutcomeKind::Unchanged)
-                } else {
-                    return Err(ConnectorError::permanent(format!(
-                        "the order changed but invoice {number} has payments or credit in \
-                         Xero and cannot be edited: adjust it there"
-                    )));
-                }
-            }
-        };
-        let credited = self.credit_notes(order, &ctx, &invoice, key).await?;
-        let kind = if credited && kind == OutcomeKind::Unchanged {
-            OutcomeKind::Updated
-        } else {
-            kind
-        };
-        outcome(invoice.invoice_id, kind)
+        self.deliver_known(&req, &number, existing).await
+    }
+
+    /// A batch: one pre-check for all, and the new invoices (with their new contacts) in
+    /// one write each; see `batch.rs`.
+    async fn deliver_batch(
+        &self,
+        reqs: &[DeliveryRequest<'_>],
+    ) -> Vec<Result<DeliveryOutcome, ConnectorError>> {
+        self.deliver_many(reqs).await
     }
 }

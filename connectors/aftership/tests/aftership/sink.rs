@@ -335,6 +335,7 @@ async fn the_delivery_feed_pages_with_cursors() {
         .unwrap();
     let mut cursor = FeedCursor {
         since: None,
+        oldest_pending: None,
         page_token: None,
     };
     let mut got = std::collections::BTreeSet::new();

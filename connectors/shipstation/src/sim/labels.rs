@@ -5,15 +5,15 @@
 
 use super::SimState;
 use super::errors::not_found;
-use super::list::links;
-use super::state::{Stored, parse_shipment_id, shipment_id};
+use super::list::{MAX_PAGE_SIZE, bad, links, time_param};
+use super::state::{Stored, shipment_id};
 use super::view::rfc3339;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -70,65 +70,157 @@ fn tracking_number(num: u64) -> String {
     format!("9400{num:018}")
 }
 
-#[derive(Deserialize)]
-pub struct LabelQuery {
-    shipment_id: Option<String>,
+/// When the label last changed: bought, in transit, delivered.
+fn label_modified_at(s: &Stored, now: OffsetDateTime) -> OffsetDateTime {
+    [label_at(s), in_transit_at(s), delivered_at(s)]
+        .into_iter()
+        .filter(|t| *t <= now)
+        .fold(label_at(s), OffsetDateTime::max)
 }
 
-/// `GET /v2/labels?shipment_id=` (the one filter the connector uses; without it nothing is
-/// listed). A shipment has at most one label here, so there is one page.
+fn label_view(st: &Stored, now: OffsetDateTime) -> Value {
+    json!({
+        "label_id": label_id(st.num()),
+        "status": "completed",
+        "shipment_id": shipment_id(st.num()),
+        "external_shipment_id": st.body.external_shipment_id,
+        "external_order_id": st.body.external_order_id,
+        "ship_date": rfc3339(label_at(st)),
+        "created_at": rfc3339(label_at(st)),
+        "shipment_cost": {"currency": "usd", "amount": 7.25},
+        "insurance_cost": {"currency": "usd", "amount": 0},
+        "tracking_number": tracking_number(st.num()),
+        "is_return_label": false,
+        "is_international": false,
+        "carrier_id": "se-1",
+        "service_code": "usps_priority_mail",
+        "package_code": "package",
+        "voided": false,
+        "voided_at": null,
+        "label_format": "pdf",
+        "display_scheme": "label",
+        "label_layout": "4x6",
+        "trackable": true,
+        "carrier_code": "usps",
+        "confirmation": "none",
+        "tracking_status": tracking_status(st, now),
+    })
+}
+
+/// The spec's query parameters of `GET /v2/labels`; others are refused.
+const KNOWN: [&str; 14] = [
+    "label_status",
+    "service_code",
+    "carrier_id",
+    "tracking_number",
+    "batch_id",
+    "rate_id",
+    "shipment_id",
+    "warehouse_id",
+    "created_at_start",
+    "created_at_end",
+    "page",
+    "page_size",
+    "sort_dir",
+    "sort_by",
+];
+
+/// `GET /v2/labels`: the spec's filters (`label_status`, `shipment_id`, `tracking_number`,
+/// `carrier_id`, `service_code`, `created_at_start/end`, inclusive), sorting (`sort_by`
+/// `created_at` | `modified_at`, `sort_dir` default `desc`), page numbers (`page` from 1,
+/// `page_size` default 25) and the paged envelope `{labels, total, page, pages, links}`.
+/// Every live shipment has one completed label here (none is voided); `batch_id`, `rate_id`
+/// and `warehouse_id` are not modelled and match nothing. Each request walks the whole
+/// account, as a filter over a table would.
 pub async fn list(
     State(s): State<Arc<SimState>>,
     headers: HeaderMap,
-    Query(q): Query<LabelQuery>,
+    Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
+    if let Some(k) = q.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return bad(&s, k);
+    }
+    let Ok(page) = q.get("page").map_or(Ok(1), |p| p.parse::<usize>()) else {
+        return bad(&s, "page");
+    };
+    let Ok(size) = q.get("page_size").map_or(Ok(25), |p| p.parse::<usize>()) else {
+        return bad(&s, "page_size");
+    };
+    if page == 0 || size == 0 {
+        return bad(&s, "page");
+    }
+    let size = size.min(MAX_PAGE_SIZE);
+    let by_modified = match q.get("sort_by").map_or("created_at", String::as_str) {
+        "created_at" => false,
+        "modified_at" => true,
+        _ => return bad(&s, "sort_by"),
+    };
+    let desc = match q.get("sort_dir").map_or("desc", String::as_str) {
+        "asc" => false,
+        "desc" => true,
+        _ => return bad(&s, "sort_dir"),
+    };
+    if let Some(st) = q.get("label_status")
+        && !["processing", "completed", "error", "voided"].contains(&st.as_str())
+    {
+        return bad(&s, "label_status");
+    }
+    let (Ok(start), Ok(end)) = (
+        time_param(&q, "created_at_start"),
+        time_param(&q, "created_at_end"),
+    ) else {
+        return bad(&s, "created_at_start");
+    };
+    let unmodelled = ["batch_id", "rate_id", "warehouse_id"]
+        .iter()
+        .any(|k| q.contains_key(*k));
+    let matches = |name: &str, v: &str| q.get(name).is_none_or(|w| w == v);
+    // What every label here shares.
+    let live = !unmodelled
+        && matches("label_status", "completed")
+        && matches("carrier_id", "se-1")
+        && matches("service_code", "usps_priority_mail");
     let now = s.clock.now();
     let store = s.store();
-    let labels: Vec<_> = q
-        .shipment_id
-        .as_deref()
-        .and_then(parse_shipment_id)
-        .and_then(|n| store.get(n))
+    let mut hits: Vec<(OffsetDateTime, &Stored)> = store
+        .iter()
+        .filter(|_| live)
         .filter(|st| label_exists(st, now))
-        .map(|st| {
-            json!({
-                "label_id": label_id(st.num()),
-                "status": "completed",
-                "shipment_id": shipment_id(st.num()),
-                "external_shipment_id": st.body.external_shipment_id,
-                "external_order_id": st.body.external_order_id,
-                "ship_date": rfc3339(label_at(st)),
-                "created_at": rfc3339(label_at(st)),
-                "shipment_cost": {"currency": "usd", "amount": 7.25},
-                "insurance_cost": {"currency": "usd", "amount": 0},
-                "tracking_number": tracking_number(st.num()),
-                "is_return_label": false,
-                "is_international": false,
-                "carrier_id": "se-1",
-                "service_code": "usps_priority_mail",
-                "package_code": "package",
-                "voided": false,
-                "voided_at": null,
-                "label_format": "pdf",
-                "display_scheme": "label",
-                "label_layout": "4x6",
-                "trackable": true,
-                "carrier_code": "usps",
-                "confirmation": "none",
-                "tracking_status": tracking_status(st, now),
-            })
+        .filter(|st| matches("shipment_id", &shipment_id(st.num())))
+        .filter(|st| matches("tracking_number", &tracking_number(st.num())))
+        .filter(|st| {
+            let c = label_at(st);
+            start.is_none_or(|a| c >= a) && end.is_none_or(|b| c <= b)
         })
+        .map(|st| {
+            let key = if by_modified {
+                label_modified_at(st, now)
+            } else {
+                label_at(st)
+            };
+            (key, st)
+        })
+        .collect();
+    // Ties are broken by creation number, so pages are stable while nothing changes.
+    hits.sort_by(|(ka, a), (kb, b)| {
+        let ord = ka.cmp(kb).then(a.num().cmp(&b.num()));
+        if desc { ord.reverse() } else { ord }
+    });
+    let total = hits.len();
+    let pages = total.div_ceil(size).max(1);
+    let labels: Vec<Value> = hits
         .into_iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .map(|(_, st)| label_view(st, now))
         .collect();
     drop(store);
-    let total = labels.len();
-    let pages = usize::from(total > 0);
     Json(json!({
         "labels": labels,
         "total": total,
-        "page": 1,
+        "page": page,
         "pages": pages,
-        "links": links(&headers, "/v2/labels", 1, pages.max(1)),
+        "links": links(&headers, "/v2/labels", page, pages),
     }))
     .into_response()
 }

@@ -37,13 +37,16 @@ pub fn links(headers: &HeaderMap, path: &str, page: usize, pages: usize) -> Valu
     })
 }
 
-fn time_param(q: &BTreeMap<String, String>, name: &str) -> Result<Option<OffsetDateTime>, ()> {
+pub(super) fn time_param(
+    q: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<OffsetDateTime>, ()> {
     q.get(name)
         .map(|v| OffsetDateTime::parse(v, &Rfc3339).map_err(|_| ()))
         .transpose()
 }
 
-fn bad(s: &SimState, field: &str) -> Response {
+pub(super) fn bad(s: &SimState, field: &str) -> Response {
     v2_error(
         s,
         StatusCode::BAD_REQUEST,

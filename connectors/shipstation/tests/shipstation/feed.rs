@@ -1,10 +1,12 @@
-//! The V2 delivery feed: what a pass reports and what it costs, and the exactly-once cases
+//! The V2 delivery feed: what a pass reports, when, and what it costs, and the exactly-once cases
 //! around a lost create (the conflict is updated with the current body).
 
 use crate::orders::gbp_fully_refunded;
 use crate::{env, key, received};
 use ordersync_conformance::{assert_no_canary, sample_order, sim_get, sim_post};
-use ordersync_sdk::{Clock, DeliveryRequest, ErrorClass, FeedCursor, Order, OutcomeKind, Sink};
+use ordersync_sdk::{
+    Clock, DeliveryReport, DeliveryRequest, ErrorClass, FeedCursor, Order, OutcomeKind, Sink,
+};
 use serde_json::json;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -30,30 +32,71 @@ async fn by_route(base: &str, route: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Reads every page from `since`; (delivered refs, pages read).
-async fn pass(sink: &Arc<dyn Sink>, since: Option<OffsetDateTime>) -> (Vec<String>, usize) {
+/// Reads every page; (delivered reports, pages read).
+async fn pass_from(
+    sink: &Arc<dyn Sink>,
+    since: Option<OffsetDateTime>,
+    oldest_pending: Option<OffsetDateTime>,
+) -> (Vec<DeliveryReport>, usize) {
     let mut cursor = FeedCursor {
         since,
+        oldest_pending,
         page_token: None,
     };
-    let (mut refs, mut pages) = (Vec::new(), 0);
+    let (mut got, mut pages) = (Vec::new(), 0);
     loop {
         let page = sink.delivery_feed(&cursor).await.expect("feed page");
         pages += 1;
-        refs.extend(page.delivered.into_iter().map(|d| d.external_ref));
+        got.extend(page.delivered);
         match page.next_page_token {
             Some(t) => cursor.page_token = Some(t),
-            None => return (refs, pages),
+            None => return (got, pages),
         }
         assert!(pages < 100, "the feed ends");
     }
 }
 
+async fn pass(sink: &Arc<dyn Sink>, since: Option<OffsetDateTime>) -> (Vec<String>, usize) {
+    let (got, pages) = pass_from(sink, since, None).await;
+    (got.into_iter().map(|d| d.external_ref).collect(), pages)
+}
+
+/// The simulator's delivery time of a shipment, from its tracking log.
+async fn actual_delivery(base: &str, shipment_id: &str) -> OffsetDateTime {
+    let c = reqwest::Client::new();
+    let labels: serde_json::Value = c
+        .get(format!("{base}/v2/labels?shipment_id={shipment_id}"))
+        .header("API-Key", "k")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let label = labels["labels"][0]["label_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let track: serde_json::Value = c
+        .get(format!("{base}/v2/labels/{label}/track"))
+        .header("API-Key", "k")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    OffsetDateTime::parse(
+        track["actual_delivery_date"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
 #[tokio::test]
-async fn a_pass_costs_pages_of_changed_shipments_and_a_detail_per_delivered_one() {
+async fn a_pass_costs_the_label_pages_and_nothing_per_shipment() {
     let e = env().await;
     let base = e.sim.base_url.clone();
-    // 150 shipments: two pages of 100.
     let orders: Vec<Order> = (0..150).map(|i| sample_order(1000 + i)).collect();
     let keys: Vec<String> = (0..150).map(|i| key("fd", i)).collect();
     let reqs: Vec<_> = orders
@@ -68,56 +111,61 @@ async fn a_pass_costs_pages_of_changed_shipments_and_a_detail_per_delivered_one(
         .into_iter()
         .map(|r| r.unwrap().external_ref)
         .collect();
-    // Pending shipments cost their pages only: no label lookups.
+    // No label bought yet: one empty page.
     let before = requests(&base).await;
     let (got, pages) = pass(&e.sink, None).await;
     assert!(got.is_empty());
-    assert_eq!(pages, 2);
-    assert_eq!(requests(&base).await - before, 2);
-    assert_eq!(by_route(&base, "GET /v2/labels").await, 0);
+    assert_eq!((pages, requests(&base).await - before), (1, 1));
 
-    // A week on, all delivered: every one reported once, with its detail calls.
+    // A week on, all delivered: every one reported once, from two pages of 100 labels and no
+    // call per shipment.
     e.clock.advance(Duration::days(7));
-    let (mut got, _) = pass(&e.sink, None).await;
+    let before = requests(&base).await;
+    let (mut got, pages) = pass(&e.sink, None).await;
     got.sort();
     let mut want = refs.clone();
     want.sort();
     assert_eq!(got, want);
-    assert_eq!(by_route(&base, "GET /v2/labels").await, 150);
-    assert_eq!(
-        by_route(&base, "GET /v2/labels/{label_id}/track").await,
-        150
-    );
+    assert_eq!((pages, requests(&base).await - before), (2, 2));
+    assert_eq!(by_route(&base, "GET /v2/labels/{label_id}/track").await, 0);
 
-    // One more shipment, then a pass from a cursor after the first ones' changes: one page,
-    // no detail calls while it is pending, then one label lookup per tracking change.
-    let since = e.clock.now();
-    let late = sample_order(2000);
-    let lk = key("fd", 999);
-    let made = e.sink.deliver(req(&late, &lk, None)).await.unwrap();
+    // Labels bought before the oldest pending shipment are not read at all.
     let before = requests(&base).await;
-    assert!(pass(&e.sink, Some(since)).await.0.is_empty());
-    assert_eq!(
-        requests(&base).await - before,
-        1,
-        "one page, nothing labelled"
-    );
+    let (got, pages) = pass_from(&e.sink, None, Some(e.clock.now())).await;
+    assert!(got.is_empty());
+    assert_eq!((pages, requests(&base).await - before), (1, 1));
+}
+
+#[tokio::test]
+async fn the_reported_time_is_the_earliest_the_passes_allow_and_never_after_delivery() {
+    let e = env().await;
+    let base = e.sim.base_url.clone();
+    let o = sample_order(2000);
+    let made = e
+        .sink
+        .deliver(req(&o, &key("fd", 999), None))
+        .await
+        .unwrap();
+    let shipped = e.clock.now();
+    // A pass while in transit sees the label, not delivered.
     e.clock.advance(Duration::hours(25));
-    let before = requests(&base).await;
-    assert!(pass(&e.sink, Some(since)).await.0.is_empty(), "in transit");
-    assert_eq!(
-        requests(&base).await - before,
-        2,
-        "a page and the label, no tracking call"
-    );
+    let first_pass = e.clock.now();
+    assert!(pass_from(&e.sink, None, Some(shipped)).await.0.is_empty());
+    // The next pass sees it delivered: reported at the previous pass's start, which is
+    // before the real delivery (48 to 96 hours after shipping).
     e.clock.advance(Duration::days(4));
-    let before = requests(&base).await;
-    assert_eq!(pass(&e.sink, Some(since)).await.0, vec![made.external_ref]);
-    assert_eq!(
-        requests(&base).await - before,
-        3,
-        "a page, the label, the track"
-    );
+    let (got, _) = pass_from(&e.sink, Some(first_pass), Some(shipped)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].external_ref, made.external_ref);
+    assert_eq!(got[0].at, first_pass);
+    let actual = actual_delivery(&base, &made.external_ref).await;
+    assert!(got[0].at <= actual, "{} after {actual}", got[0].at);
+    // Without a previous pass, the label's purchase time (a day after shipping here; the
+    // simulator's clock runs on while the test reads it) is the bound.
+    let (got, _) = pass_from(&e.sink, None, Some(shipped)).await;
+    let off = (got[0].at - (shipped + Duration::days(1))).abs();
+    assert!(off < Duration::seconds(1), "{off}");
+    assert!(got[0].at <= actual);
 }
 
 #[tokio::test]
@@ -141,6 +189,7 @@ async fn cancelled_and_foreign_pages_cost_nothing_more_and_bad_tokens_are_refuse
             .sink
             .delivery_feed(&FeedCursor {
                 since: None,
+                oldest_pending: None,
                 page_token: Some(bad.into()),
             })
             .await

@@ -1,6 +1,7 @@
 //! Xero connector tests: pure mapping and tax rules, the golden accounting cases, the
 //! simulator's rules over raw HTTP, the sink end to end, tokens, and the conformance kit.
 
+mod batch;
 mod conformance;
 mod golden;
 mod mapping;
