@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(status))
         .routes(routes!(get_retention))
         .routes(routes!(put_retention))
+        .routes(routes!(put_legal_hold))
         .routes(routes!(audit))
 }
 
@@ -601,7 +602,7 @@ async fn put_retention(
         days_after_delivery: b.days_after_delivery,
         days_after_order: dao,
     };
-    s.store.put_retention(&row, now(&s)).await?;
+    let rescheduled = s.store.put_retention(&row, now(&s)).await?;
     s.store
         .audit(
             Some(&m),
@@ -613,8 +614,35 @@ async fn put_retention(
         )
         .await?;
     Ok(Json(
-        json!({ "marketplace": marketplace, "days_after_delivery": b.days_after_delivery, "days_after_order": dao }),
+        json!({ "marketplace": marketplace, "days_after_delivery": b.days_after_delivery, "days_after_order": dao, "orders_rescheduled": rescheduled }),
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LegalHoldBody {
+    hold: bool,
+}
+
+#[utoipa::path(put, path = "/orders/{id}/legal-hold", tag = "orders", params(("id" = String, Path, description = "object id")), request_body = LegalHoldBody, responses((status = 200, description = "{id, legal_hold}: while held, the order's PII is not purged"), (status = 404, description = "not found")), security(("bearer" = [])))]
+async fn put_legal_hold(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+    Json(b): Json<LegalHoldBody>,
+) -> Result<Json<Value>, ApiError> {
+    if !s.store.set_legal_hold(&m, &id, b.hold, now(&s)).await? {
+        return Err(ApiError::not_found());
+    }
+    let event = if b.hold {
+        "order.legal_hold.set"
+    } else {
+        "order.legal_hold.lifted"
+    };
+    s.store
+        .audit(Some(&m), "merchant", event, Some(&id), None, now(&s))
+        .await?;
+    Ok(Json(json!({ "id": id, "legal_hold": b.hold })))
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit", responses((status = 200, description = "{audit}: the merchant's audit records, newest first")), security(("bearer" = [])))]

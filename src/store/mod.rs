@@ -181,7 +181,13 @@ pub trait Store: Send + Sync + 'static {
     /// `created_before` (µs): their purge falls back to the order date. Returns how many.
     async fn stop_tracking(&self, created_before: i64) -> StoreResult<u64>;
     async fn retention_policies(&self, merchant_id: &str) -> StoreResult<Vec<RetentionRow>>;
-    async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<()>;
+    /// Stores the policy and, in the same transaction, recomputes `purge_after` of the
+    /// merchant's orders of that marketplace whose PII is still held: delivered ones from
+    /// `delivered_at`, the others from the order date. Returns how many were rescheduled.
+    async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<u64>;
+    /// Sets or lifts an order's legal hold (a held order is never purged); `false` when the
+    /// merchant has no such order.
+    async fn set_legal_hold(&self, merchant_id: &str, order_id: &str, hold: bool, now: i64) -> StoreResult<bool>;
     /// Deletes the PII of up to `limit` orders past `purge_after` (none with a delivery still
     /// pending), records `pii_purged_at` and an audit record; returns the purged order ids.
     async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>>;

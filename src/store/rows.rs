@@ -235,6 +235,8 @@ pub struct OrderSummary {
     pub delivered_at: Option<i64>,
     pub purge_after: Option<i64>,
     pub pii_purged_at: Option<i64>,
+    /// Set while a legal hold suspends the purge (µs, when it was set).
+    pub legal_hold_at: Option<i64>,
     #[serde(skip)]
     pub data: String,
 }

@@ -445,18 +445,42 @@ macro_rules! impl_store {
                     .bind(merchant_id).fetch_all(&self.pool).await
             }
 
-            async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<()> {
+            async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query("INSERT INTO retention_policies (merchant_id, marketplace, days_after_delivery, days_after_order, updated_at) VALUES ($1, $2, $3, $4, $5) \
                     ON CONFLICT (merchant_id, marketplace) DO UPDATE SET days_after_delivery = excluded.days_after_delivery, days_after_order = excluded.days_after_order, updated_at = excluded.updated_at")
                     .bind(&r.merchant_id).bind(&r.marketplace).bind(r.days_after_delivery).bind(r.days_after_order).bind(now)
-                    .execute(&self.pool).await.map(|_| ())
+                    .execute(&mut *tx).await?;
+                // Days are bounded by the API's range (at most a few hundred), so µs stay far
+                // from overflow.
+                let day: i64 = 86_400_000_000;
+                let n = sqlx::query("UPDATE orders SET purge_after = CASE WHEN delivered_at IS NOT NULL THEN delivered_at + $3 ELSE source_created_at + $4 END \
+                    WHERE merchant_id = $1 AND marketplace = $2 AND pii_purged_at IS NULL")
+                    .bind(&r.merchant_id).bind(&r.marketplace)
+                    .bind(r.days_after_delivery.saturating_mul(day)).bind(r.days_after_order.saturating_mul(day))
+                    .execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn set_legal_hold(&self, merchant_id: &str, order_id: &str, hold: bool, now: i64) -> StoreResult<bool> {
+                // Setting a hold twice keeps the first time.
+                let q = if hold {
+                    sqlx::query("UPDATE orders SET legal_hold_at = COALESCE(legal_hold_at, $3) WHERE merchant_id = $1 AND id = $2")
+                        .bind(merchant_id).bind(order_id).bind(now)
+                } else {
+                    sqlx::query("UPDATE orders SET legal_hold_at = NULL WHERE merchant_id = $1 AND id = $2")
+                        .bind(merchant_id).bind(order_id)
+                };
+                let n = q.execute(&self.pool).await?.rows_affected();
+                Ok(n > 0)
             }
 
             async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
                 let mut tx = self.pool.begin().await?;
                 let rows: Vec<(String, String)> = sqlx::query_as(concat!(
                     "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $1 WHERE id IN (",
-                    "SELECT id FROM orders WHERE pii_purged_at IS NULL AND purge_after <= $1 ",
+                    "SELECT id FROM orders WHERE pii_purged_at IS NULL AND legal_hold_at IS NULL AND purge_after <= $1 ",
                     "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight')) LIMIT $2", $skip_locked,
                     ") RETURNING id, merchant_id"
                 ))
@@ -476,19 +500,19 @@ macro_rules! impl_store {
             }
 
             async fn count_purge_due(&self, now: i64) -> StoreResult<i64> {
-                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE pii_purged_at IS NULL AND purge_after <= $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight'))")
+                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE pii_purged_at IS NULL AND legal_hold_at IS NULL AND purge_after <= $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight'))")
                     .bind(now).fetch_one(&self.pool).await
             }
 
             async fn list_orders(&self, q: &OrderQuery) -> StoreResult<Vec<OrderSummary>> {
-                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, data FROM orders \
+                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, legal_hold_at, data FROM orders \
                     WHERE merchant_id = $1 AND ($2 IS NULL OR connection_id = $2) AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5")
                     .bind(&q.merchant_id).bind(&q.connection_id).bind(&q.status).bind(&q.after).bind(q.limit)
                     .fetch_all(&self.pool).await
             }
 
             async fn get_order(&self, merchant_id: &str, id: &str) -> StoreResult<Option<OrderSummary>> {
-                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, data FROM orders WHERE merchant_id = $1 AND id = $2")
+                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, legal_hold_at, data FROM orders WHERE merchant_id = $1 AND id = $2")
                     .bind(merchant_id).bind(id).fetch_optional(&self.pool).await
             }
 

@@ -230,10 +230,30 @@ async fn bad_input_gets_clear_errors() {
         )
         .await;
     assert_eq!(st, 200, "{b}");
+    assert_eq!(b["orders_rescheduled"], 0, "{b}: no orders yet");
     let (_, r) = a
         .call(reqwest::Method::GET, "/api/v1/retention", &tok, None)
         .await;
     assert_eq!(r["policies"][0]["days_after_delivery"], 14);
+    // A legal hold names an order of this merchant (held orders: store_suite).
+    let (st, _) = a
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/orders/nosuch/legal-hold",
+            &tok,
+            Some(json!({ "hold": true })),
+        )
+        .await;
+    assert_eq!(st, 404);
+    let (st, _) = a
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/orders/nosuch/legal-hold",
+            &tok,
+            Some(json!({ "hold": "yes" })),
+        )
+        .await;
+    assert_eq!(st, 422);
 }
 
 /// The real binary refuses a malformed or wrong master key with a message, never a panic,
@@ -322,6 +342,7 @@ async fn openapi_document_is_generated_from_the_handlers() {
         "/api/v1/orders",
         "/api/v1/status",
         "/api/v1/retention/{marketplace}",
+        "/api/v1/orders/{id}/legal-hold",
     ] {
         assert!(spec["paths"].get(path).is_some(), "missing {path}");
     }

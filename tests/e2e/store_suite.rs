@@ -495,3 +495,100 @@ async fn delivery_feeds_are_leased_and_a_cut_short_read_goes_on_where_it_stopped
         );
     }
 }
+
+#[tokio::test]
+async fn a_policy_change_reschedules_held_pii_and_a_legal_hold_suspends_the_purge() {
+    for b in backends() {
+        let t = TestApp::new(b).await;
+        let s = &t.app.store;
+        let (m, c, sink) = setup(&t).await;
+        let now = t.now_us();
+        let day = 86_400_000_000i64;
+        s.commit_page(&page(&m, &c, &sink, 0..4, 1, now))
+            .await
+            .unwrap();
+        let claimed = s
+            .claim_deliveries("w", now, now + 1_000_000, 10)
+            .await
+            .unwrap();
+        let res: Vec<_> = claimed
+            .iter()
+            .map(|d| DeliveryResult::Done {
+                id: d.id.clone(),
+                external_ref: "r".into(),
+                version: 1,
+                next_track_at: Some(now),
+            })
+            .collect();
+        s.complete_deliveries("w", now, &res).await.unwrap();
+        // Orders 0 and 1 are delivered a day after the order; 2 and 3 never report.
+        let items = s.claim_tracking(now, now + 1_000_000, 100).await.unwrap();
+        let delivered: Vec<_> = items
+            .iter()
+            .filter(|i| i.order_id.ends_with('0') || i.order_id.ends_with('1'))
+            .map(|i| TrackingResult::Delivered {
+                id: i.id.clone(),
+                order_id: i.order_id.clone(),
+                at: now + day,
+                purge_after: now + 31 * day,
+            })
+            .collect();
+        assert_eq!(delivered.len(), 2, "{b:?}");
+        s.record_tracking(now, &delivered).await.unwrap();
+
+        // 10 days after delivery, 20 after the order: every stored order moves.
+        let n = s
+            .put_retention(
+                &RetentionRow {
+                    merchant_id: m.clone(),
+                    marketplace: "shopify".into(),
+                    days_after_delivery: 10,
+                    days_after_order: 20,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 4, "{b:?}");
+        let purge_after = |id: usize| {
+            let (s, m) = (s.clone(), m.clone());
+            async move {
+                s.get_order(&m, &format!("00000000-0000-7000-8000-{id:012}"))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .purge_after
+            }
+        };
+        assert_eq!(purge_after(0).await, Some(now + 11 * day), "{b:?}");
+        assert_eq!(purge_after(2).await, Some(now + 20 * day), "{b:?}");
+
+        // Order 0 is held: 12 days on, only order 1 is purged.
+        let held = "00000000-0000-7000-8000-000000000000";
+        assert!(s.set_legal_hold(&m, held, true, now).await.unwrap(), "{b:?}");
+        assert!(!s.set_legal_hold("other", held, true, now).await.unwrap(), "{b:?}: another merchant's order");
+        assert_eq!(s.count_purge_due(now + 12 * day).await.unwrap(), 1, "{b:?}");
+        let purged = s.purge_due(now + 12 * day, 100).await.unwrap();
+        assert_eq!(purged, vec!["00000000-0000-7000-8000-000000000001".to_string()], "{b:?}");
+        let o = s.get_order(&m, held).await.unwrap().unwrap();
+        assert!(o.legal_hold_at.is_some() && o.pii_purged_at.is_none(), "{b:?}");
+        // A purged order is not rescheduled by a later change.
+        let n = s
+            .put_retention(
+                &RetentionRow {
+                    merchant_id: m.clone(),
+                    marketplace: "shopify".into(),
+                    days_after_delivery: 30,
+                    days_after_order: 90,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 3, "{b:?}");
+        // Lifted: due again (delivered + 30 days).
+        assert!(s.set_legal_hold(&m, held, false, now).await.unwrap(), "{b:?}");
+        assert_eq!(s.count_purge_due(now + 30 * day).await.unwrap(), 0, "{b:?}");
+        assert_eq!(s.count_purge_due(now + 31 * day).await.unwrap(), 1, "{b:?}");
+    }
+}
