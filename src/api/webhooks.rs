@@ -10,14 +10,14 @@
 use super::extract::Path;
 use super::{ApiError, ApiState};
 use crate::registry;
-use crate::store::ConnectionRow;
+use crate::store::{ConnectionRow, EraseScope};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use ordersync_sdk::clock::to_micros;
-use ordersync_sdk::{WebhookError, WebhookHint};
+use ordersync_sdk::{PrivacyAction, WebhookError, WebhookHint};
 use secrecy::ExposeSecret;
 
 pub fn routes() -> Router<ApiState> {
@@ -133,6 +133,13 @@ async fn accept(
         return Ok(StatusCode::OK);
     }
     let now = to_micros(s.clock.now());
+    // A privacy request is acted on before it is recorded: an erasure that fails answers
+    // 500 and the platform's retry does it (erasing twice is harmless); a replay of one
+    // that succeeded finds nothing left and is not audited again.
+    let privacy_event = match &hint.privacy {
+        Some(action) => Some(privacy(s, c, action, now).await?),
+        None => None,
+    };
     let fresh = s
         .store
         .record_webhook(
@@ -143,6 +150,21 @@ async fn accept(
         )
         .await?;
     metrics::counter!("ordersync_webhooks_total", "kind" => c.kind.clone(), "duplicate" => if fresh { "no" } else { "yes" }).increment(1);
+    if let Some((event, detail)) = privacy_event {
+        if fresh {
+            s.store
+                .audit(
+                    Some(&c.merchant_id),
+                    "platform",
+                    event,
+                    Some(&c.id),
+                    Some(&detail),
+                    now,
+                )
+                .await?;
+        }
+        return Ok(StatusCode::OK);
+    }
     if fresh && c.role == "source" && c.state == "active" {
         s.store.schedule_pull(&c.id, now).await?;
     }
@@ -151,4 +173,84 @@ async fn accept(
         s.store.feed_due_now(&c.id, now).await?;
     }
     Ok(StatusCode::OK)
+}
+
+/// Orders one erasure pass takes; an account's redaction loops over them.
+const ERASE_BATCH: i64 = 1000;
+
+/// A marketplace's privacy request for one connection, whatever the connection's state (a
+/// paused or deleted shop's PII must go too). Returns the audit event and its detail (how
+/// many orders it named and erased; a legal hold keeps an order's PII). A customer's erasure runs now (a few orders); an account's loops in batches in
+/// the background, so the platform gets its 200 at once (Shopify wants it within 5 s). A data
+/// request is audited with the number of orders it names; the export itself is the
+/// merchant's (data-subject requests).
+async fn privacy(
+    s: &ApiState,
+    c: &ConnectionRow,
+    action: &PrivacyAction,
+    now: i64,
+) -> Result<(&'static str, String), ApiError> {
+    let bidx = |email: &Option<String>| {
+        let email = email
+            .as_deref()
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty());
+        let (crypto, m, at) = (s.crypto.clone(), c.merchant_id.clone(), s.clock.now());
+        async move {
+            match email {
+                Some(e) => crypto.blind_index(&m, &e, at).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    };
+    let (event, scope) = match action {
+        PrivacyAction::RedactCustomer { email, order_ids } => (
+            "privacy.customer_redact",
+            EraseScope::Orders {
+                external_ids: order_ids.clone(),
+                email_bidx: bidx(email).await?,
+            },
+        ),
+        PrivacyAction::DataRequest { email, order_ids } => (
+            "privacy.data_request",
+            EraseScope::Orders {
+                external_ids: order_ids.clone(),
+                email_bidx: bidx(email).await?,
+            },
+        ),
+        PrivacyAction::RedactAccount => ("privacy.account_redact", EraseScope::All),
+    };
+    let named = s.store.orders_named(&c.id, &scope).await?.len();
+    let detail = match action {
+        PrivacyAction::DataRequest { .. } => format!("{named} orders named"),
+        PrivacyAction::RedactCustomer { .. } => {
+            let mut erased = 0;
+            loop {
+                let ids = s.store.erase_pii(&c.id, &scope, now, ERASE_BATCH).await?;
+                erased += ids.len();
+                if (ids.len() as i64) < ERASE_BATCH {
+                    break;
+                }
+            }
+            format!("{named} orders named, {erased} erased")
+        }
+        PrivacyAction::RedactAccount => {
+            let (store, id) = (s.store.clone(), c.id.clone());
+            tokio::spawn(async move {
+                loop {
+                    match store.erase_pii(&id, &scope, now, ERASE_BATCH).await {
+                        Ok(ids) if (ids.len() as i64) < ERASE_BATCH => return,
+                        Ok(_) => {}
+                        Err(e) => {
+                            // Audited as requested but not done: an operator must see it.
+                            tracing::error!(connection = %id, error = %e, "Erasing an account's PII failed; it stops here.");
+                            return;
+                        }
+                    }
+                }
+            });
+            format!("{named} orders named, erasing in the background")
+        }
+    };
+    Ok((event, detail))
 }

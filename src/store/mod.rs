@@ -187,7 +187,29 @@ pub trait Store: Send + Sync + 'static {
     async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<u64>;
     /// Sets or lifts an order's legal hold (a held order is never purged); `false` when the
     /// merchant has no such order.
-    async fn set_legal_hold(&self, merchant_id: &str, order_id: &str, hold: bool, now: i64) -> StoreResult<bool>;
+    async fn set_legal_hold(
+        &self,
+        merchant_id: &str,
+        order_id: &str,
+        hold: bool,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// The ids of a connection's orders (PII still held) that a privacy request names.
+    async fn orders_named(
+        &self,
+        connection_id: &str,
+        scope: &EraseScope,
+    ) -> StoreResult<Vec<String>>;
+    /// Erases now the PII of up to `limit` of those orders, whatever their deliveries (a
+    /// fulfillment or tracking target then gets nothing more of them); a legal hold still
+    /// wins. Audited like the purge (`pii.erased`). Returns the erased ids.
+    async fn erase_pii(
+        &self,
+        connection_id: &str,
+        scope: &EraseScope,
+        now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<String>>;
     /// Deletes the PII of up to `limit` orders past `purge_after` (none with a delivery still
     /// pending), records `pii_purged_at` and an audit record; returns the purged order ids.
     async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>>;

@@ -204,6 +204,18 @@ pub enum TrackingResult {
     },
 }
 
+/// Which of a connection's orders a privacy request names.
+#[derive(Debug, Clone)]
+pub enum EraseScope {
+    /// By platform order id, and every order whose email has this blind index.
+    Orders {
+        external_ids: Vec<String>,
+        email_bidx: Option<String>,
+    },
+    /// Every order of the connection.
+    All,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RetentionRow {
     pub merchant_id: String,

@@ -10,6 +10,36 @@ macro_rules! conn_cols {
 }
 pub(crate) use conn_cols;
 
+/// ` AND (…)`: the orders an [`EraseScope`](super::EraseScope) names (nothing for `All`).
+pub(crate) fn push_scope<DB: sqlx::Database>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    scope: &super::EraseScope,
+) where
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let super::EraseScope::Orders {
+        external_ids,
+        email_bidx,
+    } = scope
+    else {
+        return;
+    };
+    qb.push(" AND (1 = 0");
+    if !external_ids.is_empty() {
+        qb.push(" OR external_id IN (");
+        let mut sep = qb.separated(", ");
+        // Shopify names a handful; the cap keeps the statement's parameters bounded.
+        for e in external_ids.iter().take(1000) {
+            sep.push_bind(e.clone());
+        }
+        sep.push_unseparated(")");
+    }
+    if let Some(b) = email_bidx {
+        qb.push(" OR email_bidx = ").push_bind(b.clone());
+    }
+    qb.push(")");
+}
+
 macro_rules! impl_store {
     ($store:ident, $db:ty, $skip_locked:literal, $dialect:literal) => {
         #[async_trait::async_trait]
@@ -497,6 +527,42 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(rows.into_iter().map(|(id, _)| id).collect())
+            }
+
+            async fn orders_named(&self, connection_id: &str, scope: &EraseScope) -> StoreResult<Vec<String>> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id FROM orders WHERE pii_purged_at IS NULL AND connection_id = ");
+                qb.push_bind(connection_id.to_string());
+                $crate::store::sql::push_scope(&mut qb, scope);
+                qb.push(" ORDER BY id");
+                qb.build_query_scalar::<String>().fetch_all(&self.pool).await
+            }
+
+            async fn erase_pii(&self, connection_id: &str, scope: &EraseScope, now: i64, limit: i64) -> StoreResult<Vec<String>> {
+                let mut tx = self.pool.begin().await?;
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id FROM orders WHERE pii_purged_at IS NULL AND legal_hold_at IS NULL AND connection_id = ");
+                qb.push_bind(connection_id.to_string());
+                $crate::store::sql::push_scope(&mut qb, scope);
+                qb.push(" ORDER BY id LIMIT ").push_bind(limit);
+                let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                if ids.is_empty() {
+                    return Ok(ids);
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = ");
+                qb.push_bind(now).push(" WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in &ids {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") RETURNING merchant_id");
+                let merchants: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                if let Some(m) = merchants.first() {
+                    let detail = serde_json::json!({ "connection": connection_id, "orders": ids }).to_string();
+                    sqlx::query("INSERT INTO audit_log (id, merchant_id, at, actor, action, subject, detail) VALUES ($1, $2, $3, 'system', 'pii.erased', $4, $5)")
+                        .bind(uuid::Uuid::now_v7().to_string()).bind(m).bind(now).bind(format!("{} orders", ids.len())).bind(detail)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(ids)
             }
 
             async fn count_purge_due(&self, now: i64) -> StoreResult<i64> {

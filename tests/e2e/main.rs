@@ -7,6 +7,7 @@ mod golden;
 mod helpers;
 mod pipeline;
 mod platform;
+mod privacy;
 mod robust;
 mod routes;
 mod sources;

@@ -565,13 +565,26 @@ async fn a_policy_change_reschedules_held_pii_and_a_legal_hold_suspends_the_purg
 
         // Order 0 is held: 12 days on, only order 1 is purged.
         let held = "00000000-0000-7000-8000-000000000000";
-        assert!(s.set_legal_hold(&m, held, true, now).await.unwrap(), "{b:?}");
-        assert!(!s.set_legal_hold("other", held, true, now).await.unwrap(), "{b:?}: another merchant's order");
+        assert!(
+            s.set_legal_hold(&m, held, true, now).await.unwrap(),
+            "{b:?}"
+        );
+        assert!(
+            !s.set_legal_hold("other", held, true, now).await.unwrap(),
+            "{b:?}: another merchant's order"
+        );
         assert_eq!(s.count_purge_due(now + 12 * day).await.unwrap(), 1, "{b:?}");
         let purged = s.purge_due(now + 12 * day, 100).await.unwrap();
-        assert_eq!(purged, vec!["00000000-0000-7000-8000-000000000001".to_string()], "{b:?}");
+        assert_eq!(
+            purged,
+            vec!["00000000-0000-7000-8000-000000000001".to_string()],
+            "{b:?}"
+        );
         let o = s.get_order(&m, held).await.unwrap().unwrap();
-        assert!(o.legal_hold_at.is_some() && o.pii_purged_at.is_none(), "{b:?}");
+        assert!(
+            o.legal_hold_at.is_some() && o.pii_purged_at.is_none(),
+            "{b:?}"
+        );
         // A purged order is not rescheduled by a later change.
         let n = s
             .put_retention(
@@ -587,7 +600,10 @@ async fn a_policy_change_reschedules_held_pii_and_a_legal_hold_suspends_the_purg
             .unwrap();
         assert_eq!(n, 3, "{b:?}");
         // Lifted: due again (delivered + 30 days).
-        assert!(s.set_legal_hold(&m, held, false, now).await.unwrap(), "{b:?}");
+        assert!(
+            s.set_legal_hold(&m, held, false, now).await.unwrap(),
+            "{b:?}"
+        );
         assert_eq!(s.count_purge_due(now + 30 * day).await.unwrap(), 0, "{b:?}");
         assert_eq!(s.count_purge_due(now + 31 * day).await.unwrap(), 1, "{b:?}");
     }

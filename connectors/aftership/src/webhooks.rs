@@ -41,6 +41,7 @@ pub fn verify(
         dedupe_key: event_id,
         topic,
         external_id: body.msg.and_then(|m| m.id).filter(|s| is_token(s)),
+        privacy: None,
     })
 }
 

@@ -47,8 +47,8 @@ pub use money::{
 pub use pii::{Address, Pii, Redacted};
 pub use traits::{
     ConnectorDeps, Delivered, DeliveryOutcome, DeliveryReport, DeliveryRequest, FeedCursor,
-    FeedPage, OutcomeKind, Page, PullCursor, Rejected, Sink, SinkCaps, SinkRole, Source,
-    SourceCaps, WebhookError, WebhookHint,
+    FeedPage, OutcomeKind, Page, PrivacyAction, PullCursor, Rejected, Sink, SinkCaps, SinkRole,
+    Source, SourceCaps, WebhookError, WebhookHint,
 };
 
 /// Secrets of one connection (decrypted only in memory, never logged).

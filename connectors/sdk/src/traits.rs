@@ -56,6 +56,47 @@ pub struct WebhookHint {
     pub dedupe_key: String,
     pub topic: String,
     pub external_id: Option<String>,
+    /// A privacy obligation the marketplace hands over (Shopify's mandatory compliance
+    /// topics); such a hint schedules no pull.
+    pub privacy: Option<PrivacyAction>,
+}
+
+/// What a marketplace's privacy webhook asks of us, for the connection it reached.
+#[derive(Clone, PartialEq)]
+pub enum PrivacyAction {
+    /// Erase the PII of these orders (platform order ids) and of every order placed with this
+    /// email (Shopify `customers/redact`).
+    RedactCustomer {
+        email: Option<String>,
+        order_ids: Vec<String>,
+    },
+    /// Erase the PII of every order of the account (Shopify `shop/redact`, 48 h after the
+    /// merchant uninstalled the app).
+    RedactAccount,
+    /// The merchant asks for what we hold on a customer (Shopify `customers/data_request`).
+    DataRequest {
+        email: Option<String>,
+        order_ids: Vec<String>,
+    },
+}
+
+/// The email is PII: `Debug` names the action and counts, nothing else.
+impl std::fmt::Debug for PrivacyAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::RedactCustomer { email, order_ids } => f
+                .debug_struct("RedactCustomer")
+                .field("email", &email.as_ref().map(|_| "[redacted]"))
+                .field("orders", &order_ids.len())
+                .finish(),
+            Self::RedactAccount => f.write_str("RedactAccount"),
+            Self::DataRequest { email, order_ids } => f
+                .debug_struct("DataRequest")
+                .field("email", &email.as_ref().map(|_| "[redacted]"))
+                .field("orders", &order_ids.len())
+                .finish(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -244,5 +285,21 @@ impl ConnectorDeps {
             clock: std::sync::Arc::new(crate::clock::SystemClock),
             secrets: std::sync::Arc::new(crate::auth::DiscardSecrets),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn privacy_actions_debug_without_the_email() {
+        let a = PrivacyAction::RedactCustomer {
+            email: Some("canary.buyer@example.com".into()),
+            order_ids: vec!["1".into(), "2".into()],
+        };
+        let d = format!("{a:?}");
+        assert!(!d.contains("canary"), "{d}");
+        assert!(d.contains("orders: 2"), "{d}");
     }
 }

@@ -16,6 +16,7 @@ impl WebhookHint {
             dedupe_key: dedupe_key.into(),
             topic: Self::ACK_TOPIC.to_string(),
             external_id: None,
+            privacy: None,
         }
     }
 
@@ -38,6 +39,7 @@ mod tests {
             dedupe_key: "x".into(),
             topic: "order.updated".into(),
             external_id: Some("1001".into()),
+            privacy: None,
         };
         assert!(!h.is_ack());
     }

@@ -1,7 +1,9 @@
 //! `orders/*` webhooks: base64 HMAC-SHA256 of the raw body under the webhook secret (custom
-//! apps) or the app secret (app-level route). A verified webhook becomes a hint.
+//! apps) or the app secret (app-level route). A verified webhook becomes a hint; the three
+//! mandatory compliance topics (`customers/data_request`, `customers/redact`, `shop/redact`)
+//! carry their privacy action.
 
-use ordersync_sdk::{WebhookError, WebhookHint, webhooks};
+use ordersync_sdk::{PrivacyAction, WebhookError, WebhookHint, webhooks};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -10,6 +12,42 @@ use sha2::{Digest, Sha256};
 struct WebhookBody {
     #[serde(default)]
     id: Option<serde_json::Number>,
+    #[serde(default)]
+    customer: Option<Customer>,
+    /// `customers/redact`'s orders; `customers/data_request` calls them `orders_requested`.
+    #[serde(default)]
+    orders_to_redact: Vec<serde_json::Number>,
+    #[serde(default)]
+    orders_requested: Vec<serde_json::Number>,
+}
+
+#[derive(Deserialize)]
+struct Customer {
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// The compliance topic's action (`None` for every other topic).
+fn privacy_of(topic: &str, body: &WebhookBody) -> Option<PrivacyAction> {
+    let email = || {
+        body.customer
+            .as_ref()
+            .and_then(|c| c.email.clone())
+            .filter(|e| !e.trim().is_empty())
+    };
+    let ids = |v: &[serde_json::Number]| v.iter().map(|n| n.to_string()).collect();
+    match topic {
+        "customers/redact" => Some(PrivacyAction::RedactCustomer {
+            email: email(),
+            order_ids: ids(&body.orders_to_redact),
+        }),
+        "customers/data_request" => Some(PrivacyAction::DataRequest {
+            email: email(),
+            order_ids: ids(&body.orders_requested),
+        }),
+        "shop/redact" => Some(PrivacyAction::RedactAccount),
+        _ => None,
+    }
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -51,6 +89,7 @@ pub fn verify(
     Ok(WebhookHint {
         dedupe_key,
         topic: topic.to_string(),
+        privacy: privacy_of(topic, &body),
         external_id: body.id.map(|n| n.to_string()),
     })
 }

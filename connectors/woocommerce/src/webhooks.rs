@@ -127,6 +127,7 @@ pub fn verify(
         dedupe_key,
         topic: topic.to_string(),
         external_id,
+        privacy: None,
     })
 }
 
