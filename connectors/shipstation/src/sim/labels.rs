@@ -5,7 +5,7 @@
 
 use super::SimState;
 use super::errors::not_found;
-use super::list::{MAX_PAGE_SIZE, bad, links, time_param};
+use super::list::{Paging, bad, links, paging, time_param};
 use super::state::{Stored, shipment_id};
 use super::view::rfc3339;
 use axum::Json;
@@ -137,28 +137,14 @@ pub async fn list(
     headers: HeaderMap,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    if let Some(k) = q.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return bad(&s, k);
-    }
-    let Ok(page) = q.get("page").map_or(Ok(1), |p| p.parse::<usize>()) else {
-        return bad(&s, "page");
-    };
-    let Ok(size) = q.get("page_size").map_or(Ok(25), |p| p.parse::<usize>()) else {
-        return bad(&s, "page_size");
-    };
-    if page == 0 || size == 0 {
-        return bad(&s, "page");
-    }
-    let size = size.min(MAX_PAGE_SIZE);
-    let by_modified = match q.get("sort_by").map_or("created_at", String::as_str) {
-        "created_at" => false,
-        "modified_at" => true,
-        _ => return bad(&s, "sort_by"),
-    };
-    let desc = match q.get("sort_dir").map_or("desc", String::as_str) {
-        "asc" => false,
-        "desc" => true,
-        _ => return bad(&s, "sort_dir"),
+    let Paging {
+        page,
+        size,
+        by_modified,
+        desc,
+    } = match paging(&q, &KNOWN) {
+        Ok(p) => p,
+        Err(field) => return bad(&s, &field),
     };
     if let Some(st) = q.get("label_status")
         && !["processing", "completed", "error", "voided"].contains(&st.as_str())

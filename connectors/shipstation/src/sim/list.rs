@@ -56,6 +56,48 @@ pub(super) fn bad(s: &SimState, field: &str) -> Response {
     )
 }
 
+/// The paging and sorting every list route shares: unknown parameters refused, `page` from
+/// 1, `page_size` default 25 (capped), `sort_by` `created_at` | `modified_at`, `sort_dir`
+/// default `desc`.
+pub(super) struct Paging {
+    pub page: usize,
+    pub size: usize,
+    pub by_modified: bool,
+    pub desc: bool,
+}
+
+/// `Err` names the refused parameter.
+pub(super) fn paging(q: &BTreeMap<String, String>, known: &[&str]) -> Result<Paging, String> {
+    if let Some(k) = q.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(k.clone());
+    }
+    let Ok(page) = q.get("page").map_or(Ok(1), |p| p.parse::<usize>()) else {
+        return Err("page".into());
+    };
+    let Ok(size) = q.get("page_size").map_or(Ok(25), |p| p.parse::<usize>()) else {
+        return Err("page_size".into());
+    };
+    if page == 0 || size == 0 {
+        return Err("page".into());
+    }
+    let by_modified = match q.get("sort_by").map_or("created_at", String::as_str) {
+        "created_at" => false,
+        "modified_at" => true,
+        _ => return Err("sort_by".into()),
+    };
+    let desc = match q.get("sort_dir").map_or("desc", String::as_str) {
+        "asc" => false,
+        "desc" => true,
+        _ => return Err("sort_dir".into()),
+    };
+    Ok(Paging {
+        page,
+        size: size.min(MAX_PAGE_SIZE),
+        by_modified,
+        desc,
+    })
+}
+
 #[derive(Serialize)]
 struct ListAnswer<'a> {
     shipments: Vec<View<'a>>,
@@ -94,28 +136,15 @@ pub async fn list(
     headers: HeaderMap,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    if let Some(k) = q.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return bad(&s, k);
-    }
-    let Ok(page) = q.get("page").map_or(Ok(1), |p| p.parse::<usize>()) else {
-        return bad(&s, "page");
+    let Paging {
+        page,
+        size,
+        by_modified,
+        desc,
+    } = match paging(&q, &KNOWN) {
+        Ok(p) => p,
+        Err(field) => return bad(&s, &field),
     };
-    let Ok(size) = q.get("page_size").map_or(Ok(25), |p| p.parse::<usize>()) else {
-        return bad(&s, "page_size");
-    };
-    if page == 0 || size == 0 {
-        return bad(&s, "page");
-    }
-    let size = size.min(MAX_PAGE_SIZE);
-    let sort_by = q.get("sort_by").map_or("created_at", String::as_str);
-    let desc = match q.get("sort_dir").map_or("desc", String::as_str) {
-        "asc" => false,
-        "desc" => true,
-        _ => return bad(&s, "sort_dir"),
-    };
-    if !["created_at", "modified_at"].contains(&sort_by) {
-        return bad(&s, "sort_by");
-    }
     let mut range = [None; 4];
     for (i, name) in [
         "created_at_start",
@@ -171,7 +200,7 @@ pub async fn list(
         .collect();
     // Ties are broken by creation number, so pages are stable while nothing changes.
     hits.sort_by(|(ma, a), (mb, b)| {
-        let (ka, kb) = if sort_by == "modified_at" {
+        let (ka, kb) = if by_modified {
             (*ma, *mb)
         } else {
             (a.created_at, b.created_at)
