@@ -618,31 +618,81 @@ async fn put_retention(
     ))
 }
 
+/// A hold is narrow by design (compliance R10): it names its legal basis and ends by itself.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LegalHoldBody {
     hold: bool,
+    /// Required with `hold: true`: the law or claim that obliges keeping the PII (1–200
+    /// characters; no personal data).
+    legal_basis: Option<String>,
+    /// Required with `hold: true`: when the hold ends (RFC 3339, in the future, at most 10
+    /// years on). The purge resumes from then.
+    until: Option<String>,
 }
 
-#[utoipa::path(put, path = "/orders/{id}/legal-hold", tag = "orders", params(("id" = String, Path, description = "object id")), request_body = LegalHoldBody, responses((status = 200, description = "{id, legal_hold}: while held, the order's PII is not purged"), (status = 404, description = "not found")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/orders/{id}/legal-hold", tag = "orders", params(("id" = String, Path, description = "object id")), request_body = LegalHoldBody, responses((status = 200, description = "{id, legal_hold, until}: until then the order's PII is neither purged nor erased"), (status = 404, description = "not found"), (status = 422, description = "no legal basis, or a bad end date")), security(("bearer" = [])))]
 async fn put_legal_hold(
     State(s): State<ApiState>,
     Merchant(m): Merchant,
     Path(id): Path<String>,
     Json(b): Json<LegalHoldBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if !s.store.set_legal_hold(&m, &id, b.hold, now(&s)).await? {
+    let at = now(&s);
+    let hold = if b.hold {
+        let basis = b
+            .legal_basis
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| (1..=200).contains(&v.chars().count()) && !v.chars().any(char::is_control))
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "legal_basis (1-200 characters) is required to hold an order",
+                )
+            })?;
+        let until = b
+            .until
+            .as_deref()
+            .and_then(|u| {
+                time::OffsetDateTime::parse(u, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .map(ordersync_sdk::clock::to_micros)
+            .filter(|u| *u > at && *u <= at.saturating_add(10 * 366 * 86_400_000_000))
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "until (RFC 3339, in the future, at most 10 years on) is required to hold an order",
+                )
+            })?;
+        Some(crate::store::LegalHold {
+            basis: basis.to_string(),
+            until,
+        })
+    } else {
+        None
+    };
+    if !s.store.set_legal_hold(&m, &id, hold.as_ref(), at).await? {
         return Err(ApiError::not_found());
     }
-    let event = if b.hold {
-        "order.legal_hold.set"
-    } else {
-        "order.legal_hold.lifted"
+    let (event, detail) = match &hold {
+        Some(h) => (
+            "order.legal_hold.set",
+            Some(json!({ "legal_basis": h.basis, "until": h.until }).to_string()),
+        ),
+        None => ("order.legal_hold.lifted", None),
     };
     s.store
-        .audit(Some(&m), "merchant", event, Some(&id), None, now(&s))
+        .audit(
+            Some(&m),
+            "merchant",
+            event,
+            Some(&id),
+            detail.as_deref(),
+            at,
+        )
         .await?;
-    Ok(Json(json!({ "id": id, "legal_hold": b.hold })))
+    Ok(Json(
+        json!({ "id": id, "legal_hold": b.hold, "until": hold.map(|h| h.until) }),
+    ))
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit", responses((status = 200, description = "{audit}: the merchant's audit records, newest first")), security(("bearer" = [])))]

@@ -185,13 +185,13 @@ pub trait Store: Send + Sync + 'static {
     /// merchant's orders of that marketplace whose PII is still held: delivered ones from
     /// `delivered_at`, the others from the order date. Returns how many were rescheduled.
     async fn put_retention(&self, r: &RetentionRow, now: i64) -> StoreResult<u64>;
-    /// Sets or lifts an order's legal hold (a held order is never purged); `false` when the
-    /// merchant has no such order.
+    /// Sets (or renews) or lifts an order's legal hold: until it ends, the order is neither
+    /// purged nor erased. `false` when the merchant has no such order.
     async fn set_legal_hold(
         &self,
         merchant_id: &str,
         order_id: &str,
-        hold: bool,
+        hold: Option<&LegalHold>,
         now: i64,
     ) -> StoreResult<bool>;
     /// The ids of a connection's orders (PII still held) that a privacy request names.

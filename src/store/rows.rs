@@ -204,6 +204,14 @@ pub enum TrackingResult {
     },
 }
 
+/// A legal hold's terms: the merchant's stated legal basis and when it ends.
+#[derive(Debug, Clone)]
+pub struct LegalHold {
+    pub basis: String,
+    /// µs; the purge (and erasures) resume from then.
+    pub until: i64,
+}
+
 /// Which of a connection's orders a privacy request names.
 #[derive(Debug, Clone)]
 pub enum EraseScope {
@@ -249,6 +257,10 @@ pub struct OrderSummary {
     pub pii_purged_at: Option<i64>,
     /// Set while a legal hold suspends the purge (µs, when it was set).
     pub legal_hold_at: Option<i64>,
+    /// When the hold ends by itself (µs); the purge is due again from then.
+    pub legal_hold_until: Option<i64>,
+    /// The legal basis the merchant named.
+    pub legal_hold_basis: Option<String>,
     #[serde(skip)]
     pub data: String,
 }

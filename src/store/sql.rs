@@ -493,14 +493,13 @@ macro_rules! impl_store {
                 Ok(n)
             }
 
-            async fn set_legal_hold(&self, merchant_id: &str, order_id: &str, hold: bool, now: i64) -> StoreResult<bool> {
-                // Setting a hold twice keeps the first time.
-                let q = if hold {
-                    sqlx::query("UPDATE orders SET legal_hold_at = COALESCE(legal_hold_at, $3) WHERE merchant_id = $1 AND id = $2")
-                        .bind(merchant_id).bind(order_id).bind(now)
-                } else {
-                    sqlx::query("UPDATE orders SET legal_hold_at = NULL WHERE merchant_id = $1 AND id = $2")
-                        .bind(merchant_id).bind(order_id)
+            async fn set_legal_hold(&self, merchant_id: &str, order_id: &str, hold: Option<&LegalHold>, now: i64) -> StoreResult<bool> {
+                // Setting a hold again keeps when it was first set and takes the new terms.
+                let q = match hold {
+                    Some(h) => sqlx::query("UPDATE orders SET legal_hold_at = COALESCE(legal_hold_at, $3), legal_hold_until = $4, legal_hold_basis = $5 WHERE merchant_id = $1 AND id = $2")
+                        .bind(merchant_id).bind(order_id).bind(now).bind(h.until).bind(h.basis.clone()),
+                    None => sqlx::query("UPDATE orders SET legal_hold_at = NULL, legal_hold_until = NULL, legal_hold_basis = NULL WHERE merchant_id = $1 AND id = $2")
+                        .bind(merchant_id).bind(order_id),
                 };
                 let n = q.execute(&self.pool).await?.rows_affected();
                 Ok(n > 0)
@@ -510,7 +509,7 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 let rows: Vec<(String, String)> = sqlx::query_as(concat!(
                     "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $1 WHERE id IN (",
-                    "SELECT id FROM orders WHERE pii_purged_at IS NULL AND legal_hold_at IS NULL AND purge_after <= $1 ",
+                    "SELECT id FROM orders WHERE pii_purged_at IS NULL AND (legal_hold_until IS NULL OR legal_hold_until <= $1) AND purge_after <= $1 ",
                     "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight')) LIMIT $2", $skip_locked,
                     ") RETURNING id, merchant_id"
                 ))
@@ -539,8 +538,8 @@ macro_rules! impl_store {
 
             async fn erase_pii(&self, connection_id: &str, scope: &EraseScope, now: i64, limit: i64) -> StoreResult<Vec<String>> {
                 let mut tx = self.pool.begin().await?;
-                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id FROM orders WHERE pii_purged_at IS NULL AND legal_hold_at IS NULL AND connection_id = ");
-                qb.push_bind(connection_id.to_string());
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id FROM orders WHERE pii_purged_at IS NULL AND (legal_hold_until IS NULL OR legal_hold_until <= ");
+                qb.push_bind(now).push(") AND connection_id = ").push_bind(connection_id.to_string());
                 $crate::store::sql::push_scope(&mut qb, scope);
                 qb.push(" ORDER BY id LIMIT ").push_bind(limit);
                 let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
@@ -566,19 +565,19 @@ macro_rules! impl_store {
             }
 
             async fn count_purge_due(&self, now: i64) -> StoreResult<i64> {
-                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE pii_purged_at IS NULL AND legal_hold_at IS NULL AND purge_after <= $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight'))")
+                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE pii_purged_at IS NULL AND (legal_hold_until IS NULL OR legal_hold_until <= $1) AND purge_after <= $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight'))")
                     .bind(now).fetch_one(&self.pool).await
             }
 
             async fn list_orders(&self, q: &OrderQuery) -> StoreResult<Vec<OrderSummary>> {
-                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, legal_hold_at, data FROM orders \
+                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, legal_hold_at, legal_hold_until, legal_hold_basis, data FROM orders \
                     WHERE merchant_id = $1 AND ($2 IS NULL OR connection_id = $2) AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5")
                     .bind(&q.merchant_id).bind(&q.connection_id).bind(&q.status).bind(&q.after).bind(q.limit)
                     .fetch_all(&self.pool).await
             }
 
             async fn get_order(&self, merchant_id: &str, id: &str) -> StoreResult<Option<OrderSummary>> {
-                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, legal_hold_at, data FROM orders WHERE merchant_id = $1 AND id = $2")
+                sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, status, version, source_updated_at, delivered_at, purge_after, pii_purged_at, legal_hold_at, legal_hold_until, legal_hold_basis, data FROM orders WHERE merchant_id = $1 AND id = $2")
                     .bind(merchant_id).bind(id).fetch_optional(&self.pool).await
             }
 

@@ -235,13 +235,35 @@ async fn bad_input_gets_clear_errors() {
         .call(reqwest::Method::GET, "/api/v1/retention", &tok, None)
         .await;
     assert_eq!(r["policies"][0]["days_after_delivery"], 14);
-    // A legal hold names an order of this merchant (held orders: store_suite).
+    // A legal hold names its basis and its end, and an order of this merchant (held
+    // orders: store_suite).
+    let until = (ordersync_sdk::Clock::now(&*a.t.clock) + time::Duration::days(365))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let until = until.as_str();
+    for bad in [
+        json!({ "hold": true }),
+        json!({ "hold": true, "until": until }),
+        json!({ "hold": true, "legal_basis": "", "until": until }),
+        json!({ "hold": true, "legal_basis": "tax", "until": "2000-01-01T00:00:00Z" }),
+        json!({ "hold": true, "legal_basis": "tax", "until": "tomorrow" }),
+    ] {
+        let (st, b) = a
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/orders/nosuch/legal-hold",
+                &tok,
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(st, 422, "{bad} → {b}");
+    }
     let (st, _) = a
         .call(
             reqwest::Method::PUT,
             "/api/v1/orders/nosuch/legal-hold",
             &tok,
-            Some(json!({ "hold": true })),
+            Some(json!({ "hold": true, "legal_basis": "tax", "until": until })),
         )
         .await;
     assert_eq!(st, 404);

@@ -145,12 +145,15 @@ async fn shopify_compliance_webhooks_erase_what_they_name_once() {
     )
     .await;
     // 5003 is under a legal hold: its PII stays whatever the request.
+    let until = (a.t.clock.now() + time::Duration::days(365))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let (st, _) = a
         .call(
             Method::PUT,
             &format!("/api/v1/orders/{}/legal-hold", order_id("5003")),
             &tok,
-            Some(json!({ "hold": true })),
+            Some(json!({ "hold": true, "legal_basis": "a court order (test)", "until": until })),
         )
         .await;
     assert_eq!(st, 200);

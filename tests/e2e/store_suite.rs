@@ -565,12 +565,18 @@ async fn a_policy_change_reschedules_held_pii_and_a_legal_hold_suspends_the_purg
 
         // Order 0 is held: 12 days on, only order 1 is purged.
         let held = "00000000-0000-7000-8000-000000000000";
+        let hold = LegalHold {
+            basis: "tax records (test)".into(),
+            until: now + 40 * day,
+        };
         assert!(
-            s.set_legal_hold(&m, held, true, now).await.unwrap(),
+            s.set_legal_hold(&m, held, Some(&hold), now).await.unwrap(),
             "{b:?}"
         );
         assert!(
-            !s.set_legal_hold("other", held, true, now).await.unwrap(),
+            !s.set_legal_hold("other", held, Some(&hold), now)
+                .await
+                .unwrap(),
             "{b:?}: another merchant's order"
         );
         assert_eq!(s.count_purge_due(now + 12 * day).await.unwrap(), 1, "{b:?}");
@@ -599,9 +605,17 @@ async fn a_policy_change_reschedules_held_pii_and_a_legal_hold_suspends_the_purg
             .await
             .unwrap();
         assert_eq!(n, 3, "{b:?}");
-        // Lifted: due again (delivered + 30 days).
+        // The hold ends by itself at `until` (40 days): due again from then.
+        assert_eq!(s.count_purge_due(now + 39 * day).await.unwrap(), 0, "{b:?}");
+        assert_eq!(s.count_purge_due(now + 40 * day).await.unwrap(), 1, "{b:?}");
+        // Lifted: due again as its policy says (delivered + 30 days).
         assert!(
-            s.set_legal_hold(&m, held, false, now).await.unwrap(),
+            s.set_legal_hold(&m, held, None, now).await.unwrap(),
+            "{b:?}"
+        );
+        let o = s.get_order(&m, held).await.unwrap().unwrap();
+        assert!(
+            o.legal_hold_at.is_none() && o.legal_hold_basis.is_none(),
             "{b:?}"
         );
         assert_eq!(s.count_purge_due(now + 30 * day).await.unwrap(), 0, "{b:?}");
