@@ -4,6 +4,7 @@ pub mod admin;
 mod error;
 mod extract;
 mod health;
+mod record;
 pub(crate) mod ssrf;
 mod webhooks;
 
@@ -99,7 +100,7 @@ pub fn router(state: ApiState) -> Router {
     // Make sure the recorder exists before the first request renders it.
     let _ = crate::telemetry::metrics();
     let (admin, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", admin::routes())
+        .nest("/api/v1", admin::routes().merge(record::routes()))
         .split_for_parts();
     utoipa::Modify::modify(&extract::CommonResponses, &mut spec);
     let spec = std::sync::Arc::new(spec);

@@ -365,6 +365,7 @@ async fn openapi_document_is_generated_from_the_handlers() {
         "/api/v1/status",
         "/api/v1/retention/{marketplace}",
         "/api/v1/orders/{id}/legal-hold",
+        "/api/v1/processing-record",
     ] {
         assert!(spec["paths"].get(path).is_some(), "missing {path}");
     }

@@ -233,3 +233,66 @@ async fn shopify_compliance_webhooks_erase_what_they_name_once() {
         "{all:?}"
     );
 }
+
+/// The merchant's record of processing: every mandatory section filled from its own
+/// connections and policies, and no personal data in it.
+#[tokio::test]
+async fn the_processing_record_names_sources_recipients_and_retention() {
+    let a = spawn_with(true, |_| {}).await;
+    let (_, tok, shop) = setup(&a, &[("7001", "canary.buyer@example.com")]).await;
+    let ash = ordersync_aftership::sim::spawn(
+        ordersync_aftership::sim::SimOptions::relaxed(),
+        a.t.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let (st, b) = a
+        .call(
+            Method::POST,
+            "/api/v1/connections",
+            &tok,
+            Some(json!({ "kind": "aftership", "config": { "api_base_url": ash.base_url }, "secrets": { "api_key": "k" } })),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let sink = b["id"].as_str().unwrap().to_string();
+    let (st, _) = a
+        .call(
+            Method::PUT,
+            "/api/v1/retention/shopify",
+            &tok,
+            Some(json!({ "days_after_delivery": 45, "days_after_order": 90 })),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, r) = a
+        .call(Method::GET, "/api/v1/processing-record", &tok, None)
+        .await;
+    assert_eq!(st, 200, "{r}");
+    for section in [
+        "data_subjects",
+        "categories_of_data",
+        "purposes",
+        "sources",
+        "recipients",
+        "retention",
+        "security_measures",
+    ] {
+        assert!(
+            r[section].as_array().is_some_and(|v| !v.is_empty()),
+            "{section} is empty: {r}"
+        );
+    }
+    assert_eq!(r["sources"][0]["connection_id"], shop.as_str());
+    assert_eq!(r["recipients"][0]["connection_id"], sink.as_str());
+    assert_eq!(r["retention"][0]["marketplace"], "shopify");
+    assert_eq!(r["retention"][0]["days_after_delivery"], 45);
+    assert_eq!(r["retention"][0]["set_by"], "merchant policy");
+    assert!(!r.to_string().contains("canary"), "{r}");
+    // Another merchant's token sees only its own (empty) record.
+    let (_, other) = a.merchant("other").await;
+    let (_, r) = a
+        .call(Method::GET, "/api/v1/processing-record", &other, None)
+        .await;
+    assert_eq!(r["sources"], json!([]));
+}
