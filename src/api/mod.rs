@@ -6,6 +6,7 @@ mod extract;
 mod health;
 mod record;
 pub(crate) mod ssrf;
+mod tokens;
 mod webhooks;
 
 pub use error::ApiError;
@@ -100,7 +101,12 @@ pub fn router(state: ApiState) -> Router {
     // Make sure the recorder exists before the first request renders it.
     let _ = crate::telemetry::metrics();
     let (admin, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", admin::routes().merge(record::routes()))
+        .nest(
+            "/api/v1",
+            admin::routes()
+                .merge(record::routes())
+                .merge(tokens::routes()),
+        )
         .split_for_parts();
     utoipa::Modify::modify(&extract::CommonResponses, &mut spec);
     let spec = std::sync::Arc::new(spec);

@@ -29,6 +29,12 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<()>;
     async fn merchant_by_token(&self, token_hash: &str) -> StoreResult<Option<String>>;
+    /// Another API token for the merchant (rotation: add the new one, then revoke the old).
+    async fn add_token(&self, merchant_id: &str, token_hash: &str, now: i64) -> StoreResult<()>;
+    /// The merchant's tokens: (id = the first 16 hex of the token's hash, created_at).
+    async fn list_tokens(&self, merchant_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// Revokes the merchant's token with that id; `false` when it has none.
+    async fn revoke_token(&self, merchant_id: &str, token_id: &str) -> StoreResult<bool>;
 
     // connections and routes
     async fn insert_connection(&self, c: &ConnectionRow) -> StoreResult<()>;

@@ -69,6 +69,22 @@ macro_rules! impl_store {
                     .bind(token_hash).fetch_optional(&self.pool).await
             }
 
+            async fn add_token(&self, merchant_id: &str, token_hash: &str, now: i64) -> StoreResult<()> {
+                sqlx::query("INSERT INTO api_tokens (token_hash, merchant_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(token_hash).bind(merchant_id).bind(now).execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn list_tokens(&self, merchant_id: &str) -> StoreResult<Vec<(String, i64)>> {
+                sqlx::query_as("SELECT substr(token_hash, 1, 16), created_at FROM api_tokens WHERE merchant_id = $1 ORDER BY created_at, token_hash")
+                    .bind(merchant_id).fetch_all(&self.pool).await
+            }
+
+            async fn revoke_token(&self, merchant_id: &str, token_id: &str) -> StoreResult<bool> {
+                let n = sqlx::query("DELETE FROM api_tokens WHERE merchant_id = $1 AND substr(token_hash, 1, 16) = $2")
+                    .bind(merchant_id).bind(token_id).execute(&self.pool).await?.rows_affected();
+                Ok(n > 0)
+            }
+
             async fn insert_connection(&self, c: &ConnectionRow) -> StoreResult<()> {
                 sqlx::query("INSERT INTO connections (id, merchant_id, kind, role, name, config, secrets_ct, state, next_pull_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(&c.id).bind(&c.merchant_id).bind(&c.kind).bind(&c.role).bind(&c.name).bind(&c.config).bind(&c.secrets_ct).bind(&c.state).bind(c.next_pull_at).bind(c.created_at)

@@ -366,6 +366,8 @@ async fn openapi_document_is_generated_from_the_handlers() {
         "/api/v1/retention/{marketplace}",
         "/api/v1/orders/{id}/legal-hold",
         "/api/v1/processing-record",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
     ] {
         assert!(spec["paths"].get(path).is_some(), "missing {path}");
     }
@@ -396,4 +398,72 @@ fn migrate_creates_a_fresh_data_dir() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.join("ordersync.db").exists() && dir.join("keystore.db").exists());
+}
+
+#[tokio::test]
+async fn tokens_rotate_and_a_revoked_one_is_refused() {
+    let a = spawn().await;
+    let (_, old) = a.merchant("rotating").await;
+    let (st, b) = a
+        .call(reqwest::Method::POST, "/api/v1/tokens", &old, None)
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let new = b["api_token"].as_str().unwrap().to_string();
+    let new_id = b["id"].as_str().unwrap().to_string();
+    let (st, b) = a
+        .call(reqwest::Method::GET, "/api/v1/tokens", &new, None)
+        .await;
+    assert_eq!(st, 200);
+    let tokens = b["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2, "{b}");
+    let old_id = tokens.iter().find(|t| t["id"] != new_id.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        tokens
+            .iter()
+            .any(|t| t["id"] == new_id.as_str() && t["current"] == true)
+    );
+    assert!(
+        !b.to_string().contains(&new),
+        "a token is shown only when made"
+    );
+    // Another merchant cannot revoke it, nor see it.
+    let (_, other) = a.merchant("other").await;
+    let (st, _) = a
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{old_id}"),
+            &other,
+            None,
+        )
+        .await;
+    assert_eq!(st, 404);
+    let (st, _) = a
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{old_id}"),
+            &new,
+            None,
+        )
+        .await;
+    assert_eq!(st, 204);
+    let (st, _) = a
+        .call(reqwest::Method::GET, "/api/v1/connections", &old, None)
+        .await;
+    assert_eq!(st, 401, "the revoked token is refused");
+    let (st, _) = a
+        .call(reqwest::Method::GET, "/api/v1/connections", &new, None)
+        .await;
+    assert_eq!(st, 200);
+    let (st, _) = a
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{old_id}"),
+            &new,
+            None,
+        )
+        .await;
+    assert_eq!(st, 404, "already gone");
 }

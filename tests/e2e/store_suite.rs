@@ -622,3 +622,39 @@ async fn a_policy_change_reschedules_held_pii_and_a_legal_hold_suspends_the_purg
         assert_eq!(s.count_purge_due(now + 31 * day).await.unwrap(), 1, "{b:?}");
     }
 }
+
+#[tokio::test]
+async fn tokens_are_added_listed_and_revoked_per_merchant() {
+    for b in backends() {
+        let t = TestApp::new(b).await;
+        let s = &t.app.store;
+        let (m, _, _) = setup(&t).await;
+        let now = t.now_us();
+        let hash = "0123456789abcdef".repeat(4);
+        s.add_token(&m, &hash, now).await.unwrap();
+        let ids: Vec<String> = s
+            .list_tokens(&m)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids.len(), 2, "{b:?}: the first token and the added one");
+        assert!(ids.contains(&"0123456789abcdef".to_string()), "{b:?}");
+        assert_eq!(
+            s.merchant_by_token(&hash).await.unwrap().as_deref(),
+            Some(m.as_str()),
+            "{b:?}"
+        );
+        assert!(
+            !s.revoke_token("other", "0123456789abcdef").await.unwrap(),
+            "{b:?}"
+        );
+        assert!(
+            s.revoke_token(&m, "0123456789abcdef").await.unwrap(),
+            "{b:?}"
+        );
+        assert_eq!(s.merchant_by_token(&hash).await.unwrap(), None, "{b:?}");
+        assert_eq!(s.list_tokens(&m).await.unwrap().len(), 1, "{b:?}");
+    }
+}
