@@ -67,6 +67,9 @@ pub struct RetentionDefaults {
     /// Operator bounds for merchant policies.
     pub min_days: i64,
     pub max_days: i64,
+    /// Days a terminated merchant's non-PII data (orders, deliveries, connections) is kept
+    /// before it is deleted; its PII goes at termination.
+    pub termination_grace_days: i64,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for RetentionDefaults {
             days_after_order: 90,
             min_days: 1,
             max_days: 90,
+            termination_grace_days: 30,
         }
     }
 }

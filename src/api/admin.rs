@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(create_merchant))
+        .routes(routes!(terminate_merchant))
         .routes(routes!(list_kinds))
         .routes(routes!(create_connection, list_connections))
         .routes(routes!(get_connection, patch_connection, delete_connection))
@@ -148,6 +149,36 @@ async fn create_merchant(
         StatusCode::CREATED,
         Json(json!({ "id": id, "api_token": token })),
     ))
+}
+
+#[utoipa::path(delete, path = "/merchants/{id}", tag = "merchants", params(("id" = String, Path, description = "merchant id")), responses((status = 200, description = "{id, pii_deleted_orders, tenant_key_destroyed, data_deleted_after}: the merchant's PII is gone, its tokens and connections stopped; its other data goes after the grace period"), (status = 404, description = "no such merchant")), security(("bearer" = [])))]
+async fn terminate_merchant(
+    State(s): State<ApiState>,
+    _op: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let at = now(&s);
+    // PII, tokens and queued deliveries in one transaction; then the connections (so that
+    // cached connectors are dropped) and the tenant key. A repeat finishes what a failed
+    // call left.
+    let pii = s
+        .store
+        .terminate_merchant(&id, at)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    for c in s.store.list_connections(&id).await? {
+        if c.state != "deleted" {
+            lifecycle(&s).delete(&id, Actor("operator"), &c.id).await?;
+        }
+    }
+    let destroyed = s.crypto.destroy_tenant(&id, s.clock.now()).await?;
+    let grace = s.retention.termination_grace_days.max(0);
+    Ok(Json(json!({
+        "id": id,
+        "pii_deleted_orders": pii,
+        "tenant_key_destroyed": destroyed,
+        "data_deleted_after": at.saturating_add(grace.saturating_mul(86_400_000_000)),
+    })))
 }
 
 #[utoipa::path(get, path = "/kinds", tag = "connections", responses((status = 200, description = "{kinds: [{kind, role, marketplace, summary, secrets, url_fields, webhooks, retention_cap_days, config_schema}]}"), (status = 401, description = "missing or invalid token")), security(("bearer" = [])))]

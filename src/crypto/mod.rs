@@ -330,6 +330,37 @@ impl Crypto {
         Ok(map.into_iter().map(|(k, v)| (k, v.into())).collect())
     }
 
+    /// Destroys a merchant's tenant key (termination): every key below it (epochs, index,
+    /// secrets) is sealed under it, so all of the merchant's ciphertext, here and in any
+    /// backup of the orders database, is unreadable from now on; a new one is never created
+    /// for that merchant (the destroyed row stays). Other processes drop their cached copy
+    /// when they restart.
+    pub async fn destroy_tenant(
+        &self,
+        merchant: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, CryptoError> {
+        let row = match self.keystore.get(merchant, "tenant", "").await? {
+            Some(r) => r,
+            // Never used: record it destroyed so that it is never made either.
+            None => {
+                let row = KeyRow {
+                    key_id: new_key_id(),
+                    wrapped: String::new(),
+                    destroyed_at: None,
+                };
+                self.keystore
+                    .insert_or_get(&row, merchant, "tenant", "", micros(now))
+                    .await?
+            }
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(m, _, _), _| m != merchant);
+        Ok(self.keystore.destroy(&row.key_id, micros(now)).await? > 0)
+    }
+
     /// Destroys an epoch key (crypto-shredding); later opens of its rows fail with `Destroyed`.
     pub async fn destroy_epoch(
         &self,

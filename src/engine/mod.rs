@@ -174,6 +174,21 @@ impl Engine {
     /// One purge sweep: deletes PII of orders past `purge_after`.
     pub async fn purge_once(&self) -> anyhow::Result<Pass> {
         let ids = self.store.purge_due(self.now_us(), 1000).await?;
+        // Terminated merchants' non-PII data, once their grace period is over.
+        let grace = self.retention.termination_grace_days.max(0);
+        let deleted = self
+            .store
+            .delete_terminated(
+                self.now_us()
+                    .saturating_sub(grace.saturating_mul(86_400_000_000)),
+            )
+            .await?;
+        if deleted > 0 {
+            tracing::info!(
+                orders = deleted,
+                "Deleted the data of terminated merchants."
+            );
+        }
         // Webhook dedupe records only need to outlive the platforms' redelivery window.
         let keep = self.cfg.webhook_dedupe_days.max(1) * 86_400_000_000;
         self.store

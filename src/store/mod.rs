@@ -29,6 +29,15 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<()>;
     async fn merchant_by_token(&self, token_hash: &str) -> StoreResult<Option<String>>;
+    /// Terminates a merchant in one transaction: `terminated_at` set, its tokens revoked, its
+    /// queued deliveries dead, the PII of all its orders deleted (legal holds end with the
+    /// processing), audited. `None` when there is no such merchant; the number of orders
+    /// whose PII went otherwise (0 on a repeat).
+    async fn terminate_merchant(&self, merchant_id: &str, now: i64) -> StoreResult<Option<u64>>;
+    /// Deletes the non-PII data (orders, deliveries, connections and what hangs on them) of
+    /// merchants terminated before `before`; the merchant row and its audit log stay as
+    /// evidence. Returns the orders deleted.
+    async fn delete_terminated(&self, before: i64) -> StoreResult<u64>;
     /// Another API token for the merchant (rotation: add the new one, then revoke the old).
     async fn add_token(&self, merchant_id: &str, token_hash: &str, now: i64) -> StoreResult<()>;
     /// The merchant's tokens: (id = the first 16 hex of the token's hash, created_at).

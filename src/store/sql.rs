@@ -69,6 +69,53 @@ macro_rules! impl_store {
                     .bind(token_hash).fetch_optional(&self.pool).await
             }
 
+            async fn terminate_merchant(&self, merchant_id: &str, now: i64) -> StoreResult<Option<u64>> {
+                let mut tx = self.pool.begin().await?;
+                let found = sqlx::query("UPDATE merchants SET terminated_at = COALESCE(terminated_at, $2) WHERE id = $1")
+                    .bind(merchant_id).bind(now).execute(&mut *tx).await?.rows_affected();
+                if found == 0 {
+                    return Ok(None);
+                }
+                sqlx::query("DELETE FROM api_tokens WHERE merchant_id = $1").bind(merchant_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE deliveries SET status = 'dead', last_error = 'permanent: the merchant was terminated', lease_owner = NULL, lease_until = NULL, next_track_at = NULL \
+                    WHERE merchant_id = $1 AND status IN ('pending', 'in_flight')")
+                    .bind(merchant_id).execute(&mut *tx).await?;
+                let n = sqlx::query("UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $2, \
+                    legal_hold_at = NULL, legal_hold_until = NULL, legal_hold_basis = NULL WHERE merchant_id = $1 AND pii_purged_at IS NULL")
+                    .bind(merchant_id).bind(now).execute(&mut *tx).await?.rows_affected();
+                sqlx::query("INSERT INTO audit_log (id, merchant_id, at, actor, action, subject, detail) VALUES ($1, $2, $3, 'operator', 'merchant.terminated', $2, $4)")
+                    .bind(uuid::Uuid::now_v7().to_string()).bind(merchant_id).bind(now).bind(format!("PII of {n} orders deleted"))
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(Some(n))
+            }
+
+            async fn delete_terminated(&self, before: i64) -> StoreResult<u64> {
+                let gone: Vec<String> = sqlx::query_scalar("SELECT id FROM merchants WHERE terminated_at IS NOT NULL AND terminated_at < $1")
+                    .bind(before).fetch_all(&self.pool).await?;
+                let mut orders = 0;
+                for m in gone {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query("DELETE FROM deliveries WHERE merchant_id = $1").bind(&m).execute(&mut *tx).await?;
+                    orders += sqlx::query("DELETE FROM orders WHERE merchant_id = $1").bind(&m).execute(&mut *tx).await?.rows_affected();
+                    // What hangs on its connections, then the connections themselves.
+                    for q in [
+                        "DELETE FROM rejected_orders WHERE connection_id IN (SELECT id FROM connections WHERE merchant_id = $1)",
+                        "DELETE FROM webhook_events WHERE connection_id IN (SELECT id FROM connections WHERE merchant_id = $1)",
+                        "DELETE FROM cursors WHERE connection_id IN (SELECT id FROM connections WHERE merchant_id = $1)",
+                        "DELETE FROM track_feeds WHERE connection_id IN (SELECT id FROM connections WHERE merchant_id = $1)",
+                        "DELETE FROM routes WHERE merchant_id = $1",
+                        "DELETE FROM retention_policies WHERE merchant_id = $1",
+                        "DELETE FROM dsr_requests WHERE merchant_id = $1",
+                        "DELETE FROM connections WHERE merchant_id = $1",
+                    ] {
+                        sqlx::query(q).bind(&m).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                }
+                Ok(orders)
+            }
+
             async fn add_token(&self, merchant_id: &str, token_hash: &str, now: i64) -> StoreResult<()> {
                 sqlx::query("INSERT INTO api_tokens (token_hash, merchant_id, created_at) VALUES ($1, $2, $3)")
                     .bind(token_hash).bind(merchant_id).bind(now).execute(&self.pool).await.map(|_| ())

@@ -296,3 +296,84 @@ async fn the_processing_record_names_sources_recipients_and_retention() {
         .await;
     assert_eq!(r["sources"], json!([]));
 }
+
+/// Termination: the merchant's PII goes at once (legal holds end with the processing), its
+/// tenant key is destroyed (every key below it with it), its tokens and connections stop;
+/// its other data goes after the grace period; the audit log stays.
+#[tokio::test]
+async fn termination_erases_pii_destroys_the_tenant_key_and_later_the_rest() {
+    let a = spawn_with(true, |_| {}).await;
+    let (m, tok, c) = setup(&a, &[("8001", "a@example.com"), ("8002", "b@example.com")]).await;
+    let until = (a.t.clock.now() + time::Duration::days(365))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (st, _) = a
+        .call(
+            Method::PUT,
+            &format!("/api/v1/orders/{}/legal-hold", order_id("8002")),
+            &tok,
+            Some(json!({ "hold": true, "legal_basis": "tax (test)", "until": until })),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let path = format!("/api/v1/merchants/{m}");
+    let (st, _) = a.call(Method::DELETE, &path, &tok, None).await;
+    assert_eq!(st, 401, "a merchant cannot terminate itself");
+    let (st, _) = a
+        .call(
+            Method::DELETE,
+            "/api/v1/merchants/nosuch",
+            "operator-secret",
+            None,
+        )
+        .await;
+    assert_eq!(st, 404);
+    let (st, r) = a.call(Method::DELETE, &path, "operator-secret", None).await;
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["pii_deleted_orders"], 2, "{r}");
+    assert_eq!(r["tenant_key_destroyed"], true, "{r}");
+    assert!(purged(&a, &m, "8001").await && purged(&a, &m, "8002").await);
+    let (st, _) = a.call(Method::GET, "/api/v1/connections", &tok, None).await;
+    assert_eq!(st, 401, "its token is revoked");
+    let conn = a.t.app.store.get_connection(&c).await.unwrap().unwrap();
+    assert_eq!(conn.state, "deleted");
+    assert!(
+        a.t.app
+            .crypto
+            .blind_index(&m, "a@example.com", a.t.clock.now())
+            .await
+            .is_err(),
+        "no key of the merchant can be used or made again"
+    );
+    // A repeat is harmless.
+    let (st, r) = a.call(Method::DELETE, &path, "operator-secret", None).await;
+    assert_eq!((st, r["pii_deleted_orders"].as_u64()), (200, Some(0)));
+
+    // Within the grace period the non-PII data stays; after it, it goes; the audit stays.
+    a.t.clock.advance(time::Duration::days(29));
+    a.t.app.engine().purge_once().await.unwrap();
+    assert!(
+        a.t.app
+            .store
+            .get_order(&m, &order_id("8001"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    a.t.clock.advance(time::Duration::days(2));
+    a.t.app.engine().purge_once().await.unwrap();
+    assert!(
+        a.t.app
+            .store
+            .get_order(&m, &order_id("8001"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(a.t.app.store.get_connection(&c).await.unwrap().is_none());
+    let audit = a.t.app.store.list_audit(&m, 100).await.unwrap();
+    assert!(
+        audit.iter().any(|r| r.action == "merchant.terminated"),
+        "{audit:?}"
+    );
+}

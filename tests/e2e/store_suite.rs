@@ -658,3 +658,61 @@ async fn tokens_are_added_listed_and_revoked_per_merchant() {
         assert_eq!(s.list_tokens(&m).await.unwrap().len(), 1, "{b:?}");
     }
 }
+
+#[tokio::test]
+async fn termination_deletes_pii_at_once_and_the_rest_after_the_grace() {
+    for b in backends() {
+        let t = TestApp::new(b).await;
+        let s = &t.app.store;
+        let (m, c, sink) = setup(&t).await;
+        let now = t.now_us();
+        s.commit_page(&page(&m, &c, &sink, 0..5, 1, now))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.terminate_merchant("nosuch", now).await.unwrap(),
+            None,
+            "{b:?}"
+        );
+        assert_eq!(
+            s.terminate_merchant(&m, now).await.unwrap(),
+            Some(5),
+            "{b:?}"
+        );
+        assert_eq!(
+            s.terminate_merchant(&m, now).await.unwrap(),
+            Some(0),
+            "{b:?}: a repeat"
+        );
+        assert_eq!(
+            s.merchant_by_token("tokenhash").await.unwrap(),
+            None,
+            "{b:?}"
+        );
+        let t0 = s.totals().await.unwrap();
+        assert_eq!((t0.pii_purged, t0.deliveries_pending), (5, 0), "{b:?}");
+        assert!(
+            s.claim_deliveries("w", now, now + 1_000_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b:?}: nothing is sent for a terminated merchant"
+        );
+        assert_eq!(
+            s.delete_terminated(now).await.unwrap(),
+            0,
+            "{b:?}: within the grace"
+        );
+        assert_eq!(s.delete_terminated(now + 1).await.unwrap(), 5, "{b:?}");
+        assert_eq!(s.totals().await.unwrap().orders, 0, "{b:?}");
+        assert!(s.get_connection(&c).await.unwrap().is_none(), "{b:?}");
+        assert!(
+            s.list_audit(&m, 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|a| a.action == "merchant.terminated"),
+            "{b:?}: the evidence stays"
+        );
+    }
+}
