@@ -35,7 +35,7 @@ const MEASURES: [&str; 6] = [
     "TLS (rustls) for every call to a marketplace or target; no redirects; resolved-address checks on merchant-supplied URLs",
     "no PII in logs, metrics, error messages or non-PII API answers (redacting types)",
     "PII purged after the retention window below, audited; a legal hold must name its basis and ends by itself",
-    "marketplace privacy requests (Shopify customers/redact, shop/redact) erase at once, audited",
+    "marketplace privacy requests (a customer's or a whole account's redaction) erase at once, audited",
 ];
 
 #[utoipa::path(get, path = "/processing-record", tag = "privacy", responses((status = 200, description = "{controller, processor, data_subjects, categories_of_data, purposes, sources, recipients, retention, security_measures}: no personal data")), security(("bearer" = [])))]
