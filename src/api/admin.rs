@@ -58,9 +58,8 @@ pub fn hash_token(t: &str) -> String {
         .collect()
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+pub(super) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
@@ -74,7 +73,7 @@ pub struct Merchant(pub String);
 impl FromRequestParts<ApiState> for Merchant {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, s: &ApiState) -> Result<Self, ApiError> {
-        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
         s.store
             .merchant_by_token(&hash_token(token))
             .await?
@@ -89,7 +88,7 @@ pub struct Operator;
 impl FromRequestParts<ApiState> for Operator {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, s: &ApiState) -> Result<Self, ApiError> {
-        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
         let expected = s.admin_token_hash.as_deref().ok_or_else(|| {
             ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -110,7 +109,7 @@ fn hmac_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn now(s: &ApiState) -> i64 {
+pub(super) fn now(s: &ApiState) -> i64 {
     to_micros(s.clock.now())
 }
 

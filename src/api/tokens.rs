@@ -2,7 +2,7 @@
 //! is shown once, when it is made; only its hash is stored, and its id is the first 16 hex of
 //! that hash (not secret: the token cannot be derived from it).
 
-use super::admin::{Merchant, hash_token, new_token};
+use super::admin::{Merchant, bearer, hash_token, new_token, now};
 use super::extract::Path;
 use super::{ApiError, ApiState};
 use axum::Json;
@@ -18,19 +18,9 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(revoke_token))
 }
 
-fn now(s: &ApiState) -> i64 {
-    ordersync_sdk::clock::to_micros(s.clock.now())
-}
-
 /// The id of the token this request came with.
 fn current(headers: &HeaderMap) -> Option<String> {
-    let t = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?
-        .trim();
-    Some(hash_token(t)[..16].to_string())
+    bearer(headers).map(|t| hash_token(t)[..16].to_string())
 }
 
 #[utoipa::path(post, path = "/tokens", tag = "tokens", responses((status = 201, description = "{id, api_token}: the new token, shown this once")), security(("bearer" = [])))]

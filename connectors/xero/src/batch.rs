@@ -21,7 +21,7 @@ use crate::mapping::{
     Ctx, contact_name, contact_number, idempotency_key, invoice_body, nothing_captured,
     suffixed_name,
 };
-use crate::sink::XeroSink;
+use crate::sink::{Setup, XeroSink};
 use crate::wire::{Contact, Invoice};
 use ordersync_sdk::{ConnectorError, DeliveryOutcome, DeliveryRequest, OrderStatus, OutcomeKind};
 use sha2::{Digest, Sha256};
@@ -103,6 +103,18 @@ impl XeroSink {
         let fresh = self.contacts_of(reqs, fresh, &mut out).await;
         self.create(reqs, fresh, &mut out).await;
         finish(out)
+    }
+
+    /// The mapping context of a new order of the batch.
+    fn ctx<'a>(&'a self, setup: &'a Setup, f: &'a Fresh, r: &'a DeliveryRequest<'_>) -> Ctx<'a> {
+        Ctx {
+            accounts: &self.cfg.accounts,
+            taxes: &setup.taxes,
+            status: self.cfg.status,
+            contact_id: &f.contact,
+            invoice_number: &f.number,
+            object_key: r.object_key,
+        }
     }
 
     /// The one-by-one way for an order whose number is known.
@@ -276,14 +288,7 @@ impl XeroSink {
         let mut size = 0usize;
         for f in fresh {
             let r = &reqs[f.i];
-            let ctx = Ctx {
-                accounts: &self.cfg.accounts,
-                taxes: &setup.taxes,
-                status: self.cfg.status,
-                contact_id: &f.contact,
-                invoice_number: &f.number,
-                object_key: r.object_key,
-            };
+            let ctx = self.ctx(setup, &f, r);
             let body = match invoice_body(r.order, &ctx) {
                 Ok(b) => b,
                 Err(e) => {
@@ -333,14 +338,7 @@ impl XeroSink {
     /// A created invoice's credit notes (for the order's refunds), then its outcome.
     async fn after_create(&self, r: &DeliveryRequest<'_>, f: &Fresh, invoice: Invoice) -> Outcome {
         let setup = self.setup().await?;
-        let ctx = Ctx {
-            accounts: &self.cfg.accounts,
-            taxes: &setup.taxes,
-            status: self.cfg.status,
-            contact_id: &f.contact,
-            invoice_number: &f.number,
-            object_key: r.object_key,
-        };
+        let ctx = self.ctx(setup, f, r);
         // Nothing to call when the order has no refunds.
         self.credit_notes(r.order, &ctx, &invoice, r.idempotency_key)
             .await?;
