@@ -237,10 +237,18 @@ async fn privacy(
         PrivacyAction::RedactAccount => {
             let (store, id) = (s.store.clone(), c.id.clone());
             tokio::spawn(async move {
+                let mut failures = 0u32;
                 loop {
                     match store.erase_pii(&id, &scope, now, ERASE_BATCH).await {
                         Ok(ids) if (ids.len() as i64) < ERASE_BATCH => return,
-                        Ok(_) => {}
+                        Ok(_) => failures = 0,
+                        // A busy or briefly unreachable database: wait and go on.
+                        Err(e) if failures < 8 => {
+                            failures += 1;
+                            tracing::warn!(connection = %id, error = %e, attempt = failures, "Erasing an account's PII failed; retrying.");
+                            tokio::time::sleep(std::time::Duration::from_millis(250 << failures))
+                                .await;
+                        }
                         Err(e) => {
                             // Audited as requested but not done: an operator must see it.
                             tracing::error!(connection = %id, error = %e, "Erasing an account's PII failed; it stops here.");

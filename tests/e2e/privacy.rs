@@ -221,7 +221,7 @@ async fn shopify_compliance_webhooks_erase_what_they_name_once() {
     );
     let (a2, m2) = (&a, &m);
     assert!(
-        eventually(10, || async move { purged(a2, m2, "5002").await }).await,
+        eventually(60, || async move { purged(a2, m2, "5002").await }).await,
         "the shop's remaining orders are erased"
     );
     assert!(!purged(&a, &m, "5003").await, "a legal hold wins");
