@@ -209,6 +209,7 @@ async fn privacy(
             EraseScope::Orders {
                 external_ids: order_ids.clone(),
                 email_bidx: bidx(email).await?,
+                buyer_bidx: None,
             },
         ),
         PrivacyAction::DataRequest { email, order_ids } => (
@@ -216,6 +217,7 @@ async fn privacy(
             EraseScope::Orders {
                 external_ids: order_ids.clone(),
                 email_bidx: bidx(email).await?,
+                buyer_bidx: None,
             },
         ),
         PrivacyAction::RedactAccount => ("privacy.account_redact", EraseScope::All),

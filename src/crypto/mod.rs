@@ -391,6 +391,12 @@ pub struct EpochKey {
 pub struct IndexKey(Key32);
 
 impl IndexKey {
+    /// Blind index of a buyer's marketplace account name (a separate input domain from
+    /// emails, so a user name can never match an email's index).
+    pub fn buyer(&self, account: &str) -> String {
+        self.index(&format!("buyer-account\u{0}{}", account.trim()))
+    }
+
     pub fn index(&self, normalized_email: &str) -> String {
         let mut mac =
             <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.as_bytes()).expect("any key length");

@@ -202,6 +202,14 @@ impl Engine {
                 (Some(s.pii_ct), Some(s.dek))
             };
             let email_bidx = order.pii.normalized_email().map(|e| index_key.index(&e));
+            let buyer_bidx = (prev.is_none_or(|p| p.pii_purged_at.is_none()))
+                .then(|| {
+                    order
+                        .buyer_account
+                        .as_ref()
+                        .map(|a| index_key.buyer(a.expose()))
+                })
+                .flatten();
             let id = prev
                 .map(|p| p.id.clone())
                 .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
@@ -236,6 +244,7 @@ impl Engine {
                 pii_epoch: Some(epoch),
                 pii_fields: order.pii.field_mask(),
                 email_bidx,
+                buyer_bidx,
                 source_created_at: to_micros(order.created_at),
                 source_updated_at: to_micros(order.updated_at),
                 purge_after: to_micros(purge_at),

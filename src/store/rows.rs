@@ -95,6 +95,8 @@ pub struct OrderUpsert {
     pub pii_epoch: Option<String>,
     pub pii_fields: i64,
     pub email_bidx: Option<String>,
+    /// Blind index of the buyer's marketplace account (`Order::buyer_account`).
+    pub buyer_bidx: Option<String>,
     pub source_created_at: i64,
     pub source_updated_at: i64,
     pub purge_after: i64,
@@ -215,10 +217,12 @@ pub struct LegalHold {
 /// Which of a connection's orders a privacy request names.
 #[derive(Debug, Clone)]
 pub enum EraseScope {
-    /// By platform order id, and every order whose email has this blind index.
+    /// By platform order id, every order whose email has this blind index, and every order
+    /// of the buyer account with this blind index.
     Orders {
         external_ids: Vec<String>,
         email_bidx: Option<String>,
+        buyer_bidx: Option<String>,
     },
     /// Every order of the connection.
     All,

@@ -20,6 +20,7 @@ pub(crate) fn push_scope<DB: sqlx::Database>(
     let super::EraseScope::Orders {
         external_ids,
         email_bidx,
+        buyer_bidx,
     } = scope
     else {
         return;
@@ -36,6 +37,9 @@ pub(crate) fn push_scope<DB: sqlx::Database>(
     }
     if let Some(b) = email_bidx {
         qb.push(" OR email_bidx = ").push_bind(b.clone());
+    }
+    if let Some(b) = buyer_bidx {
+        qb.push(" OR buyer_bidx = ").push_bind(b.clone());
     }
     qb.push(")");
 }
@@ -80,7 +84,7 @@ macro_rules! impl_store {
                 sqlx::query("UPDATE deliveries SET status = 'dead', last_error = 'permanent: the merchant was terminated', lease_owner = NULL, lease_until = NULL, next_track_at = NULL \
                     WHERE merchant_id = $1 AND status IN ('pending', 'in_flight')")
                     .bind(merchant_id).execute(&mut *tx).await?;
-                let n = sqlx::query("UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $2, \
+                let n = sqlx::query("UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, buyer_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $2, \
                     legal_hold_at = NULL, legal_hold_until = NULL, legal_hold_basis = NULL WHERE merchant_id = $1 AND pii_purged_at IS NULL")
                     .bind(merchant_id).bind(now).execute(&mut *tx).await?.rows_affected();
                 sqlx::query("INSERT INTO audit_log (id, merchant_id, at, actor, action, subject, detail) VALUES ($1, $2, $3, 'operator', 'merchant.terminated', $2, $4)")
@@ -257,18 +261,19 @@ macro_rules! impl_store {
             async fn commit_page(&self, p: &PageCommit) -> StoreResult<Option<String>> {
                 let mut tx = self.pool.begin().await?;
                 for chunk in p.orders.chunks(500) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO orders (id, merchant_id, connection_id, marketplace, external_id, order_number, status, data, content_hash, version, pii_ct, pii_dek, pii_epoch, pii_fields, email_bidx, source_created_at, source_updated_at, ingested_at, updated_at, purge_after) ");
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO orders (id, merchant_id, connection_id, marketplace, external_id, order_number, status, data, content_hash, version, pii_ct, pii_dek, pii_epoch, pii_fields, email_bidx, buyer_bidx, source_created_at, source_updated_at, ingested_at, updated_at, purge_after) ");
                     qb.push_values(chunk, |mut b, o| {
                         b.push_bind(o.id.clone()).push_bind(o.merchant_id.clone()).push_bind(o.connection_id.clone()).push_bind(o.marketplace.clone())
                             .push_bind(o.external_id.clone()).push_bind(o.order_number.clone()).push_bind(o.status.clone()).push_bind(o.data.clone())
                             .push_bind(o.content_hash.clone()).push_bind(o.version).push_bind(o.pii_ct.clone()).push_bind(o.pii_dek.clone())
-                            .push_bind(o.pii_epoch.clone()).push_bind(o.pii_fields).push_bind(o.email_bidx.clone()).push_bind(o.source_created_at)
+                            .push_bind(o.pii_epoch.clone()).push_bind(o.pii_fields).push_bind(o.email_bidx.clone()).push_bind(o.buyer_bidx.clone()).push_bind(o.source_created_at)
                             .push_bind(o.source_updated_at).push_bind(o.now).push_bind(o.now).push_bind(o.purge_after);
                     });
                     // A purged order keeps its purge: a refetch must not bring PII back.
                     qb.push(" ON CONFLICT (connection_id, external_id) DO UPDATE SET order_number = excluded.order_number, status = excluded.status, data = excluded.data, content_hash = excluded.content_hash, version = excluded.version, \
                         pii_ct = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_ct ELSE NULL END, pii_dek = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_dek ELSE NULL END, \
                         pii_epoch = excluded.pii_epoch, pii_fields = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_fields ELSE 0 END, email_bidx = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.email_bidx ELSE NULL END, \
+                        buyer_bidx = CASE WHEN orders.pii_purged_at IS NULL THEN COALESCE(excluded.buyer_bidx, orders.buyer_bidx) ELSE NULL END, \
                         source_updated_at = excluded.source_updated_at, updated_at = excluded.updated_at, purge_after = CASE WHEN orders.delivered_at IS NULL THEN excluded.purge_after ELSE orders.purge_after END");
                     qb.build().execute(&mut *tx).await?;
                 }
@@ -571,7 +576,7 @@ macro_rules! impl_store {
             async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
                 let mut tx = self.pool.begin().await?;
                 let rows: Vec<(String, String)> = sqlx::query_as(concat!(
-                    "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $1 WHERE id IN (",
+                    "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, buyer_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $1 WHERE id IN (",
                     "SELECT id FROM orders WHERE pii_purged_at IS NULL AND (legal_hold_until IS NULL OR legal_hold_until <= $1) AND purge_after <= $1 ",
                     "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight')) LIMIT $2", $skip_locked,
                     ") RETURNING id, merchant_id"
@@ -609,7 +614,7 @@ macro_rules! impl_store {
                 if ids.is_empty() {
                     return Ok(ids);
                 }
-                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = ");
+                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, buyer_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = ");
                 qb.push_bind(now).push(" WHERE id IN (");
                 let mut sep = qb.separated(", ");
                 for id in &ids {

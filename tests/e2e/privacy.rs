@@ -77,6 +77,7 @@ async fn setup(a: &Api, orders: &[(&str, &str)]) -> (String, String, String) {
             pii_epoch: Some("2026-W50".into()),
             pii_fields: 3,
             email_bidx: Some(bidx),
+            buyer_bidx: None,
             source_created_at: now,
             source_updated_at: now,
             purge_after: now + 90 * 86_400_000_000,

@@ -20,6 +20,7 @@ fn order(i: usize, merchant: &str, conn: &str, version: i64, now: i64) -> OrderU
         pii_epoch: Some("2026-W50".into()),
         pii_fields: 3,
         email_bidx: Some(format!("b{i}")),
+        buyer_bidx: None,
         source_created_at: now,
         source_updated_at: now,
         purge_after: now + 90 * 86_400_000_000,

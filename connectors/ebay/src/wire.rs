@@ -74,6 +74,9 @@ pub struct Order {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Buyer {
+    /// The buyer's eBay user name: what an account-deletion notice names the buyer by.
+    #[serde(default)]
+    pub username: Option<Redacted<String>>,
     #[serde(default)]
     pub buyer_registration_address: Option<ExtendedContact>,
 }

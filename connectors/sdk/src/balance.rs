@@ -427,6 +427,7 @@ mod tests {
             fulfillments: Vec::new(),
             shipping_method: Some("Royal Mail".into()),
             pii: Default::default(),
+            buyer_account: None,
         }
     }
 

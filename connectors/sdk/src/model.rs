@@ -7,7 +7,7 @@ use crate::money::{
     Refund, ShippingLine, TaxLine, Tolerance, Totals, combined_rate, discount_of, net_gross,
     tax_of,
 };
-use crate::pii::Pii;
+use crate::pii::{Pii, Redacted};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -208,6 +208,11 @@ pub struct Order {
     pub shipping_method: Option<String>,
     #[serde(skip)]
     pub pii: Pii,
+    /// The buyer's account name on the marketplace (eBay's `username`), when the platform's
+    /// privacy notices name buyers by it. Never stored: only its blind index is, so that such
+    /// a notice finds the buyer's orders.
+    #[serde(skip)]
+    pub buyer_account: Option<Redacted<String>>,
 }
 
 impl Order {

@@ -361,6 +361,7 @@ pub fn order_from_wire(o: &wire::Order) -> Result<Order, Reason> {
         },
         fulfillment_status: status.fulfillment(),
         pii: pii::pii(o, &notes),
+        buyer_account: None,
     };
     order.tax_lines = order
         .summarise_taxes()

@@ -269,6 +269,7 @@ pub fn sample_order(i: u64) -> Order {
         tolerance: Tolerance::EXACT,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
         pii: canary_pii(i, &place),
+        buyer_account: None,
     };
     o.tax_lines = o.summarise_taxes().expect("sample taxes are small");
     o.balance().expect("sample orders balance exactly");

@@ -264,6 +264,7 @@ pub fn order_from_json(v: &Value) -> Result<Order, Reason> {
         tolerance: Tolerance::EXACT,
         fulfillment_status,
         pii: pii::read_pii(&o),
+        buyer_account: pii::buyer_account(&o),
     };
     order.tax_lines = order
         .summarise_taxes()

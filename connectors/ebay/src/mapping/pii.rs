@@ -6,7 +6,9 @@
 //! field only where the newer copy has none (`Pii::merge_newer`), and an address is one
 //! field. So an address is given only while it is whole (it has its first line); an aged one
 //! (city and postcode left) is absent and the stored one stays. An order first seen after 90
-//! days therefore has no address at all. The buyer's username is not kept (not needed to ship).
+//! days therefore has no address at all. The buyer's username is not kept (not needed to ship):
+//! it becomes the order's `buyer_account`, of which the service stores only a blind index, so
+//! that a Marketplace Account Deletion notice finds the buyer's orders.
 
 use crate::wire::{self, ExtendedContact};
 use ordersync_sdk::mapping::non_empty;
@@ -62,4 +64,10 @@ pub fn read_pii(o: &wire::Order) -> Pii {
         billing_address: registration.and_then(address),
         notes: non_empty(o.buyer_checkout_notes.clone().map(open)),
     }
+}
+
+/// The buyer's username, for the blind index an account-deletion notice is matched by.
+pub fn buyer_account(o: &wire::Order) -> Option<Redacted<String>> {
+    let name = o.buyer.as_ref()?.username.as_ref()?.0.trim();
+    (!name.is_empty()).then(|| Redacted(name.to_string()))
 }

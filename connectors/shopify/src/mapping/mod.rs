@@ -282,6 +282,7 @@ fn finish(mut p: Parts) -> Result<Order, Reason> {
         fulfillments: p.fulfillments,
         shipping_method: p.shipping_method,
         pii: p.pii,
+        buyer_account: None,
     };
     order.tax_lines = order
         .summarise_taxes()

@@ -307,6 +307,7 @@ pub fn order_from_wire(o: &WireOrder, refunds: &[WireRefund]) -> Result<Order, R
         tolerance: TOLERANCE,
         fulfillment_status: status::fulfillment(st),
         pii: buyer::pii(o),
+        buyer_account: None,
     };
     order.tax_lines = order
         .summarise_taxes()

@@ -276,6 +276,7 @@ pub(super) fn read_back(n: &Value) -> Order {
         discount_applications,
         refunds,
         pii: Default::default(),
+        buyer_account: None,
     };
     o.balance()
         .unwrap_or_else(|e| panic!("order {} does not balance: {e}", o.external_id));
