@@ -36,6 +36,11 @@ pub struct ApiState {
     pub retention: RetentionDefaults,
     /// App secrets for app-level webhooks, by kind (from each descriptor's `secret_env`).
     pub app_secrets: std::collections::BTreeMap<&'static str, secrecy::SecretString>,
+    /// Verification tokens of app-level notification endpoints, by kind (each descriptor's
+    /// `notification.token_env`).
+    pub notification_tokens: std::collections::BTreeMap<&'static str, secrecy::SecretString>,
+    /// Externally visible base URL: the endpoint a platform's challenge hashes.
+    pub public_url: Option<String>,
 }
 
 impl ApiState {
@@ -60,6 +65,15 @@ impl ApiState {
                     Some((k.kind, v.into()))
                 })
                 .collect(),
+            notification_tokens: crate::registry::KINDS
+                .iter()
+                .filter_map(|k| {
+                    let env = k.notification?.token_env;
+                    let v = std::env::var(env).ok().filter(|v| !v.is_empty())?;
+                    Some((k.kind, v.into()))
+                })
+                .collect(),
+            public_url: app.cfg.public_url.clone(),
         }
     }
 }

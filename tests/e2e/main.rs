@@ -2,6 +2,7 @@
 //! `ORDERSYNC_TEST_POSTGRES_URL` set, the store suite and the pipeline run on PostgreSQL too,
 //! each in a database of its own.
 
+mod account_deletion;
 mod api;
 mod golden;
 mod helpers;

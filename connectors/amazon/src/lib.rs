@@ -69,6 +69,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
     // Amazon pushes order changes to SQS/EventBridge; there is no HTTP webhook to verify.
     webhook: None,
     app_webhook: None,
+    notification: None,
     // Amazon's Data Protection Policy: PII at most 30 days after delivery.
     retention_cap_days: Some(30),
     config_schema: schema_of::<AmazonConfig>,

@@ -19,6 +19,7 @@
 //! totals, PII), `slices.rs` page tokens,
 //! `source.rs` the [`Source`].
 
+pub mod account_deletion;
 pub mod client;
 pub mod config;
 pub mod errors;
@@ -46,7 +47,7 @@ pub const KIND: &str = "ebay";
 pub const DESCRIPTOR: Descriptor = Descriptor {
     kind: KIND,
     marketplace: Some(KIND),
-    summary: "eBay Sell Fulfillment API (polled orders; no order webhooks)",
+    summary: "eBay Sell Fulfillment API (polled orders; no order webhooks; account-deletion notices)",
     factory: Factory::Source(build_source),
     secrets: &[
         SecretSpec {
@@ -69,6 +70,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
     sensitive_headers: &[],
     webhook: None,
     app_webhook: None,
+    notification: Some(account_deletion::SPEC),
     retention_cap_days: None,
     config_schema: schema_of::<EbayConfig>,
     sim: SIM,
@@ -122,6 +124,13 @@ pub fn build_source(
         deps.secrets.clone(),
         deps.clock.clone(),
     ));
+    let notices = account_deletion::KeyFetcher {
+        http: deps.http.clone(),
+        api_base: cfg.base_url(),
+        token_url: cfg.token_url.clone(),
+        client_id: require_secret(secrets, "client_id")?,
+        client_secret: require_secret(secrets, "client_secret")?,
+    };
     let endpoint = Endpoint::new(deps.http.clone(), KIND, daily_gate(cfg.daily_call_quota));
     let client = client::Client::new(
         endpoint,
@@ -129,5 +138,5 @@ pub fn build_source(
         tokens,
         cfg.marketplace_id.clone(),
     );
-    Ok(Arc::new(EbaySource::new(cfg, client)))
+    Ok(Arc::new(EbaySource::new(cfg, client, notices)))
 }

@@ -1,12 +1,16 @@
 //! The [`Source`]: pull windows slice by slice (`slices.rs`), complete the cancel state of
 //! refunded orders with getOrder, fetch by id. eBay has no order webhooks: poll only.
 
+use crate::account_deletion::KeyFetcher;
 use crate::client::{Client, millis};
 use crate::config::EbayConfig;
 use crate::mapping;
 use crate::slices::{Token, grown, narrowed};
 use async_trait::async_trait;
-use ordersync_sdk::{ConnectorError, Order, Page, PullCursor, Rejected, Source, SourceCaps};
+use ordersync_sdk::{
+    ConnectorError, Order, Page, PullCursor, Rejected, Source, SourceCaps, WebhookError,
+    WebhookHint,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,14 +30,16 @@ const CANCEL_CONCURRENCY: usize = 4;
 pub struct EbaySource {
     cfg: EbayConfig,
     client: Client,
+    notices: KeyFetcher,
     cancel_cache: Mutex<HashMap<(String, String), Value>>,
 }
 
 impl EbaySource {
-    pub fn new(cfg: EbayConfig, client: Client) -> Self {
+    pub fn new(cfg: EbayConfig, client: Client, notices: KeyFetcher) -> Self {
         Self {
             cfg,
             client,
+            notices,
             cancel_cache: Mutex::new(HashMap::new()),
         }
     }
@@ -271,5 +277,14 @@ impl Source for EbaySource {
         mapping::order_from_json(&v)
             .map(Some)
             .map_err(|r| ConnectorError::permanent(format!("order not mappable: {r}")))
+    }
+
+    /// A Marketplace Account Deletion notice (`account_deletion.rs`).
+    async fn verify_notification(
+        &self,
+        headers: &http::HeaderMap,
+        raw_body: &[u8],
+    ) -> Result<WebhookHint, WebhookError> {
+        self.notices.verify(headers, raw_body).await
     }
 }

@@ -105,6 +105,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
     sensitive_headers: &[],
     webhook: None,
     app_webhook: None,
+    notification: None,
     retention_cap_days: None,
     config_schema: schema_of::<SageConfig>,
     sim: SIM,

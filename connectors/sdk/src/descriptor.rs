@@ -57,6 +57,29 @@ pub struct AppWebhookSpec {
     pub verify: WebhookVerifier,
 }
 
+/// A platform's app-level privacy notification endpoint, `GET|POST /webhooks/{kind}/{path}`
+/// (eBay Marketplace Account Deletion): the platform validates the endpoint with a challenge,
+/// then posts signed notices that `Source::verify_notification` checks.
+#[derive(Clone, Copy)]
+pub struct NotificationSpec {
+    /// The path segment after the kind (`account-deletion`).
+    pub path: &'static str,
+    /// Environment variable holding the verification token given to the platform.
+    pub token_env: &'static str,
+    /// Query parameter of the endpoint-validation `GET`.
+    pub challenge_param: &'static str,
+    /// The challenge's JSON answer, from the code, the token and the endpoint's URL exactly
+    /// as registered with the platform.
+    pub challenge: fn(code: &str, token: &str, endpoint: &str) -> serde_json::Value,
+    /// A pure look at the signature header, before anything is fetched: `false` is refused
+    /// at once (also when no connection exists that could fetch the platform's key).
+    pub signature_well_formed: fn(&http::HeaderMap) -> bool,
+    /// The status of an accepted notice (eBay: 204).
+    pub accepted_status: u16,
+    /// The status of a notice whose signature does not verify (eBay: 412).
+    pub rejected_status: u16,
+}
+
 /// The router type of a simulator: `axum::Router` when the SDK's `sim` feature is on.
 #[cfg(feature = "sim")]
 pub type SimRouter = axum::Router;
@@ -94,6 +117,8 @@ pub struct Descriptor {
     pub sensitive_headers: &'static [&'static str],
     pub webhook: Option<WebhookSpec>,
     pub app_webhook: Option<AppWebhookSpec>,
+    /// An app-level privacy notification endpoint the platform requires.
+    pub notification: Option<NotificationSpec>,
     /// Longest PII retention after delivery the platform allows (Amazon: 30 days).
     pub retention_cap_days: Option<i64>,
     /// JSON schema of `config`.

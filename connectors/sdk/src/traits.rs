@@ -78,6 +78,10 @@ pub enum PrivacyAction {
         email: Option<String>,
         order_ids: Vec<String>,
     },
+    /// A buyer closed their marketplace account: erase the PII of every order placed by the
+    /// account with this name (`Order::buyer_account`; eBay Marketplace Account Deletion),
+    /// in every connection of the kind.
+    RedactBuyer { account: String },
 }
 
 /// The email is PII: `Debug` names the action and counts, nothing else.
@@ -90,6 +94,7 @@ impl std::fmt::Debug for PrivacyAction {
                 .field("orders", &order_ids.len())
                 .finish(),
             Self::RedactAccount => f.write_str("RedactAccount"),
+            Self::RedactBuyer { .. } => f.write_str("RedactBuyer { account: [redacted] }"),
             Self::DataRequest { email, order_ids } => f
                 .debug_struct("DataRequest")
                 .field("email", &email.as_ref().map(|_| "[redacted]"))
@@ -107,6 +112,10 @@ pub enum WebhookError {
     Malformed(String),
     #[error("webhooks not supported by this connector")]
     Unsupported,
+    /// It could not be verified now (the platform's key service is down): the platform
+    /// must retry, so it is never acknowledged.
+    #[error("cannot verify now: {0}")]
+    Unavailable(String),
 }
 
 #[async_trait]
@@ -119,6 +128,16 @@ pub trait Source: Send + Sync + 'static {
     async fn fetch(&self, external_id: &str) -> Result<Option<Order>, ConnectorError>;
     /// Verifies and parses a webhook over its raw body.
     fn parse_webhook(
+        &self,
+        _headers: &http::HeaderMap,
+        _raw_body: &[u8],
+    ) -> Result<WebhookHint, WebhookError> {
+        Err(WebhookError::Unsupported)
+    }
+    /// Verifies an app-level notification of the kind's `Descriptor::notification` endpoint
+    /// (signed by the platform with a key it publishes, so verifying may call the platform)
+    /// and reduces it to a hint. Any connection of the kind can verify it.
+    async fn verify_notification(
         &self,
         _headers: &http::HeaderMap,
         _raw_body: &[u8],

@@ -99,6 +99,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
     sensitive_headers: &["api-key", "authorization"],
     webhook: None,
     app_webhook: None,
+    notification: None,
     retention_cap_days: None,
     config_schema: schema_of::<ShipStationConfig>,
     sim: SIM,

@@ -95,6 +95,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
         account_config_field: "shop_domain",
         verify: webhooks::verify,
     }),
+    notification: None,
     retention_cap_days: None,
     config_schema: schema_of::<ShopifyConfig>,
     sim: SIM,

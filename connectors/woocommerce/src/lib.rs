@@ -68,6 +68,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
         verify: webhooks::verify,
     }),
     app_webhook: None,
+    notification: None,
     retention_cap_days: None,
     config_schema: schema_of::<WooConfig>,
     sim: SIM,

@@ -125,6 +125,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
     sensitive_headers: &["x-xero-signature"],
     webhook: None,
     app_webhook: None,
+    notification: None,
     retention_cap_days: None,
     config_schema: schema_of::<XeroConfig>,
     sim: SIM,

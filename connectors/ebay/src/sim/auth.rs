@@ -97,6 +97,21 @@ impl AuthState {
         }
     }
 
+    /// Whether the bearer is a valid application token (client-credentials grant): what
+    /// the Notification API's getPublicKey takes.
+    pub fn is_app(&self, headers: &HeaderMap, now: i64) -> bool {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        matches!(
+            (self.book.check(token, now), self.issued.get(token)),
+            (AccessCheck::Valid, Some(i)) if !i.user
+        )
+    }
+
     pub fn expire_all(&mut self, now: i64) -> usize {
         self.book.expire_all(now)
     }

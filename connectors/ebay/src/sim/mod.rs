@@ -12,6 +12,8 @@
 //!   sends it empty), 404 `32100` for an unknown id;
 //! - `POST /identity/v1/oauth2/token` (`auth.rs`): 2 h user tokens, reusable refresh tokens,
 //!   `invalid_grant` after `/_sim/revoke`;
+//! - `GET /commerce/notification/v1/public_key/{id}` (`notification.rs`), the key of
+//!   eBay's signed account-deletion test notice;
 //! - a daily call quota per app (100,000 by default) answered with 429 errorId 2001;
 //! - PII that ages away on the simulator's clock and eBay's money, built bottom-up
 //!   (`model.rs`, `mix.rs`, `render.rs`).
@@ -22,12 +24,14 @@ mod control;
 mod filter;
 mod mix;
 mod model;
+mod notification;
 mod profiles;
 mod render;
 mod store;
 
 pub use filter::{DateFilter, Filter, Range, parse as parse_filter};
 pub use model::{Poison, order_id, parse_order_id};
+pub use notification::{TEST_KEY_ID, TEST_KEY_PEM};
 pub use render::{CONTACT_DAYS, EMAIL_DAYS, format_minor};
 pub use store::FIRST_ID;
 
@@ -39,7 +43,7 @@ use ordersync_sdk::Clock;
 use ordersync_sdk::sim::{
     FaultAnswers, FixedWindow, PerKey, SimCore, SimServer, set_faults_handler, with_faults,
 };
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Limits and credentials of a simulated eBay app.
@@ -96,6 +100,8 @@ pub struct SimState {
     /// Calls per app (client id) and day.
     quota: PerKey<FixedWindow>,
     maintenance: AtomicU8,
+    /// getPublicKey answers 500 (`/_sim/public_key_outage`).
+    key_outage: AtomicBool,
 }
 
 impl AsRef<SimCore> for SimState {
@@ -134,6 +140,7 @@ impl FaultAnswers for SimState {
             "/sell/fulfillment/v1/order" => "getOrders".into(),
             "/sell/fulfillment/v1/order/{order_id}" => "getOrder".into(),
             "/identity/v1/oauth2/token" => "token".into(),
+            "/commerce/notification/v1/public_key/{public_key_id}" => "getPublicKey".into(),
             _ => format!("{method} {route}"),
         }
     }
@@ -179,11 +186,16 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         store: Mutex::new(store::Store::default()),
         quota: PerKey::default(),
         maintenance: AtomicU8::new(0),
+        key_outage: AtomicBool::new(false),
     });
     let api = Router::new()
         .route("/sell/fulfillment/v1/order", get(api::orders))
         .route("/sell/fulfillment/v1/order/{order_id}", get(api::order))
-        .route("/identity/v1/oauth2/token", post(auth::token));
+        .route("/identity/v1/oauth2/token", post(auth::token))
+        .route(
+            "/commerce/notification/v1/public_key/{public_key_id}",
+            get(notification::public_key),
+        );
     with_faults(api, state.clone())
         .route("/_sim/seed", post(control::seed))
         .route("/_sim/update", post(control::update))
@@ -192,6 +204,8 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         .route("/_sim/expire_tokens", post(control::expire_tokens))
         .route("/_sim/revoke", post(control::revoke))
         .route("/_sim/maintenance", post(control::maintenance))
+        .route("/_sim/public_key_outage", post(notification::outage))
+        .route("/_sim/buyer", post(notification::buyer))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))
         .route("/_sim/expected", get(control::expected))

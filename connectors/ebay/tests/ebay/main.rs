@@ -4,6 +4,7 @@ mod auth;
 mod conformance;
 mod errors;
 mod mapping;
+mod notifications;
 mod money;
 mod pii;
 mod pull;
