@@ -4,6 +4,7 @@
 
 mod account_deletion;
 mod api;
+mod canary;
 mod golden;
 mod helpers;
 mod pipeline;
