@@ -2,9 +2,9 @@
 //! The master key is checked before anything is created or migrated, so a wrong key refuses
 //! to start and touches nothing.
 
-use crate::config::{Config, MasterKeySource, master_key_source};
+use crate::config::{Config, MasterKeySource, master_key_source, previous_master_key_source};
 use crate::crypto::Crypto;
-use crate::crypto::kek::{KeyEncryptionKey, LocalKek};
+use crate::crypto::kek::{LocalKek, MasterKeys};
 use crate::crypto::keystore::Keystore;
 use crate::engine::Engine;
 use crate::store::{self, Store};
@@ -31,10 +31,9 @@ pub enum KeyPolicy {
     DevFile,
 }
 
-pub fn load_master_key(
-    policy: KeyPolicy,
-    data_dir: &Path,
-) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
+/// The master keys: `ORDERSYNC_MASTER_KEY` (or `_FILE`, or the dev key) and, during a
+/// rotation, `ORDERSYNC_MASTER_KEY_PREVIOUS` (or `_FILE`).
+pub fn load_master_key(policy: KeyPolicy, data_dir: &Path) -> anyhow::Result<MasterKeys> {
     let b64 = match master_key_source() {
         MasterKeySource::Env(v) => v,
         MasterKeySource::File(p) => std::fs::read_to_string(&p)
@@ -46,7 +45,20 @@ pub fn load_master_key(
     };
     let kek =
         LocalKek::from_base64(&b64).map_err(|e| anyhow::anyhow!("invalid master key: {e}"))?;
-    Ok(Arc::new(kek))
+    let mut keys = MasterKeys::new(Arc::new(kek));
+    let previous = match previous_master_key_source() {
+        MasterKeySource::Env(v) => Some(v),
+        MasterKeySource::File(p) => Some(std::fs::read_to_string(&p).with_context(|| {
+            format!("reading ORDERSYNC_MASTER_KEY_PREVIOUS_FILE {}", p.display())
+        })?),
+        MasterKeySource::Missing => None,
+    };
+    if let Some(b64) = previous {
+        let kek = LocalKek::from_base64(&b64)
+            .map_err(|e| anyhow::anyhow!("invalid previous master key: {e}"))?;
+        keys = keys.with_previous(Arc::new(kek));
+    }
+    Ok(keys)
 }
 
 fn dev_key(dir: &Path) -> anyhow::Result<String> {
@@ -75,15 +87,16 @@ fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
 }
 
 impl App {
+    /// `keys`: one master key (`Arc<LocalKek>`, …) or [`MasterKeys`] during a rotation.
     pub async fn open(
         cfg: Config,
-        kek: Arc<dyn KeyEncryptionKey>,
+        keys: impl Into<MasterKeys>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
         let keystore = Keystore::connect(&cfg.keystore_url())
             .await
             .context("opening the keystore")?;
-        let crypto = Crypto::open(kek, keystore, clock.now()).await?;
+        let crypto = Crypto::open(keys, keystore, clock.now()).await?;
         let store = store::connect(&cfg.database_url)
             .await
             .context("opening the database")?;

@@ -51,6 +51,9 @@ pub struct EngineConfig {
     pub feed_overlap_secs: i64,
     /// Seconds between purge sweeps.
     pub purge_interval_secs: u64,
+    /// Orders whose PII one purge transaction deletes (larger batches mean fewer commits and
+    /// WAL checkpoints on SQLite: docs/benchmarks.md).
+    pub purge_batch: i64,
     /// Seconds a claimed lease lasts without renewal.
     pub lease_secs: i64,
     /// Idle wait of the worker loops, in milliseconds.
@@ -100,6 +103,7 @@ impl Default for EngineConfig {
             track_horizon_days: 60,
             feed_overlap_secs: 3600,
             purge_interval_secs: 3600,
+            purge_batch: 5000,
             lease_secs: 120,
             idle_ms: 500,
             webhook_dedupe_days: 7,
@@ -207,12 +211,23 @@ pub enum MasterKeySource {
 }
 
 pub fn master_key_source() -> MasterKeySource {
-    if let Ok(v) = std::env::var("ORDERSYNC_MASTER_KEY")
+    key_source("ORDERSYNC_MASTER_KEY")
+}
+
+/// The previous master key, set only during a key rotation (docs/keys.md):
+/// `ORDERSYNC_MASTER_KEY_PREVIOUS` or `ORDERSYNC_MASTER_KEY_PREVIOUS_FILE`.
+pub fn previous_master_key_source() -> MasterKeySource {
+    key_source("ORDERSYNC_MASTER_KEY_PREVIOUS")
+}
+
+/// `<var>` (base64) or `<var>_FILE` (a path).
+fn key_source(var: &str) -> MasterKeySource {
+    if let Ok(v) = std::env::var(var)
         && !v.is_empty()
     {
         return MasterKeySource::Env(v);
     }
-    if let Ok(p) = std::env::var("ORDERSYNC_MASTER_KEY_FILE")
+    if let Ok(p) = std::env::var(format!("{var}_FILE"))
         && !p.is_empty()
     {
         return MasterKeySource::File(PathBuf::from(p));

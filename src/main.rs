@@ -58,17 +58,16 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Keystore status.
+    /// Data-subject requests: export or erase a buyer's PII by email (prints JSON).
+    Dsr {
+        #[command(subcommand)]
+        action: ordersync::dsr::DsrCommand,
+    },
+    /// Keystore status and master key rotation (docs/keys.md).
     Keys {
         #[command(subcommand)]
-        action: KeysAction,
+        action: ordersync::keys::KeysAction,
     },
-}
-
-#[derive(Subcommand)]
-enum KeysAction {
-    /// Live and destroyed keys by kind.
-    Status,
 }
 
 fn main() -> ExitCode {
@@ -173,25 +172,32 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
                 let n = app.store.count_purge_due(engine.now_us()).await?;
                 println!("{n} orders are past their retention window and would be purged");
             } else {
-                let mut total = 0;
+                let mut total = ordersync::engine::PurgeStep::default();
                 loop {
-                    let p = engine.purge_once().await?;
-                    total += p.work;
-                    if p.work == 0 {
+                    let p = engine.purge_step().await?;
+                    total.purged += p.purged;
+                    total.rewrapped += p.rewrapped;
+                    total.epochs_destroyed += p.epochs_destroyed;
+                    if p.purged == 0 && p.rewrapped == 0 {
                         break;
                     }
                 }
-                println!("purged PII of {total} orders");
+                println!(
+                    "purged PII of {} orders; moved {} DEKs to the epochs of their purge dates; destroyed {} epoch keys",
+                    total.purged, total.rewrapped, total.epochs_destroyed
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Keys {
-            action: KeysAction::Status,
-        } => {
+        Command::Dsr { action } => {
             let app = open(cfg, KeyPolicy::Required).await?;
-            for (kind, live, destroyed) in app.crypto.keystore().counts().await? {
-                println!("{kind:<8} live {live:>6}  destroyed {destroyed:>6}");
-            }
+            let out = ordersync::dsr::run_cli(&app, action).await?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys { action } => {
+            let app = open(cfg, KeyPolicy::Required).await?;
+            print!("{}", ordersync::keys::run(&app, action).await?);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -117,9 +117,12 @@ pub(super) fn now(s: &ApiState) -> i64 {
 #[serde(deny_unknown_fields)]
 struct NewMerchant {
     name: String,
+    /// Scopes of the merchant's first token (default: none; `pii:read` allows exports).
+    #[serde(default)]
+    scopes: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/merchants", tag = "operator", request_body = NewMerchant, responses((status = 201, description = "merchant created; body {id, api_token} (the token is shown once)"), (status = 401, description = "not the operator")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/merchants", tag = "operator", request_body = NewMerchant, responses((status = 201, description = "merchant created; body {id, api_token, scopes} (the token is shown once)"), (status = 401, description = "not the operator")), security(("bearer" = [])))]
 async fn create_merchant(
     State(s): State<ApiState>,
     _op: Operator,
@@ -129,10 +132,11 @@ async fn create_merchant(
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::unprocessable("name must be 1-200 characters"));
     }
+    let scopes = super::tokens::scope_string(&body.scopes)?;
     let id = uuid::Uuid::now_v7().to_string();
     let token = new_token();
     s.store
-        .create_merchant(&id, name, &hash_token(&token), now(&s))
+        .create_merchant_scoped(&id, name, &hash_token(&token), &scopes, now(&s))
         .await?;
     s.store
         .audit(
@@ -140,13 +144,16 @@ async fn create_merchant(
             "operator",
             "merchant.created",
             Some(&id),
-            None,
+            (!scopes.is_empty())
+                .then(|| format!("token scopes: {scopes}"))
+                .as_deref(),
             now(&s),
         )
         .await?;
+    let scopes: Vec<&str> = scopes.split(' ').filter(|s| !s.is_empty()).collect();
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": id, "api_token": token })),
+        Json(json!({ "id": id, "api_token": token, "scopes": scopes })),
     ))
 }
 
@@ -554,7 +561,7 @@ async fn replay_delivery(
     Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": true }))))
 }
 
-#[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, description = "per connection: last pull, lag, cursor, last error, rejected orders, deliveries pending/dead/done")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, description = "per connection: last pull, lag, cursor, last error, rejected orders, deliveries pending/dead/done; and the merchant's decryption failures of the last 15 minutes in this process, by key kind and reason (`decrypt_failures`)")), security(("bearer" = [])))]
 async fn status(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
     let n = now(&s);
     let rows = s.store.connection_status(Some(&m)).await?;
@@ -566,7 +573,15 @@ async fn status(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json
             v
         })
         .collect();
-    Ok(Json(json!({ "connections": conns })))
+    let failures = s.crypto.decrypt_failures(Some(&m));
+    Ok(Json(json!({
+        "connections": conns,
+        "decrypt_failures": {
+            "window_s": crate::crypto::failures::WINDOW.as_secs(),
+            "total": failures.iter().map(|f| f.count).sum::<u64>(),
+            "by_key": failures,
+        },
+    })))
 }
 
 #[utoipa::path(get, path = "/retention", tag = "retention", responses((status = 200, description = "defaults, allowed range and the merchant's policies")), security(("bearer" = [])))]

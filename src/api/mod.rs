@@ -1,6 +1,7 @@
 //! HTTP surface (ARCHITECTURE §7): health, metrics, webhooks and the admin API v1.
 
 pub mod admin;
+mod dsr;
 mod error;
 mod extract;
 mod health;
@@ -119,7 +120,8 @@ pub fn router(state: ApiState) -> Router {
             "/api/v1",
             admin::routes()
                 .merge(record::routes())
-                .merge(tokens::routes()),
+                .merge(tokens::routes())
+                .merge(dsr::routes()),
         )
         .split_for_parts();
     utoipa::Modify::modify(&extract::CommonResponses, &mut spec);

@@ -1,31 +1,57 @@
 //! Envelope encryption (ARCHITECTURE §6): master KEK → tenant key (per merchant) → epoch key
 //! (per merchant per ISO week of the order's scheduled purge) → DEK (per order).
 //!
-//! Stored forms are versioned: `pii:v1:<epoch_key_id>:<b64(nonce‖ct‖tag)>` for the PII blob and
-//! `dek:v1:<b64(nonce‖wrapped‖tag)>` for the wrapped DEK. Every AAD is re-derived from the row
-//! being decrypted, so a ciphertext copied to another row, tenant or field fails to open.
+//! Stored forms are versioned. New rows: `pii:v2:<b64(nonce‖ct‖tag)>` for the PII blob (AAD:
+//! the row's identity — merchant, marketplace, connection, external id and our order id — no
+//! key id) and `dek:v2:<epoch_key_id>:<b64(nonce‖wrapped‖tag)>` for the
+//! DEK, whose AAD binds the row and the epoch key that wraps it, so a DEK can move to another
+//! epoch ([`Crypto::rewrap_dek`]) without touching the blob. Older rows are read as they are:
+//! `pii:v1:<epoch_key_id>:…` (AAD binds that key id) with `dek:v1:…` (wrapped under that key),
+//! or, once re-wrapped, with a `dek:v2:`. Every AAD is re-derived from the row being decrypted,
+//! so a ciphertext copied to another row, tenant or field fails to open.
+//!
+//! Master key versions and rotation, the envelope versions and the purpose of each key kind:
+//! `docs/keys.md`.
 
 pub mod aead;
+pub mod failures;
 pub mod kek;
 pub mod keystore;
 
 use aead::{Key32, OpenError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use failures::{DecryptFailures, KeyKind, Reason};
 use hmac::{Hmac, KeyInit, Mac};
-use kek::KeyEncryptionKey;
+use kek::{KeyEncryptionKey, MasterKeys};
 use keystore::{KeyRow, Keystore};
 use ordersync_sdk::{Pii, Secrets};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
-    #[error("the master key does not match this keystore (wrong ORDERSYNC_MASTER_KEY?)")]
+    #[error(
+        "the master key does not match this keystore (wrong ORDERSYNC_MASTER_KEY? To rotate to a new key, set the current one as ORDERSYNC_MASTER_KEY_PREVIOUS)"
+    )]
     WrongMasterKey,
+    #[error(
+        "ORDERSYNC_MASTER_KEY_PREVIOUS (version {0}) is not a master key version of this keystore"
+    )]
+    WrongPreviousMasterKey(String),
+    #[error(
+        "master key version {0} has been retired by `ordersync keys rotate` and is refused; start with the current master key (ORDERSYNC_MASTER_KEY)"
+    )]
+    RetiredMasterKey(String),
+    #[error(
+        "a key is wrapped by master key version {version}, which this process does not hold (it holds {held}); restart it with the current ORDERSYNC_MASTER_KEY"
+    )]
+    MasterKeyUnavailable { version: String, held: String },
+    #[error("key rotation did not finish: {0}")]
+    RotationIncomplete(String),
     #[error("{0}")]
     Open(#[from] OpenError),
     #[error("malformed ciphertext envelope")]
@@ -36,6 +62,34 @@ pub enum CryptoError {
     Keystore(#[from] sqlx::Error),
 }
 
+impl CryptoError {
+    /// Whether the same call can succeed later without the data changing: a keystore outage,
+    /// or a master key version this process does not (or no longer) hold, fixed by restarting
+    /// it with the current key. Callers retry these instead of treating the data as lost.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            CryptoError::Keystore(_)
+                | CryptoError::MasterKeyUnavailable { .. }
+                | CryptoError::RetiredMasterKey(_)
+        )
+    }
+
+    /// The `reason` label of a decrypt failure (`None`: not a failure of the data or key).
+    fn reason(&self) -> Option<Reason> {
+        match self {
+            CryptoError::Open(_) | CryptoError::WrongMasterKey => Some(Reason::Auth),
+            CryptoError::Malformed => Some(Reason::Malformed),
+            CryptoError::Destroyed(_) => Some(Reason::KeyDestroyed),
+            CryptoError::MasterKeyUnavailable { .. } => Some(Reason::KeyUnavailable),
+            CryptoError::RetiredMasterKey(_) => Some(Reason::KeyRetired),
+            CryptoError::WrongPreviousMasterKey(_)
+            | CryptoError::RotationIncomplete(_)
+            | CryptoError::Keystore(_) => None,
+        }
+    }
+}
+
 /// What the orders table stores for one order's PII.
 #[derive(Debug, Clone)]
 pub struct SealedPii {
@@ -43,75 +97,164 @@ pub struct SealedPii {
     pub dek: String,
 }
 
-/// The identity a PII blob is bound to (its AAD).
+/// The identity a PII blob is bound to (its AAD). `v2` envelopes bind all of it; `v1`
+/// envelopes (sealed before connection and order ids were bound) only merchant, marketplace
+/// and external id, and still open.
 #[derive(Debug, Clone, Copy)]
 pub struct PiiRow<'a> {
     pub merchant_id: &'a str,
     pub marketplace: &'a str,
     pub external_id: &'a str,
+    /// The source connection the order was read from (`orders.connection_id`).
+    pub connection_id: &'a str,
+    /// Our order id (`orders.id`).
+    pub order_id: &'a str,
 }
 
 /// (merchant, kind, scope) of a cached key.
 type CacheKey = (String, &'static str, String);
 
 pub struct Crypto {
-    kek: Arc<dyn KeyEncryptionKey>,
+    /// The master keys this process holds (current + previous during a rotation), without
+    /// the versions found retired at open.
+    keys: MasterKeys,
     keystore: Keystore,
     /// Unwrapped tenant/epoch/index keys by (merchant, kind, scope). DEKs are never cached.
     cache: Mutex<HashMap<CacheKey, (String, Key32)>>,
+    failures: DecryptFailures,
 }
 
 const CHECK_AAD: &[u8] = b"ordersync|kek-check|v1";
 
+/// What `keys rotate` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RotationReport {
+    /// The version every live tenant key is now wrapped by.
+    pub current: String,
+    pub rewrapped: u64,
+    /// Rows that changed between read and swap (destroyed meanwhile, or re-wrapped by a
+    /// concurrent rotation).
+    pub skipped: u64,
+    pub retired: Vec<String>,
+}
+
+/// One master key version as `keys status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyVersionStatus {
+    pub version: String,
+    pub retired: bool,
+    /// Whether this process holds it (and as its current key).
+    pub held: bool,
+    pub current: bool,
+    /// Live tenant keys wrapped by it.
+    pub tenant_keys: i64,
+}
+
 impl Crypto {
-    /// Opens the hierarchy and proves the master key is the one this keystore was created with
-    /// (a check key wrapped under it); a different master key refuses to start, touching nothing.
+    /// Opens the hierarchy and proves the master keys belong to this keystore: each master key
+    /// version has a check row (a key wrapped under it). The current key must open its own, or,
+    /// when the keystore does not know it yet, a previous key must open its own (that is how a
+    /// rotation's new key is accepted, and its check row created); a fresh keystore takes the
+    /// first key it sees. A wrong key, or a key whose version `keys rotate` retired, refuses to
+    /// start, touching nothing else. Previous keys that are retired are dropped (and logged).
     pub async fn open(
-        kek: Arc<dyn KeyEncryptionKey>,
+        keys: impl Into<MasterKeys>,
         keystore: Keystore,
         now: OffsetDateTime,
     ) -> Result<Self, CryptoError> {
-        let c = Crypto {
-            kek,
-            keystore,
-            cache: Mutex::new(HashMap::new()),
-        };
-        match c.keystore.get("-", "check", "").await? {
-            Some(row) => {
-                let blob = STANDARD
-                    .decode(&row.wrapped)
-                    .map_err(|_| CryptoError::Malformed)?;
-                c.kek
-                    .unwrap(&blob, CHECK_AAD)
-                    .map_err(|_| CryptoError::WrongMasterKey)?;
+        let mut keys = keys.into();
+        let mut checks = keystore.check_rows().await?;
+        // A keystore from before versions were recorded: one check row without a version,
+        // wrapped (like every tenant key) by the key that opens it.
+        if let Some(legacy) = checks
+            .iter()
+            .find(|r| r.kek_version.is_none() && r.destroyed_at.is_none())
+        {
+            let blob = decode_b64(&legacy.wrapped)?;
+            let k = keys
+                .all()
+                .find(|k| k.unwrap(&blob, CHECK_AAD).is_ok())
+                .ok_or(CryptoError::WrongMasterKey)?;
+            keystore.backfill_kek_version(k.version()).await?;
+            checks = keystore.check_rows().await?;
+        }
+        let version_of = |r: &KeyRow| r.kek_version.clone().unwrap_or_default();
+        let retired: std::collections::HashSet<String> = checks
+            .iter()
+            .filter(|r| r.destroyed_at.is_some())
+            .map(version_of)
+            .collect();
+        let live: HashMap<String, &KeyRow> = checks
+            .iter()
+            .filter(|r| r.destroyed_at.is_none())
+            .map(|r| (version_of(r), r))
+            .collect();
+        let current = keys.current().clone();
+        let version = current.version().to_string();
+        if retired.contains(&version) {
+            return Err(CryptoError::RetiredMasterKey(version));
+        }
+        let previous: Vec<_> = keys.previous().to_vec();
+        for p in previous {
+            let v = p.version().to_string();
+            if retired.contains(&v) {
+                tracing::warn!(version = %v, "ORDERSYNC_MASTER_KEY_PREVIOUS is a retired master key version; it is not used and can be removed.");
+                keys.drop_previous(&v);
+                continue;
             }
+            let row = live
+                .get(&v)
+                .ok_or_else(|| CryptoError::WrongPreviousMasterKey(v.clone()))?;
+            check(&*p, row).map_err(|_| CryptoError::WrongPreviousMasterKey(v.clone()))?;
+        }
+        match live.get(&version) {
+            Some(row) => check(&*current, row)?,
             None => {
-                let wrapped = STANDARD.encode(c.kek.wrap(&Key32::generate(), CHECK_AAD));
+                // New to this keystore: the first key of a fresh keystore (scope `""`, so
+                // two processes starting with different keys cannot both win), or a
+                // rotation's new key, vouched for by a previous key checked above.
+                let scope = if checks.is_empty() {
+                    ""
+                } else if !keys.previous().is_empty() {
+                    version.as_str()
+                } else {
+                    return Err(CryptoError::WrongMasterKey);
+                };
                 let row = KeyRow {
                     key_id: new_key_id(),
-                    wrapped,
+                    wrapped: STANDARD.encode(current.wrap(&Key32::generate(), CHECK_AAD)),
                     destroyed_at: None,
+                    kek_version: Some(version.clone()),
                 };
-                let stored = c
-                    .keystore
-                    .insert_or_get(&row, "-", "check", "", micros(now))
-                    .await?;
-                let blob = STANDARD
-                    .decode(&stored.wrapped)
-                    .map_err(|_| CryptoError::Malformed)?;
-                c.kek
-                    .unwrap(&blob, CHECK_AAD)
-                    .map_err(|_| CryptoError::WrongMasterKey)?;
+                let stored = keystore
+                    .insert_or_get_checked(&row, "-", "check", scope, micros(now))
+                    .await?
+                    .ok_or_else(|| CryptoError::RetiredMasterKey(version.clone()))?;
+                if stored.kek_version.as_deref() != Some(&version) || stored.destroyed_at.is_some()
+                {
+                    return Err(CryptoError::WrongMasterKey);
+                }
+                check(&*current, &stored)?;
+                if !scope.is_empty() {
+                    tracing::info!(version = %version, "New master key version registered; `ordersync keys rotate` re-wraps the tenant keys under it and retires the previous one.");
+                }
             }
         }
-        Ok(c)
+        Ok(Crypto {
+            keys,
+            keystore,
+            cache: Mutex::new(HashMap::new()),
+            failures: DecryptFailures::default(),
+        })
     }
 
     pub fn keystore(&self) -> &Keystore {
         &self.keystore
     }
 
-    /// The tenant key of a merchant (created on first use), wrapped by the master key.
+    /// The tenant key of a merchant (created on first use), wrapped by the master key: new ones
+    /// by the current version (refused once that version is retired), existing ones unwrapped
+    /// by the version their row records.
     async fn tenant_key(
         &self,
         merchant: &str,
@@ -120,17 +263,205 @@ impl Crypto {
         if let Some(k) = self.cached(merchant, "tenant", "") {
             return Ok(k);
         }
-        let aad = |id: &str| format!("tenant|v1|{merchant}|{id}");
-        let (key_id, blob) = self
-            .stored_key(merchant, "tenant", "", true, now, |k, id| {
-                self.kek.wrap(k, aad(id).as_bytes())
-            })
-            .await?;
-        let key = self
-            .kek
-            .unwrap(&blob, aad(&key_id).as_bytes())
-            .map_err(|_| CryptoError::WrongMasterKey)?;
-        Ok(self.remember(merchant, "tenant", "", key_id, key))
+        let row = match self.keystore.get(merchant, "tenant", "").await? {
+            Some(r) => r,
+            None => {
+                let current = self.keys.current();
+                let key_id = new_key_id();
+                let aad = tenant_aad(merchant, &key_id);
+                let row = KeyRow {
+                    wrapped: STANDARD.encode(current.wrap(&Key32::generate(), aad.as_bytes())),
+                    key_id,
+                    destroyed_at: None,
+                    kek_version: Some(current.version().to_string()),
+                };
+                let stored = self
+                    .keystore
+                    .insert_or_get_checked(&row, merchant, "tenant", "", micros(now))
+                    .await?;
+                match stored {
+                    Some(r) => r,
+                    None => {
+                        let e = CryptoError::RetiredMasterKey(current.version().to_string());
+                        return Err(self.failed(merchant, KeyKind::Master, e));
+                    }
+                }
+            }
+        };
+        if row.destroyed_at.is_some() {
+            return Err(CryptoError::Destroyed(row.key_id));
+        }
+        let blob =
+            decode_b64(&row.wrapped).map_err(|e| self.failed(merchant, KeyKind::Master, e))?;
+        let aad = tenant_aad(merchant, &row.key_id);
+        let key = self.unwrap_master(merchant, row.kek_version.as_deref(), &blob, &aad)?;
+        Ok(self.remember(merchant, "tenant", "", row.key_id, key))
+    }
+
+    /// Unwraps a tenant key with the master key version its row records (`None`: from before
+    /// versions were recorded, any key held).
+    fn unwrap_master(
+        &self,
+        merchant: &str,
+        version: Option<&str>,
+        blob: &[u8],
+        aad: &str,
+    ) -> Result<Key32, CryptoError> {
+        let r = match version {
+            Some(v) => match self.keys.get(v) {
+                Some(k) => k.unwrap(blob, aad.as_bytes()).map_err(CryptoError::from),
+                None => Err(CryptoError::MasterKeyUnavailable {
+                    version: v.to_string(),
+                    held: self.keys.versions(),
+                }),
+            },
+            None => self
+                .keys
+                .all()
+                .find_map(|k| k.unwrap(blob, aad.as_bytes()).ok())
+                .ok_or(CryptoError::Open(OpenError)),
+        };
+        r.map_err(|e| self.failed(merchant, KeyKind::Master, e))
+    }
+
+    /// Counts a decrypt failure (not `Destroyed`: see [`Crypto::shredded`]) and returns it.
+    fn failed(&self, merchant: &str, kind: KeyKind, e: CryptoError) -> CryptoError {
+        if let Some(r) = e.reason()
+            && r != Reason::KeyDestroyed
+        {
+            self.failures.record(merchant, kind, r);
+        }
+        e
+    }
+
+    /// Counts a `Destroyed` met while opening data (looking keys up for sealing meets them
+    /// routinely); other errors are counted where they happen.
+    fn shredded(&self, merchant: &str, kind: KeyKind, e: CryptoError) -> CryptoError {
+        if matches!(e, CryptoError::Destroyed(_)) {
+            self.failures.record(merchant, kind, Reason::KeyDestroyed);
+        }
+        e
+    }
+
+    /// Decrypt failures of the last [`failures::WINDOW`] in this process, of one merchant or
+    /// of all, by key kind and reason.
+    pub fn decrypt_failures(&self, merchant: Option<&str>) -> Vec<failures::FailureCount> {
+        self.failures.recent(merchant)
+    }
+
+    /// The master keys this process holds.
+    pub fn master_keys(&self) -> &MasterKeys {
+        &self.keys
+    }
+
+    /// Re-wraps every live tenant key not wrapped by the current master key under it (online:
+    /// `batch` rows at a time, each by compare-and-swap on the wrapped value it read, so a
+    /// concurrent destroy wins; tenant keys themselves do not change, so caches stay valid),
+    /// then retires every other version: its check row is destroyed, so processes holding
+    /// only that version refuse to start, and the keystore refuses new rows under it. A
+    /// version is retired only once no live row uses it; rows added meanwhile by a process
+    /// still on it are re-wrapped in another round.
+    pub async fn rotate(
+        &self,
+        batch: usize,
+        now: OffsetDateTime,
+    ) -> Result<RotationReport, CryptoError> {
+        const ROUNDS: usize = 5;
+        let current = self.keys.current().clone();
+        let cv = current.version().to_string();
+        let mut report = RotationReport {
+            current: cv.clone(),
+            ..Default::default()
+        };
+        let mut left = Vec::new();
+        for _ in 0..ROUNDS {
+            let mut after = String::new();
+            loop {
+                let rows = self
+                    .keystore
+                    .tenant_rows_not_at(&cv, &after, batch.max(1) as i64)
+                    .await?;
+                let Some(last) = rows.last() else { break };
+                after = last.key_id.clone();
+                for r in &rows {
+                    let aad = tenant_aad(&r.merchant_id, &r.key_id);
+                    let blob = decode_b64(&r.wrapped)
+                        .map_err(|e| self.failed(&r.merchant_id, KeyKind::Master, e))?;
+                    let key =
+                        self.unwrap_master(&r.merchant_id, r.kek_version.as_deref(), &blob, &aad)?;
+                    let wrapped = STANDARD.encode(current.wrap(&key, aad.as_bytes()));
+                    if self
+                        .keystore
+                        .rewrap(&r.key_id, &r.wrapped, &wrapped, &cv)
+                        .await?
+                    {
+                        report.rewrapped += 1;
+                    } else {
+                        report.skipped += 1;
+                    }
+                }
+                tracing::info!(
+                    rewrapped = report.rewrapped,
+                    skipped = report.skipped,
+                    "Re-wrapping tenant keys under the current master key."
+                );
+            }
+            left.clear();
+            for row in self.keystore.check_rows().await? {
+                let Some(v) = row.kek_version.filter(|v| *v != cv) else {
+                    continue;
+                };
+                if row.destroyed_at.is_some() {
+                    continue;
+                }
+                if self.keystore.retire_version(&v, micros(now)).await? {
+                    tracing::info!(version = %v, "Master key version retired.");
+                    report.retired.push(v);
+                } else {
+                    left.push(v);
+                }
+            }
+            if left.is_empty() {
+                return Ok(report);
+            }
+        }
+        Err(CryptoError::RotationIncomplete(format!(
+            "new tenant keys under {} keep appearing: a process still runs with only that master key; restart it with the new configuration and run `keys rotate` again",
+            left.join(", ")
+        )))
+    }
+
+    /// Every master key version of the keystore, with the live tenant keys each wraps.
+    pub async fn key_versions(&self) -> Result<Vec<KeyVersionStatus>, CryptoError> {
+        let mut counts: HashMap<Option<String>, i64> = self
+            .keystore
+            .tenant_counts_by_version()
+            .await?
+            .into_iter()
+            .collect();
+        let mut out = Vec::new();
+        for row in self.keystore.check_rows().await? {
+            let Some(v) = row.kek_version else { continue };
+            out.push(KeyVersionStatus {
+                held: self.keys.get(&v).is_some(),
+                current: v == self.keys.current().version(),
+                retired: row.destroyed_at.is_some(),
+                tenant_keys: counts.remove(&Some(v.clone())).unwrap_or(0),
+                version: v,
+            });
+        }
+        // Versions without a check row (should not exist) and unrecorded ones, so every
+        // row is counted somewhere.
+        for (v, n) in counts {
+            out.push(KeyVersionStatus {
+                held: v.as_deref().is_some_and(|v| self.keys.get(v).is_some()),
+                current: false,
+                retired: false,
+                tenant_keys: n,
+                version: v.unwrap_or_else(|| "(unrecorded)".to_string()),
+            });
+        }
+        Ok(out)
     }
 
     /// A key below the tenant key (`epoch` per purge week, `index`, `secrets`).
@@ -152,7 +483,8 @@ impl Crypto {
                 aead::seal(&tenant, k.as_bytes(), aad(id).as_bytes())
             })
             .await?;
-        let raw = aead::open(&tenant, &blob, aad(&key_id).as_bytes())?;
+        let raw = aead::open(&tenant, &blob, aad(&key_id).as_bytes())
+            .map_err(|e| self.failed(merchant, KeyKind::Tenant, e.into()))?;
         let key = Key32::from_slice(&raw).ok_or(CryptoError::Malformed)?;
         Ok(self.remember(merchant, kind, scope, key_id, key))
     }
@@ -178,6 +510,7 @@ impl Crypto {
                     key_id,
                     wrapped,
                     destroyed_at: None,
+                    kek_version: None,
                 };
                 self.keystore
                     .insert_or_get(&row, merchant, kind, scope, micros(now))
@@ -217,6 +550,8 @@ impl Crypto {
     }
 
     /// Ensures the epoch key exists and returns its id (call once per page, then `seal_pii_with`).
+    /// Fails with `Destroyed` once the epoch has been shredded; new PII goes through
+    /// [`Crypto::sealing_key`] instead.
     pub async fn epoch_key(
         &self,
         merchant: &str,
@@ -224,7 +559,37 @@ impl Crypto {
         now: OffsetDateTime,
     ) -> Result<EpochKey, CryptoError> {
         let (id, key) = self.child_key(merchant, "epoch", epoch, true, now).await?;
-        Ok(EpochKey { id, key })
+        Ok(EpochKey {
+            id,
+            key,
+            epoch: epoch.to_string(),
+        })
+    }
+
+    /// The key to seal new PII of `epoch` under: the epoch's own key or, once that has been
+    /// destroyed, the first live generation `<epoch>.<n>` of the same week (so a late order
+    /// never fails forever, and the generation is shredded like the week). The row stores
+    /// [`EpochKey::epoch`] as its `pii_epoch`. Callers pick a week that has not ended
+    /// (see `engine::shred::sealing_epoch`), so this fallback is for clock skew only.
+    pub async fn sealing_key(
+        &self,
+        merchant: &str,
+        epoch: &str,
+        now: OffsetDateTime,
+    ) -> Result<EpochKey, CryptoError> {
+        // A destroyed tenant key fails here, before any generation is tried.
+        self.tenant_key(merchant, now).await?;
+        let week = epoch_week(epoch);
+        let mut scope = week.to_string();
+        let mut last = None;
+        for generation in 1..=MAX_EPOCH_GENERATIONS {
+            match self.epoch_key(merchant, &scope, now).await {
+                Err(CryptoError::Destroyed(id)) => last = Some(id),
+                other => return other,
+            }
+            scope = format!("{week}.{generation}");
+        }
+        Err(CryptoError::Destroyed(last.unwrap_or_default()))
     }
 
     /// Encrypts one order's PII under a fresh DEK wrapped by the epoch key. Synchronous and
@@ -232,16 +597,15 @@ impl Crypto {
     pub fn seal_pii_with(&self, epoch: &EpochKey, row: PiiRow<'_>, pii: &Pii) -> SealedPii {
         let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(pii).expect("PII serialises"));
         let dek = Key32::generate();
-        let ct = aead::seal(&dek, &plaintext, pii_aad(row, &epoch.id).as_bytes());
-        let wrapped = aead::seal(&epoch.key, dek.as_bytes(), dek_aad(row).as_bytes());
+        let ct = aead::seal(&dek, &plaintext, pii_aad_v2(row).as_bytes());
         SealedPii {
-            pii_ct: format!("pii:v1:{}:{}", epoch.id, STANDARD.encode(ct)),
-            dek: format!("dek:v1:{}", STANDARD.encode(wrapped)),
+            pii_ct: format!("pii:v2:{}", STANDARD.encode(ct)),
+            dek: wrap_dek(epoch, row, &dek),
         }
     }
 
     /// Decrypts the PII of a row. `epoch` is the row's epoch column (the key is looked up by it
-    /// and must match the key id in the envelope).
+    /// and must be the key the DEK envelope names).
     pub async fn open_pii(
         &self,
         row: PiiRow<'_>,
@@ -249,24 +613,51 @@ impl Crypto {
         sealed: &SealedPii,
         now: OffsetDateTime,
     ) -> Result<Pii, CryptoError> {
-        let (key_id, body) = parse_envelope(&sealed.pii_ct, "pii")?;
-        let ek = self
+        let m = row.merchant_id;
+        let env = Envelope::parse(row, sealed).map_err(|e| self.failed(m, KeyKind::Dek, e))?;
+        let dek = self
+            .open_dek(row, epoch, &env, now)
+            .await
+            .map_err(|e| self.shredded(m, KeyKind::Epoch, e))?;
+        let plain = aead::open(&dek, &env.pii_body, env.pii_aad.as_bytes())
+            .map_err(|e| self.failed(m, KeyKind::Dek, e.into()))?;
+        serde_json::from_slice(&plain)
+            .map_err(|_| self.failed(m, KeyKind::Dek, CryptoError::Malformed))
+    }
+
+    /// Moves a row's DEK from its epoch (`epoch`, still live) to `to`, leaving the PII blob as
+    /// it is: returns the new wrapped DEK (`dek:v2:` naming `to`). The row then stores it with
+    /// `to.epoch` as its epoch. One unwrap and one wrap; the PII is never decrypted.
+    pub async fn rewrap_dek(
+        &self,
+        row: PiiRow<'_>,
+        epoch: &str,
+        sealed: &SealedPii,
+        to: &EpochKey,
+        now: OffsetDateTime,
+    ) -> Result<String, CryptoError> {
+        let env = Envelope::parse(row, sealed)?;
+        let dek = self.open_dek(row, epoch, &env, now).await?;
+        Ok(wrap_dek(to, row, &dek))
+    }
+
+    async fn open_dek(
+        &self,
+        row: PiiRow<'_>,
+        epoch: &str,
+        env: &Envelope<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Key32, CryptoError> {
+        let (key_id, key) = self
             .child_key(row.merchant_id, "epoch", epoch, false, now)
             .await?;
-        if ek.0 != key_id {
-            return Err(CryptoError::Open(OpenError));
+        let m = row.merchant_id;
+        if key_id != env.dek_key_id {
+            return Err(self.failed(m, KeyKind::Epoch, CryptoError::Open(OpenError)));
         }
-        let wrapped = sealed
-            .dek
-            .strip_prefix("dek:v1:")
-            .ok_or(CryptoError::Malformed)?;
-        let wrapped = STANDARD
-            .decode(wrapped)
-            .map_err(|_| CryptoError::Malformed)?;
-        let dek_raw = aead::open(&ek.1, &wrapped, dek_aad(row).as_bytes())?;
-        let dek = Key32::from_slice(&dek_raw).ok_or(CryptoError::Malformed)?;
-        let plain = aead::open(&dek, &body, pii_aad(row, key_id).as_bytes())?;
-        serde_json::from_slice(&plain).map_err(|_| CryptoError::Malformed)
+        let raw = aead::open(&key, &env.dek_body, env.dek_aad.as_bytes())
+            .map_err(|e| self.failed(m, KeyKind::Epoch, e.into()))?;
+        Key32::from_slice(&raw).ok_or(CryptoError::Malformed)
     }
 
     /// Blind index of a normalised email: HMAC-SHA256 under the merchant's index key.
@@ -287,6 +678,20 @@ impl Crypto {
     ) -> Result<IndexKey, CryptoError> {
         let (_, key) = self.child_key(merchant, "index", "", true, now).await?;
         Ok(IndexKey(key))
+    }
+
+    /// What an order's content hash is computed and compared with: the merchant's `hash` key
+    /// (a key of its own, never the blind-index key), see [`ContentHasher`].
+    pub async fn content_hasher(
+        &self,
+        merchant: &str,
+        now: OffsetDateTime,
+    ) -> Result<ContentHasher, CryptoError> {
+        let (_, key) = self.child_key(merchant, "hash", "", true, now).await?;
+        Ok(ContentHasher {
+            hash: IndexKey(key),
+            legacy: self.index_key(merchant, now).await?,
+        })
     }
 
     /// Encrypts a connection's secrets (write-only through the API).
@@ -318,13 +723,18 @@ impl Crypto {
         sealed: &str,
         now: OffsetDateTime,
     ) -> Result<Secrets, CryptoError> {
-        let (key_id, body) = parse_envelope(sealed, "sec")?;
-        let (id, key) = self.child_key(merchant, "secrets", "", false, now).await?;
+        let (key_id, body) = parse_envelope(sealed, "sec")
+            .map_err(|e| self.failed(merchant, KeyKind::Secrets, e))?;
+        let (id, key) = self
+            .child_key(merchant, "secrets", "", false, now)
+            .await
+            .map_err(|e| self.shredded(merchant, KeyKind::Secrets, e))?;
         if id != key_id {
-            return Err(CryptoError::Open(OpenError));
+            return Err(self.failed(merchant, KeyKind::Secrets, CryptoError::Open(OpenError)));
         }
         let aad = format!("secrets|v1|{merchant}|{connection_id}|{id}");
-        let plain = aead::open(&key, &body, aad.as_bytes())?;
+        let plain = aead::open(&key, &body, aad.as_bytes())
+            .map_err(|e| self.failed(merchant, KeyKind::Secrets, e.into()))?;
         let map: BTreeMap<String, String> =
             serde_json::from_slice(&plain).map_err(|_| CryptoError::Malformed)?;
         Ok(map.into_iter().map(|(k, v)| (k, v.into())).collect())
@@ -348,6 +758,7 @@ impl Crypto {
                     key_id: new_key_id(),
                     wrapped: String::new(),
                     destroyed_at: None,
+                    kek_version: None,
                 };
                 self.keystore
                     .insert_or_get(&row, merchant, "tenant", "", micros(now))
@@ -384,6 +795,104 @@ impl Crypto {
 pub struct EpochKey {
     pub id: String,
     key: Key32,
+    /// The epoch (keystore scope) the key belongs to: what a row sealed under it stores as
+    /// `pii_epoch` (a week, or a generation of one, see [`Crypto::sealing_key`]).
+    pub epoch: String,
+}
+
+/// Generations of one week's epoch [`Crypto::sealing_key`] tries before giving up.
+const MAX_EPOCH_GENERATIONS: u32 = 16;
+
+/// The parts of a stored PII blob and its wrapped DEK, with the AADs re-derived from the row.
+struct Envelope<'a> {
+    /// The epoch key the DEK is wrapped under.
+    dek_key_id: &'a str,
+    dek_body: Vec<u8>,
+    dek_aad: String,
+    pii_body: Vec<u8>,
+    pii_aad: String,
+}
+
+impl<'a> Envelope<'a> {
+    /// Accepts `pii:v1` with `dek:v1` (as sealed before re-wrapping existed) or `dek:v2` (a v1
+    /// row re-wrapped), and `pii:v2` with `dek:v2`.
+    fn parse(row: PiiRow<'_>, s: &'a SealedPii) -> Result<Self, CryptoError> {
+        let decode = |b: &str| STANDARD.decode(b).map_err(|_| CryptoError::Malformed);
+        let (v1_key, pii_body) = match s.pii_ct.strip_prefix("pii:v2:") {
+            Some(body) => (None, decode(body)?),
+            None => {
+                let (id, body) = parse_envelope(&s.pii_ct, "pii")?;
+                (Some(id), body)
+            }
+        };
+        let (dek_key_id, dek_body, dek_aad) = if let Some(rest) = s.dek.strip_prefix("dek:v2:") {
+            let (id, body) = rest.split_once(':').ok_or(CryptoError::Malformed)?;
+            (id, decode(body)?, dek_aad_v2(row, id))
+        } else if let Some(body) = s.dek.strip_prefix("dek:v1:") {
+            // A v1 DEK is wrapped under the key its v1 blob names.
+            let id = v1_key.ok_or(CryptoError::Malformed)?;
+            (id, decode(body)?, dek_aad(row))
+        } else {
+            return Err(CryptoError::Malformed);
+        };
+        let pii_aad = match v1_key {
+            Some(id) => pii_aad(row, id),
+            None => pii_aad_v2(row),
+        };
+        Ok(Envelope {
+            dek_key_id,
+            dek_body,
+            dek_aad,
+            pii_body,
+            pii_aad,
+        })
+    }
+}
+
+/// `dek:v2:<epoch key id>:<b64>`: the DEK sealed under the epoch key, bound to the row and to
+/// that key.
+fn wrap_dek(epoch: &EpochKey, row: PiiRow<'_>, dek: &Key32) -> String {
+    let wrapped = aead::seal(
+        &epoch.key,
+        dek.as_bytes(),
+        dek_aad_v2(row, &epoch.id).as_bytes(),
+    );
+    format!("dek:v2:{}:{}", epoch.id, STANDARD.encode(wrapped))
+}
+
+/// Content hashes of orders (an unchanged re-read is skipped: nothing stored, nothing
+/// delivered). New hashes are `h2:` + HMAC-SHA256 under the merchant's `hash` key, so the
+/// blind-index key serves blind indexes only. Hashes stored before the split (no prefix,
+/// under the index key) are still compared under the index key: after an upgrade an
+/// unchanged order stays unchanged (no new version, no re-delivery); its next real change
+/// stores an `h2:` hash. The index key never computes a stored hash again.
+#[derive(Clone)]
+pub struct ContentHasher {
+    hash: IndexKey,
+    legacy: IndexKey,
+}
+
+impl ContentHasher {
+    pub const PREFIX: &'static str = "h2:";
+
+    /// The hash to store for `content`.
+    pub fn hash(&self, content: &str) -> String {
+        format!("{}{}", Self::PREFIX, self.hash.index(content))
+    }
+
+    /// Whether `stored` is the hash of `content`; `fresh` is [`Self::hash`] of it.
+    pub fn unchanged(&self, stored: &str, content: &str, fresh: &str) -> bool {
+        if stored.starts_with(Self::PREFIX) {
+            stored == fresh
+        } else {
+            !stored.is_empty() && stored == self.legacy.index(content)
+        }
+    }
+
+    /// The pre-split hash of `content` (under the index key), as older versions stored it.
+    pub fn legacy_hash(&self, content: &str) -> String {
+        self.legacy.index(content)
+    }
 }
 
 /// The per-merchant blind-index key.
@@ -411,10 +920,46 @@ pub fn epoch_of(t: OffsetDateTime) -> String {
     format!("{y}-W{w:02}")
 }
 
+/// The week an epoch belongs to: `2026-W48.1` (a generation, see [`Crypto::sealing_key`]) →
+/// `2026-W48`.
+pub fn epoch_week(epoch: &str) -> &str {
+    epoch.split_once('.').map_or(epoch, |(w, _)| w)
+}
+
+/// When the ISO week of an epoch ends (exclusive, UTC); `None` if the name is not an epoch.
+pub fn epoch_end(epoch: &str) -> Option<OffsetDateTime> {
+    let (y, w) = epoch_week(epoch).split_once("-W")?;
+    let date =
+        time::Date::from_iso_week_date(y.parse().ok()?, w.parse().ok()?, time::Weekday::Monday)
+            .ok()?;
+    date.midnight()
+        .assume_utc()
+        .checked_add(time::Duration::weeks(1))
+}
+
 fn pii_aad(row: PiiRow<'_>, key_id: &str) -> String {
     format!(
         "v1|{}|{}|{}|order_pii|{key_id}",
         row.merchant_id, row.marketplace, row.external_id
+    )
+}
+
+/// AAD of a `pii:v2` blob: the row's whole identity (merchant, marketplace, source
+/// connection, external id, our order id). The key is the DEK's, which is bound to its epoch
+/// key by [`dek_aad_v2`], so the blob stays valid when the DEK moves epoch.
+fn pii_aad_v2(row: PiiRow<'_>) -> String {
+    format!(
+        "v2|{}|{}|{}|{}|{}|order_pii",
+        row.merchant_id, row.marketplace, row.connection_id, row.external_id, row.order_id
+    )
+}
+
+/// AAD of a `dek:v2` wrapped DEK: the row's whole identity (as [`pii_aad_v2`]) and the id of
+/// the epoch key wrapping it.
+fn dek_aad_v2(row: PiiRow<'_>, epoch_key_id: &str) -> String {
+    format!(
+        "dek|v2|{}|{}|{}|{}|{}|{epoch_key_id}",
+        row.merchant_id, row.marketplace, row.connection_id, row.external_id, row.order_id
     )
 }
 
@@ -439,6 +984,23 @@ fn parse_envelope<'a>(s: &'a str, prefix: &str) -> Result<(&'a str, Vec<u8>), Cr
         id,
         STANDARD.decode(body).map_err(|_| CryptoError::Malformed)?,
     ))
+}
+
+/// AAD of a tenant key wrapped by the master key (any version: the version is on the row).
+fn tenant_aad(merchant: &str, key_id: &str) -> String {
+    format!("tenant|v1|{merchant}|{key_id}")
+}
+
+fn decode_b64(s: &str) -> Result<Vec<u8>, CryptoError> {
+    STANDARD.decode(s).map_err(|_| CryptoError::Malformed)
+}
+
+/// Proves `kek` is the master key version of a check row.
+fn check(kek: &dyn KeyEncryptionKey, row: &KeyRow) -> Result<(), CryptoError> {
+    let blob = decode_b64(&row.wrapped)?;
+    kek.unwrap(&blob, CHECK_AAD)
+        .map(|_| ())
+        .map_err(|_| CryptoError::WrongMasterKey)
 }
 
 fn new_key_id() -> String {

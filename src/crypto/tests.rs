@@ -1,6 +1,7 @@
 use super::*;
 use kek::LocalKek;
 use ordersync_sdk::Address;
+use std::sync::Arc;
 
 fn temp_url(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("ordersync-crypto-{}", uuid::Uuid::new_v4()));
@@ -34,6 +35,8 @@ const ROW: PiiRow<'static> = PiiRow {
     merchant_id: "m1",
     marketplace: "shopify",
     external_id: "1001",
+    connection_id: "c1",
+    order_id: "o1",
 };
 
 #[tokio::test]
@@ -44,7 +47,8 @@ async fn pii_round_trip_and_row_binding() {
     let now = OffsetDateTime::now_utc();
     let ek = c.epoch_key("m1", "2026-W50", now).await.unwrap();
     let sealed = c.seal_pii_with(&ek, ROW, &pii());
-    assert!(sealed.pii_ct.starts_with(&format!("pii:v1:{}:", ek.id)));
+    assert!(sealed.pii_ct.starts_with("pii:v2:"));
+    assert!(sealed.dek.starts_with(&format!("dek:v2:{}:", ek.id)));
     assert!(!sealed.pii_ct.contains("customer.test"));
     assert_eq!(
         c.open_pii(ROW, "2026-W50", &sealed, now).await.unwrap(),
@@ -151,3 +155,178 @@ fn epochs_are_iso_weeks() {
     let t = time::macros::datetime!(2026-12-31 12:00 UTC);
     assert_eq!(epoch_of(t), "2026-W53");
 }
+
+/// A row as sealed before envelopes v2: `pii:v1:<epoch key id>:…` (AAD binds the key id) and
+/// `dek:v1:…`.
+fn seal_v1(ek: &EpochKey, row: PiiRow<'_>, pii: &Pii) -> SealedPii {
+    let plaintext = serde_json::to_vec(pii).unwrap();
+    let dek = Key32::generate();
+    let ct = aead::seal(&dek, &plaintext, pii_aad(row, &ek.id).as_bytes());
+    let wrapped = aead::seal(&ek.key, dek.as_bytes(), dek_aad(row).as_bytes());
+    SealedPii {
+        pii_ct: format!("pii:v1:{}:{}", ek.id, STANDARD.encode(ct)),
+        dek: format!("dek:v1:{}", STANDARD.encode(wrapped)),
+    }
+}
+
+#[tokio::test]
+async fn a_dek_moves_to_another_epoch_and_the_old_one_can_then_be_shredded() {
+    let c = crypto_with(&LocalKek::generate_base64(), &temp_url("ks.db"))
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let fallback = c.epoch_key("m1", "2027-W10", now).await.unwrap();
+    let delivered = c.epoch_key("m1", "2026-W52", now).await.unwrap();
+    let v2 = c.seal_pii_with(&fallback, ROW, &pii());
+    let v1 = seal_v1(&fallback, ROW, &pii());
+    assert_eq!(c.open_pii(ROW, "2027-W10", &v1, now).await.unwrap(), pii());
+    for sealed in [v2, v1] {
+        let dek = c
+            .rewrap_dek(ROW, "2027-W10", &sealed, &delivered, now)
+            .await
+            .unwrap();
+        assert!(dek.starts_with(&format!("dek:v2:{}:", delivered.id)));
+        let moved = SealedPii {
+            pii_ct: sealed.pii_ct.clone(),
+            dek,
+        };
+        assert_eq!(
+            c.open_pii(ROW, "2026-W52", &moved, now).await.unwrap(),
+            pii()
+        );
+        // The moved DEK names its key: it does not open as a row of the old epoch, nor of
+        // another row.
+        assert!(c.open_pii(ROW, "2027-W10", &moved, now).await.is_err());
+        let other = PiiRow {
+            external_id: "1002",
+            ..ROW
+        };
+        assert!(c.open_pii(other, "2026-W52", &moved, now).await.is_err());
+        // A DEK that names another key than the row's epoch key is refused before any AEAD.
+        let forged = SealedPii {
+            pii_ct: sealed.pii_ct.clone(),
+            dek: moved.dek.replacen(&delivered.id, &fallback.id, 1),
+        };
+        assert!(c.open_pii(ROW, "2027-W10", &forged, now).await.is_err());
+    }
+    // A v2 blob never pairs with a v1 DEK.
+    let v2 = c.seal_pii_with(&fallback, ROW, &pii());
+    let v1 = seal_v1(&fallback, ROW, &pii());
+    let mixed = SealedPii {
+        pii_ct: v2.pii_ct,
+        dek: v1.dek.clone(),
+    };
+    assert!(matches!(
+        c.open_pii(ROW, "2027-W10", &mixed, now).await,
+        Err(CryptoError::Malformed)
+    ));
+
+    // Shredding the old epoch does not touch the moved rows; it does shred the rest.
+    let moved_dek = c
+        .rewrap_dek(ROW, "2027-W10", &v1, &delivered, now)
+        .await
+        .unwrap();
+    let left = c.seal_pii_with(&fallback, ROW, &pii());
+    assert!(c.destroy_epoch("m1", "2027-W10", now).await.unwrap());
+    let moved = SealedPii {
+        pii_ct: v1.pii_ct.clone(),
+        dek: moved_dek,
+    };
+    assert_eq!(
+        c.open_pii(ROW, "2026-W52", &moved, now).await.unwrap(),
+        pii()
+    );
+    assert!(matches!(
+        c.open_pii(ROW, "2027-W10", &left, now).await,
+        Err(CryptoError::Destroyed(_))
+    ));
+    assert!(matches!(
+        c.rewrap_dek(ROW, "2027-W10", &left, &delivered, now).await,
+        Err(CryptoError::Destroyed(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_destroyed_epoch_is_sealed_into_a_new_generation_never_again() {
+    let url = temp_url("ks.db");
+    let key = LocalKek::generate_base64();
+    let c = crypto_with(&key, &url).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let first = c.sealing_key("m1", "2026-W48", now).await.unwrap();
+    assert_eq!(first.epoch, "2026-W48");
+    let old = c.seal_pii_with(&first, ROW, &pii());
+    assert!(c.destroy_epoch("m1", "2026-W48", now).await.unwrap());
+    // The week's key is gone for good (asking for it again does not make a new one) ...
+    assert!(matches!(
+        c.epoch_key("m1", "2026-W48", now).await,
+        Err(CryptoError::Destroyed(_))
+    ));
+    // ... so PII of that week goes under a generation of it, a key of its own.
+    let next = c.sealing_key("m1", "2026-W48", now).await.unwrap();
+    assert_eq!(next.epoch, "2026-W48.1");
+    assert_ne!(next.id, first.id);
+    let sealed = c.seal_pii_with(&next, ROW, &pii());
+    assert_eq!(
+        c.open_pii(ROW, "2026-W48.1", &sealed, now).await.unwrap(),
+        pii()
+    );
+    assert!(c.open_pii(ROW, "2026-W48", &sealed, now).await.is_err());
+    // Another process (no cache) agrees, and the shredded rows stay shredded.
+    drop(c);
+    let again = crypto_with(&key, &url).await.unwrap();
+    assert_eq!(
+        again.sealing_key("m1", "2026-W48", now).await.unwrap().id,
+        next.id
+    );
+    assert!(matches!(
+        again.open_pii(ROW, "2026-W48", &old, now).await,
+        Err(CryptoError::Destroyed(_))
+    ));
+    assert!(again.destroy_epoch("m1", "2026-W48.1", now).await.unwrap());
+    assert_eq!(
+        again
+            .sealing_key("m1", "2026-W48", now)
+            .await
+            .unwrap()
+            .epoch,
+        "2026-W48.2"
+    );
+    // Other merchants' epochs of that week are untouched.
+    assert_eq!(
+        again
+            .sealing_key("m2", "2026-W48", now)
+            .await
+            .unwrap()
+            .epoch,
+        "2026-W48"
+    );
+    // A destroyed tenant key is not worked around with generations.
+    assert!(again.destroy_tenant("m1", now).await.unwrap());
+    assert!(matches!(
+        again.sealing_key("m1", "2026-W49", now).await,
+        Err(CryptoError::Destroyed(_))
+    ));
+}
+
+#[test]
+fn epoch_weeks_and_their_ends() {
+    use time::macros::datetime;
+    assert_eq!(epoch_week("2026-W48.3"), "2026-W48");
+    assert_eq!(epoch_week("2026-W48"), "2026-W48");
+    // 2026-W48 is Monday 23 November to Sunday 29 November 2026.
+    assert_eq!(epoch_end("2026-W48"), Some(datetime!(2026-11-30 00:00 UTC)));
+    assert_eq!(
+        epoch_end("2026-W48.1"),
+        Some(datetime!(2026-11-30 00:00 UTC))
+    );
+    assert_eq!(epoch_of(datetime!(2026-11-29 23:59:59 UTC)), "2026-W48");
+    assert_eq!(epoch_of(datetime!(2026-11-30 00:00 UTC)), "2026-W49");
+    // ISO years: 2026-12-31 is in 2026-W53, which ends on 4 January 2027.
+    assert_eq!(epoch_end("2026-W53"), Some(datetime!(2027-01-04 00:00 UTC)));
+    for bad in ["", "2026", "2026-W54", "2026-48", "x-Wy", "2026-W00"] {
+        assert_eq!(epoch_end(bad), None, "{bad}");
+    }
+}
+
+/// Master key rotation, v2 binding, purpose keys, decrypt-failure counting.
+mod keys;

@@ -62,7 +62,13 @@ impl ConnectorCache {
                 .open_secrets(&c.merchant_id, &c.id, ct, self.clock.now())
                 .await
                 .map_err(|e| {
-                    ConnectorError::permanent(format!("cannot decrypt connection secrets: {e}"))
+                    let msg = format!("cannot decrypt connection secrets: {e}");
+                    // A keystore outage or a master key version this process lacks.
+                    if e.is_transient() {
+                        ConnectorError::retriable(msg)
+                    } else {
+                        ConnectorError::permanent(msg)
+                    }
                 })?,
             None => Default::default(),
         };

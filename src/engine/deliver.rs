@@ -454,6 +454,8 @@ impl Engine {
                 merchant_id: &row.merchant_id,
                 marketplace: &row.marketplace,
                 external_id: &row.external_id,
+                connection_id: &row.connection_id,
+                order_id: &row.id,
             };
             let sealed = SealedPii {
                 pii_ct: ct.clone(),
@@ -467,6 +469,10 @@ impl Engine {
                 Ok(p) => p,
                 Err(CryptoError::Keystore(_)) => {
                     return Err(ConnectorError::retriable("keystore unavailable"));
+                }
+                // A master key version this process lacks (a rotation): retried, never dead.
+                Err(e) if e.is_transient() => {
+                    return Err(ConnectorError::retriable(e.to_string()));
                 }
                 Err(e) => {
                     metrics::counter!("ordersync_pii_unreadable_total", "stage" => "deliver")

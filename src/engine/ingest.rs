@@ -8,7 +8,7 @@
 
 use super::Engine;
 use super::routes::RouteRule;
-use crate::crypto::{CryptoError, EpochKey, PiiRow, SealedPii, epoch_of};
+use crate::crypto::{EpochKey, PiiRow, SealedPii};
 use crate::store::{
     ConnectionRow, CursorRow, DeliveryEnqueue, ExistingOrder, OrderUpsert, PageCommit, RouteTarget,
 };
@@ -129,6 +129,7 @@ impl Engine {
         };
         let lookup_ms = started.elapsed().as_millis() as u64;
         let index_key = self.crypto.index_key(&c.merchant_id, now).await?;
+        let hasher = self.crypto.content_hasher(&c.merchant_id, now).await?;
         let mut epochs: HashMap<String, EpochKey> = HashMap::new();
         let mut retention: HashMap<String, (i64, i64)> = HashMap::new();
         let mut commit = PageCommit {
@@ -149,10 +150,16 @@ impl Engine {
             }
             let prev = existing.get(&ext_id);
             let marketplace = order.marketplace.clone();
+            // Known before sealing: the PII's AAD binds our order id.
+            let id = prev
+                .map(|p| p.id.clone())
+                .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
             let row = PiiRow {
                 merchant_id: &c.merchant_id,
                 marketplace: &marketplace,
                 external_id: &ext_id,
+                connection_id: &c.id,
+                order_id: &id,
             };
             if let Some(p) = prev {
                 if p.pii_purged_at.is_some() {
@@ -163,12 +170,10 @@ impl Engine {
             }
             let data = serde_json::to_string(&order)?;
             let pii_json = serde_json::to_vec(&order.pii)?;
-            let content_hash = index_key.index(&format!(
-                "{}\u{0}{}",
-                data,
-                String::from_utf8_lossy(&pii_json)
-            ));
-            if prev.is_some_and(|p| p.content_hash == content_hash) {
+            let content = format!("{}\u{0}{}", data, String::from_utf8_lossy(&pii_json));
+            let content_hash = hasher.hash(&content);
+            // Hashes stored before the hash key existed are compared under the index key.
+            if prev.is_some_and(|p| hasher.unchanged(&p.content_hash, &content, &content_hash)) {
                 continue; // unchanged re-read (overlap): nothing to store or deliver
             }
             let days_after_order = match retention.get(&marketplace) {
@@ -186,12 +191,14 @@ impl Engine {
                 });
                 continue;
             };
-            let epoch = epoch_of(purge_at);
+            // The epoch of the purge week, unless that week has ended (a late order): its key
+            // may be destroyed already, so this week's epoch (shred.rs).
+            let epoch = super::shred::sealing_epoch(purge_at, now);
             let ek = match epochs.get(&epoch) {
                 Some(k) => k.clone(),
                 None => {
-                    let k = self.crypto.epoch_key(&c.merchant_id, &epoch, now).await?;
-                    epochs.insert(epoch.clone(), k.clone());
+                    let k = self.crypto.sealing_key(&c.merchant_id, &epoch, now).await?;
+                    epochs.insert(epoch, k.clone());
                     k
                 }
             };
@@ -210,9 +217,6 @@ impl Engine {
                         .map(|a| index_key.buyer(a.expose()))
                 })
                 .flatten();
-            let id = prev
-                .map(|p| p.id.clone())
-                .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
             let version = prev.map_or(1, |p| p.version + 1);
             for rule in &rules {
                 let sink = rule.sink;
@@ -241,7 +245,7 @@ impl Engine {
                 version,
                 pii_ct,
                 pii_dek,
-                pii_epoch: Some(epoch),
+                pii_epoch: Some(ek.epoch.clone()),
                 pii_fields: order.pii.field_mask(),
                 email_bidx,
                 buyer_bidx,
@@ -297,7 +301,9 @@ impl Engine {
                 stored.merge_newer(std::mem::take(&mut order.pii));
                 order.pii = stored;
             }
-            Err(e @ CryptoError::Keystore(_)) => return Err(e.into()),
+            // A keystore outage or a master key version this process lacks (a rotation): the
+            // PII is still there, so the page fails and is retried.
+            Err(e) if e.is_transient() => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(order = %p.id, error = %e, "Stored PII cannot be opened; the update keeps only the PII the platform sent.");
                 metrics::counter!("ordersync_pii_unreadable_total", "stage" => "ingest")

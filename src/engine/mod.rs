@@ -9,11 +9,13 @@ mod heartbeat;
 mod ingest;
 mod pull;
 mod routes;
+mod shred;
 mod track;
 
 pub use connectors::ConnectorCache;
 pub use heartbeat::{Heartbeats, Stale};
 pub use routes::{ALL_STATUSES, DEFAULT_ROUTE_STATUSES, backfill_route};
+pub use shred::{EPOCH_GRACE, EpochStatus, PurgeStep, epoch_closed, sealing_epoch};
 
 use crate::config::{EngineConfig, RetentionDefaults};
 use crate::crypto::Crypto;
@@ -171,9 +173,20 @@ impl Engine {
         tracker.wait().await;
     }
 
-    /// One purge sweep: deletes PII of orders past `purge_after`.
+    /// One purge pass ([`Engine::purge_step`]); its work is the orders purged or re-wrapped.
     pub async fn purge_once(&self) -> anyhow::Result<Pass> {
-        let ids = self.store.purge_due(self.now_us(), 1000).await?;
+        let s = self.purge_step().await?;
+        Ok(Pass {
+            work: s.purged + s.rewrapped,
+        })
+    }
+
+    /// One purge pass: deletes PII of a batch of orders past `purge_after`, moves a batch of
+    /// DEKs whose purge date moved into its epoch, and, once both are drained, destroys the
+    /// epoch keys that no order needs any more (`shred.rs`).
+    pub async fn purge_step(&self) -> anyhow::Result<PurgeStep> {
+        let batch = self.cfg.purge_batch.max(1);
+        let ids = self.store.purge_due(self.now_us(), batch).await?;
         // Terminated merchants' non-PII data, once their grace period is over.
         let grace = self.retention.termination_grace_days.max(0);
         let deleted = self
@@ -201,7 +214,18 @@ impl Engine {
                 "Purged PII of orders past their retention window."
             );
         }
-        Ok(Pass { work: ids.len() })
+        let rewrapped = self.rewrap_once().await?;
+        let drained = (ids.len() as i64) < batch && rewrapped < shred::REWRAP_BATCH as usize;
+        let epochs_destroyed = if drained {
+            self.shred_epochs().await?
+        } else {
+            0
+        };
+        Ok(PurgeStep {
+            purged: ids.len(),
+            rewrapped,
+            epochs_destroyed,
+        })
     }
 
     /// Days to keep PII after delivery / after the order for a merchant's marketplace.

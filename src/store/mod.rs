@@ -27,8 +27,24 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         token_hash: &str,
         now: i64,
+    ) -> StoreResult<()> {
+        self.create_merchant_scoped(id, name, token_hash, "", now)
+            .await
+    }
+    /// [`Store::create_merchant`] whose first token has `scopes` (space-separated).
+    async fn create_merchant_scoped(
+        &self,
+        id: &str,
+        name: &str,
+        token_hash: &str,
+        scopes: &str,
+        now: i64,
     ) -> StoreResult<()>;
     async fn merchant_by_token(&self, token_hash: &str) -> StoreResult<Option<String>>;
+    /// The merchant and scopes (space-separated) of a live token.
+    async fn token_grant(&self, token_hash: &str) -> StoreResult<Option<(String, String)>>;
+    /// Whether the merchant exists and is not terminated.
+    async fn merchant_active(&self, merchant_id: &str) -> StoreResult<bool>;
     /// Terminates a merchant in one transaction: `terminated_at` set, its tokens revoked, its
     /// queued deliveries dead, the PII of all its orders deleted (legal holds end with the
     /// processing), audited. `None` when there is no such merchant; the number of orders
@@ -39,9 +55,32 @@ pub trait Store: Send + Sync + 'static {
     /// evidence. Returns the orders deleted.
     async fn delete_terminated(&self, before: i64) -> StoreResult<u64>;
     /// Another API token for the merchant (rotation: add the new one, then revoke the old).
-    async fn add_token(&self, merchant_id: &str, token_hash: &str, now: i64) -> StoreResult<()>;
+    async fn add_token(&self, merchant_id: &str, token_hash: &str, now: i64) -> StoreResult<()> {
+        self.add_scoped_token(merchant_id, token_hash, "", now)
+            .await
+    }
+    /// [`Store::add_token`] with `scopes` (space-separated).
+    async fn add_scoped_token(
+        &self,
+        merchant_id: &str,
+        token_hash: &str,
+        scopes: &str,
+        now: i64,
+    ) -> StoreResult<()>;
     /// The merchant's tokens: (id = the first 16 hex of the token's hash, created_at).
-    async fn list_tokens(&self, merchant_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    async fn list_tokens(&self, merchant_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        Ok(self
+            .list_scoped_tokens(merchant_id)
+            .await?
+            .into_iter()
+            .map(|(id, at, _)| (id, at))
+            .collect())
+    }
+    /// [`Store::list_tokens`] with each token's scopes.
+    async fn list_scoped_tokens(
+        &self,
+        merchant_id: &str,
+    ) -> StoreResult<Vec<(String, i64, String)>>;
     /// Revokes the merchant's token with that id; `false` when it has none.
     async fn revoke_token(&self, merchant_id: &str, token_id: &str) -> StoreResult<bool>;
 
@@ -229,6 +268,15 @@ pub trait Store: Send + Sync + 'static {
     /// pending), records `pii_purged_at` and an audit record; returns the purged order ids.
     async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>>;
     async fn count_purge_due(&self, now: i64) -> StoreResult<i64>;
+    /// Up to `limit` orders still holding a DEK whose purge date moved after it was wrapped,
+    /// oldest mark first (marks of orders whose PII is gone are cleared on the way).
+    async fn rewrap_due(&self, limit: i64) -> StoreResult<Vec<RewrapItem>>;
+    /// Applies re-wraps in one statement, each row guarded by its old `pii_dek` and
+    /// `purge_after`; returns the rows updated.
+    async fn apply_rewraps(&self, updates: &[RewrapUpdate]) -> StoreResult<u64>;
+    /// Which of a merchant's `epochs` some order still needs (holds a DEK wrapped under).
+    async fn epochs_in_use(&self, merchant_id: &str, epochs: &[String])
+    -> StoreResult<Vec<String>>;
 
     // read side
     async fn list_orders(&self, q: &OrderQuery) -> StoreResult<Vec<OrderSummary>>;
@@ -273,6 +321,21 @@ pub trait Store: Send + Sync + 'static {
     async fn expire_webhooks(&self, before: i64) -> StoreResult<u64>;
     /// Live (not deleted) connections of one kind (app-level webhooks find theirs by config).
     async fn connections_of_kind(&self, kind: &str) -> StoreResult<Vec<ConnectionRow>>;
+
+    // data-subject requests
+    /// The merchant's orders, on any of its connections, that still hold PII and whose email
+    /// has this blind index.
+    async fn orders_of_subject(
+        &self,
+        merchant_id: &str,
+        email_bidx: &str,
+    ) -> StoreResult<Vec<SubjectOrder>>;
+    async fn insert_dsr(&self, r: &DsrRow, subject_bidx: &str) -> StoreResult<()>;
+    /// Records a request's outcome (status, completion time, counts).
+    async fn update_dsr(&self, r: &DsrRow) -> StoreResult<()>;
+    async fn get_dsr(&self, merchant_id: &str, id: &str) -> StoreResult<Option<DsrRow>>;
+    /// The merchant's requests, newest first.
+    async fn list_dsr(&self, merchant_id: &str, limit: i64) -> StoreResult<Vec<DsrRow>>;
 }
 
 /// Opens the store for a URL: `postgres://…` or `sqlite://…` (created if missing).

@@ -78,6 +78,35 @@ pub struct ExistingOrder {
     pub pii_purged_at: Option<i64>,
 }
 
+/// An order whose purge date moved after its DEK was wrapped (`pii_rewrap_at` set): its DEK
+/// belongs in the epoch of `purge_after`. No DEK: its PII went meanwhile (only the mark is left).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RewrapItem {
+    pub id: String,
+    pub merchant_id: String,
+    /// The source connection (bound into the PII's AAD with `id`).
+    pub connection_id: String,
+    pub marketplace: String,
+    pub external_id: String,
+    pub pii_ct: Option<String>,
+    pub pii_dek: Option<String>,
+    pub pii_epoch: Option<String>,
+    pub purge_after: Option<i64>,
+}
+
+/// The outcome of one [`RewrapItem`]: applied only while the order still has the `pii_dek`
+/// and `purge_after` that were read, so a concurrent change wins (and is picked up again).
+/// `old_dek: None` clears the mark of an order whose DEK is gone.
+#[derive(Debug, Clone)]
+pub struct RewrapUpdate {
+    pub id: String,
+    pub old_dek: Option<String>,
+    pub purge_after: Option<i64>,
+    /// The DEK re-wrapped and its new epoch; `None` only clears the mark (already in place,
+    /// or the DEK cannot be opened any more).
+    pub moved: Option<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct OrderUpsert {
     pub id: String,
@@ -151,6 +180,8 @@ pub struct ClaimedDelivery {
 pub struct OrderRow {
     pub id: String,
     pub merchant_id: String,
+    /// The source connection (bound into the PII's AAD with `id`).
+    pub connection_id: String,
     pub marketplace: String,
     pub external_id: String,
     pub data: String,
@@ -341,4 +372,40 @@ pub fn rejection_summary(total: i64, example: &str, by_reason: &[(String, i64)])
         example.chars().take(64).collect::<String>(),
         reasons.join("; ")
     )
+}
+
+/// A data-subject request (`dsr_requests`) as the API shows it: its clock and what it found,
+/// as counts. The subject's blind index is written, never read back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DsrRow {
+    pub id: String,
+    pub merchant_id: String,
+    /// `export` or `erase`.
+    pub kind: String,
+    /// `pending` while it runs, then `completed` or `failed`.
+    pub status: String,
+    /// Who asked: `merchant` (API) or `operator` (CLI).
+    pub actor: Option<String>,
+    pub created_at: i64,
+    pub due_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    /// Orders found holding the subject's PII.
+    pub orders: Option<i64>,
+    /// Erase: orders whose PII went; held: orders a legal hold kept.
+    pub erased: Option<i64>,
+    pub held: Option<i64>,
+}
+
+/// One order of a data subject, with its sealed PII (opened only for an export).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubjectOrder {
+    pub id: String,
+    pub connection_id: String,
+    pub marketplace: String,
+    pub external_id: String,
+    pub order_number: String,
+    pub pii_ct: Option<String>,
+    pub pii_dek: Option<String>,
+    pub pii_epoch: Option<String>,
+    pub legal_hold_until: Option<i64>,
 }

@@ -25,9 +25,16 @@ pub(crate) fn push_scope<DB: sqlx::Database>(
     else {
         return;
     };
-    qb.push(" AND (1 = 0");
+    // Only the terms present, joined by OR (no `1 = 0 OR …` prefix): SQLite then searches an
+    // index per term (`orders_conn_bidx` for the email) instead of scanning the connection.
+    let mut terms = 0;
+    let mut next = |qb: &mut sqlx::QueryBuilder<DB>| {
+        qb.push(if terms == 0 { " AND (" } else { " OR " });
+        terms += 1;
+    };
     if !external_ids.is_empty() {
-        qb.push(" OR external_id IN (");
+        next(qb);
+        qb.push("external_id IN (");
         let mut sep = qb.separated(", ");
         // Shopify names a handful; the cap keeps the statement's parameters bounded.
         for e in external_ids.iter().take(1000) {
@@ -36,12 +43,15 @@ pub(crate) fn push_scope<DB: sqlx::Database>(
         sep.push_unseparated(")");
     }
     if let Some(b) = email_bidx {
-        qb.push(" OR email_bidx = ").push_bind(b.clone());
+        next(qb);
+        qb.push("email_bidx = ").push_bind(b.clone());
     }
     if let Some(b) = buyer_bidx {
-        qb.push(" OR buyer_bidx = ").push_bind(b.clone());
+        next(qb);
+        qb.push("buyer_bidx = ").push_bind(b.clone());
     }
-    qb.push(")");
+    // Nothing named: nothing matches.
+    qb.push(if terms == 0 { " AND (1 = 0)" } else { ")" });
 }
 
 macro_rules! impl_store {
@@ -61,16 +71,26 @@ macro_rules! impl_store {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
             }
 
-            async fn create_merchant(&self, id: &str, name: &str, token_hash: &str, now: i64) -> StoreResult<()> {
+            async fn create_merchant_scoped(&self, id: &str, name: &str, token_hash: &str, scopes: &str, now: i64) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)").bind(id).bind(name).bind(now).execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO api_tokens (token_hash, merchant_id, created_at) VALUES ($1, $2, $3)").bind(token_hash).bind(id).bind(now).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO api_tokens (token_hash, merchant_id, created_at, scopes) VALUES ($1, $2, $3, $4)").bind(token_hash).bind(id).bind(now).bind(scopes).execute(&mut *tx).await?;
                 tx.commit().await
             }
 
             async fn merchant_by_token(&self, token_hash: &str) -> StoreResult<Option<String>> {
                 sqlx::query_scalar("SELECT t.merchant_id FROM api_tokens t JOIN merchants m ON m.id = t.merchant_id WHERE t.token_hash = $1 AND m.terminated_at IS NULL")
                     .bind(token_hash).fetch_optional(&self.pool).await
+            }
+
+            async fn token_grant(&self, token_hash: &str) -> StoreResult<Option<(String, String)>> {
+                sqlx::query_as("SELECT t.merchant_id, t.scopes FROM api_tokens t JOIN merchants m ON m.id = t.merchant_id WHERE t.token_hash = $1 AND m.terminated_at IS NULL")
+                    .bind(token_hash).fetch_optional(&self.pool).await
+            }
+
+            async fn merchant_active(&self, merchant_id: &str) -> StoreResult<bool> {
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM merchants WHERE id = $1 AND terminated_at IS NULL)")
+                    .bind(merchant_id).fetch_one(&self.pool).await
             }
 
             async fn terminate_merchant(&self, merchant_id: &str, now: i64) -> StoreResult<Option<u64>> {
@@ -120,13 +140,13 @@ macro_rules! impl_store {
                 Ok(orders)
             }
 
-            async fn add_token(&self, merchant_id: &str, token_hash: &str, now: i64) -> StoreResult<()> {
-                sqlx::query("INSERT INTO api_tokens (token_hash, merchant_id, created_at) VALUES ($1, $2, $3)")
-                    .bind(token_hash).bind(merchant_id).bind(now).execute(&self.pool).await.map(|_| ())
+            async fn add_scoped_token(&self, merchant_id: &str, token_hash: &str, scopes: &str, now: i64) -> StoreResult<()> {
+                sqlx::query("INSERT INTO api_tokens (token_hash, merchant_id, created_at, scopes) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash).bind(merchant_id).bind(now).bind(scopes).execute(&self.pool).await.map(|_| ())
             }
 
-            async fn list_tokens(&self, merchant_id: &str) -> StoreResult<Vec<(String, i64)>> {
-                sqlx::query_as("SELECT substr(token_hash, 1, 16), created_at FROM api_tokens WHERE merchant_id = $1 ORDER BY created_at, token_hash")
+            async fn list_scoped_tokens(&self, merchant_id: &str) -> StoreResult<Vec<(String, i64, String)>> {
+                sqlx::query_as("SELECT substr(token_hash, 1, 16), created_at, scopes FROM api_tokens WHERE merchant_id = $1 ORDER BY created_at, token_hash")
                     .bind(merchant_id).fetch_all(&self.pool).await
             }
 
@@ -274,7 +294,8 @@ macro_rules! impl_store {
                         pii_ct = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_ct ELSE NULL END, pii_dek = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_dek ELSE NULL END, \
                         pii_epoch = excluded.pii_epoch, pii_fields = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.pii_fields ELSE 0 END, email_bidx = CASE WHEN orders.pii_purged_at IS NULL THEN excluded.email_bidx ELSE NULL END, \
                         buyer_bidx = CASE WHEN orders.pii_purged_at IS NULL THEN COALESCE(excluded.buyer_bidx, orders.buyer_bidx) ELSE NULL END, \
-                        source_updated_at = excluded.source_updated_at, updated_at = excluded.updated_at, purge_after = CASE WHEN orders.delivered_at IS NULL THEN excluded.purge_after ELSE orders.purge_after END");
+                        source_updated_at = excluded.source_updated_at, updated_at = excluded.updated_at, purge_after = CASE WHEN orders.delivered_at IS NULL THEN excluded.purge_after ELSE orders.purge_after END, \
+                        pii_rewrap_at = CASE WHEN orders.delivered_at IS NOT NULL AND orders.pii_purged_at IS NULL AND excluded.pii_dek IS NOT NULL THEN excluded.updated_at END");
                     qb.build().execute(&mut *tx).await?;
                 }
                 for chunk in p.deliveries.chunks(1000) {
@@ -386,7 +407,7 @@ macro_rules! impl_store {
                 if ids.is_empty() {
                     return Ok(vec![]);
                 }
-                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, merchant_id, marketplace, external_id, data, version, pii_ct, pii_dek, pii_epoch, source_created_at, pii_purged_at FROM orders WHERE id IN (");
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, merchant_id, connection_id, marketplace, external_id, data, version, pii_ct, pii_dek, pii_epoch, source_created_at, pii_purged_at FROM orders WHERE id IN (");
                 let mut sep = qb.separated(", ");
                 for id in ids {
                     sep.push_bind(id.clone());
@@ -508,7 +529,7 @@ macro_rules! impl_store {
                     .bind(created_before).execute(&self.pool).await?.rows_affected())
             }
 
-            async fn record_tracking(&self, _now: i64, results: &[TrackingResult]) -> StoreResult<()> {
+            async fn record_tracking(&self, now: i64, results: &[TrackingResult]) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 let delivered: Vec<_> = results.iter().filter_map(|r| match r { TrackingResult::Delivered { id, order_id, at, purge_after } => Some((id, order_id, *at, *purge_after)), _ => None }).collect();
                 for chunk in delivered.chunks(1000) {
@@ -523,7 +544,9 @@ macro_rules! impl_store {
                     qb.push_values(chunk, |mut b, (_, order_id, at, pa)| {
                         b.push_bind((*order_id).clone()).push_bind(*at).push_bind(*pa);
                     });
-                    qb.push(") UPDATE orders SET delivered_at = v.at, purge_after = v.purge_after FROM v WHERE orders.id = v.id AND (orders.delivered_at IS NULL OR orders.delivered_at > v.at)");
+                    // The DEK then belongs in the epoch of the new date (the purge sweep moves it).
+                    qb.push(") UPDATE orders SET delivered_at = v.at, purge_after = v.purge_after, pii_rewrap_at = CASE WHEN orders.pii_dek IS NULL THEN NULL ELSE ");
+                    qb.push_bind(now).push(" END FROM v WHERE orders.id = v.id AND (orders.delivered_at IS NULL OR orders.delivered_at > v.at)");
                     qb.build().execute(&mut *tx).await?;
                 }
                 let pending: Vec<_> = results.iter().filter_map(|r| match r { TrackingResult::Pending { id, next_track_at } => Some((id, *next_track_at)), _ => None }).collect();
@@ -552,10 +575,12 @@ macro_rules! impl_store {
                 // Days are bounded by the API's range (at most a few hundred), so µs stay far
                 // from overflow.
                 let day: i64 = 86_400_000_000;
-                let n = sqlx::query("UPDATE orders SET purge_after = CASE WHEN delivered_at IS NOT NULL THEN delivered_at + $3 ELSE source_created_at + $4 END \
+                // Their DEKs then belong in the epochs of the new dates (the purge sweep moves them).
+                let n = sqlx::query("UPDATE orders SET purge_after = CASE WHEN delivered_at IS NOT NULL THEN delivered_at + $3 ELSE source_created_at + $4 END, \
+                    pii_rewrap_at = CASE WHEN pii_dek IS NULL THEN pii_rewrap_at ELSE $5 END \
                     WHERE merchant_id = $1 AND marketplace = $2 AND pii_purged_at IS NULL")
                     .bind(&r.merchant_id).bind(&r.marketplace)
-                    .bind(r.days_after_delivery.saturating_mul(day)).bind(r.days_after_order.saturating_mul(day))
+                    .bind(r.days_after_delivery.saturating_mul(day)).bind(r.days_after_order.saturating_mul(day)).bind(now)
                     .execute(&mut *tx).await?.rows_affected();
                 tx.commit().await?;
                 Ok(n)
@@ -576,7 +601,7 @@ macro_rules! impl_store {
             async fn purge_due(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
                 let mut tx = self.pool.begin().await?;
                 let rows: Vec<(String, String)> = sqlx::query_as(concat!(
-                    "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, buyer_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $1 WHERE id IN (",
+                    "UPDATE orders SET pii_ct = NULL, pii_dek = NULL, email_bidx = NULL, buyer_bidx = NULL, pii_fields = 0, content_hash = '', pii_purged_at = $1, pii_rewrap_at = NULL WHERE id IN (",
                     "SELECT id FROM orders WHERE pii_purged_at IS NULL AND (legal_hold_until IS NULL OR legal_hold_until <= $1) AND purge_after <= $1 ",
                     "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight')) LIMIT $2", $skip_locked,
                     ") RETURNING id, merchant_id"
@@ -635,6 +660,56 @@ macro_rules! impl_store {
             async fn count_purge_due(&self, now: i64) -> StoreResult<i64> {
                 sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE pii_purged_at IS NULL AND (legal_hold_until IS NULL OR legal_hold_until <= $1) AND purge_after <= $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = orders.id AND d.status IN ('pending', 'in_flight'))")
                     .bind(now).fetch_one(&self.pool).await
+            }
+
+            async fn rewrap_due(&self, limit: i64) -> StoreResult<Vec<RewrapItem>> {
+                // Oldest mark first, through the partial index on the mark.
+                sqlx::query_as("SELECT id, merchant_id, connection_id, marketplace, external_id, pii_ct, pii_dek, pii_epoch, purge_after FROM orders WHERE pii_rewrap_at IS NOT NULL ORDER BY pii_rewrap_at LIMIT $1")
+                    .bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn apply_rewraps(&self, updates: &[RewrapUpdate]) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let mut n = 0;
+                let (live, gone): (Vec<&RewrapUpdate>, Vec<&RewrapUpdate>) = updates.iter().partition(|u| u.old_dek.is_some());
+                for chunk in live.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, old_dek, purge_after, new_dek, new_epoch) AS (");
+                    qb.push_values(chunk, |mut b, u| {
+                        let (dek, epoch) = u.moved.clone().unzip();
+                        b.push_bind(u.id.clone()).push_bind(u.old_dek.clone()).push_bind(u.purge_after).push_bind(dek).push_bind(epoch);
+                    });
+                    // One statement for the batch, each row guarded: a DEK or purge date changed
+                    // since it was read (a refetch, a delivery, a purge) wins.
+                    qb.push(") UPDATE orders SET pii_dek = COALESCE(v.new_dek, orders.pii_dek), pii_epoch = COALESCE(v.new_epoch, orders.pii_epoch), pii_rewrap_at = NULL \
+                        FROM v WHERE orders.id = v.id AND orders.pii_dek = v.old_dek AND orders.purge_after IS NOT DISTINCT FROM v.purge_after");
+                    n += qb.build().execute(&mut *tx).await?.rows_affected();
+                }
+                for chunk in gone.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE orders SET pii_rewrap_at = NULL WHERE pii_dek IS NULL AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for u in chunk {
+                        sep.push_bind(u.id.clone());
+                    }
+                    qb.push(")");
+                    n += qb.build().execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn epochs_in_use(&self, merchant_id: &str, epochs: &[String]) -> StoreResult<Vec<String>> {
+                let mut out = Vec::new();
+                for chunk in epochs.chunks(500) {
+                    // One probe of the partial index (orders_epoch) per epoch, stopping at its first row.
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (epoch) AS (");
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.clone());
+                    });
+                    qb.push(") SELECT epoch FROM v WHERE EXISTS (SELECT 1 FROM orders o WHERE o.merchant_id = ").push_bind(merchant_id.to_string())
+                        .push(" AND o.pii_epoch = v.epoch AND o.pii_dek IS NOT NULL)");
+                    out.extend(qb.build_query_scalar::<String>().fetch_all(&self.pool).await?);
+                }
+                Ok(out)
             }
 
             async fn list_orders(&self, q: &OrderQuery) -> StoreResult<Vec<OrderSummary>> {
@@ -716,6 +791,40 @@ macro_rules! impl_store {
 
             async fn connections_of_kind(&self, kind: &str) -> StoreResult<Vec<ConnectionRow>> {
                 sqlx::query_as(concat!("SELECT ", conn_cols!(), " FROM connections WHERE kind = $1 AND state <> 'deleted' ORDER BY id")).bind(kind).fetch_all(&self.pool).await
+            }
+
+            async fn orders_of_subject(&self, merchant_id: &str, email_bidx: &str) -> StoreResult<Vec<SubjectOrder>> {
+                // (merchant_id, email_bidx) is indexed (orders_bidx): no scan of the merchant's orders.
+                // No ORDER BY: SQLite would walk orders_merchant (merchant_id, id) to avoid a sort.
+                let mut v: Vec<SubjectOrder> = sqlx::query_as("SELECT id, connection_id, marketplace, external_id, order_number, pii_ct, pii_dek, pii_epoch, legal_hold_until FROM orders \
+                    WHERE merchant_id = $1 AND email_bidx = $2 AND pii_purged_at IS NULL")
+                    .bind(merchant_id).bind(email_bidx).fetch_all(&self.pool).await?;
+                v.sort_by(|a, b| a.id.cmp(&b.id));
+                Ok(v)
+            }
+
+            async fn insert_dsr(&self, r: &DsrRow, subject_bidx: &str) -> StoreResult<()> {
+                sqlx::query("INSERT INTO dsr_requests (id, merchant_id, kind, subject_bidx, status, result_ct, created_at, completed_at, due_at, actor, orders, erased, held) \
+                    VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8, $9, $10, $11, $12)")
+                    .bind(&r.id).bind(&r.merchant_id).bind(&r.kind).bind(subject_bidx).bind(&r.status).bind(r.created_at).bind(r.completed_at)
+                    .bind(r.due_at).bind(&r.actor).bind(r.orders).bind(r.erased).bind(r.held)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn update_dsr(&self, r: &DsrRow) -> StoreResult<()> {
+                sqlx::query("UPDATE dsr_requests SET status = $3, completed_at = $4, orders = $5, erased = $6, held = $7 WHERE id = $1 AND merchant_id = $2")
+                    .bind(&r.id).bind(&r.merchant_id).bind(&r.status).bind(r.completed_at).bind(r.orders).bind(r.erased).bind(r.held)
+                    .execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn get_dsr(&self, merchant_id: &str, id: &str) -> StoreResult<Option<DsrRow>> {
+                sqlx::query_as("SELECT id, merchant_id, kind, status, actor, created_at, due_at, completed_at, orders, erased, held FROM dsr_requests WHERE merchant_id = $1 AND id = $2")
+                    .bind(merchant_id).bind(id).fetch_optional(&self.pool).await
+            }
+
+            async fn list_dsr(&self, merchant_id: &str, limit: i64) -> StoreResult<Vec<DsrRow>> {
+                sqlx::query_as("SELECT id, merchant_id, kind, status, actor, created_at, due_at, completed_at, orders, erased, held FROM dsr_requests WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+                    .bind(merchant_id).bind(limit).fetch_all(&self.pool).await
             }
         }
     };

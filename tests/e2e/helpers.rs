@@ -60,6 +60,11 @@ async fn fresh_pg_database() -> String {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
+        Self::with_master_key(backend, &LocalKek::generate_base64()).await
+    }
+
+    /// [`TestApp::new`] with a given master key (base64), for tests that rotate it.
+    pub async fn with_master_key(backend: Backend, master_key: &str) -> TestApp {
         let dir = temp_dir();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.join("ordersync.db").display()),
@@ -77,7 +82,7 @@ impl TestApp {
         cfg.engine.track_interval_secs = 3600;
         cfg.engine.purge_interval_secs = 1;
         let clock = Arc::new(ManualClock::new());
-        let kek = Arc::new(LocalKek::from_base64(&LocalKek::generate_base64()).unwrap());
+        let kek = Arc::new(LocalKek::from_base64(master_key).unwrap());
         let app = App::open(cfg, kek, clock.clone()).await.expect("open app");
         TestApp { app, clock, dir }
     }

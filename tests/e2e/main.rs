@@ -5,13 +5,16 @@
 mod account_deletion;
 mod api;
 mod canary;
+mod dsr;
 mod golden;
 mod helpers;
+mod keys;
 mod pipeline;
 mod platform;
 mod privacy;
 mod robust;
 mod routes;
+mod shredding;
 mod sources;
 mod store_suite;
 mod tracking;

@@ -34,6 +34,8 @@ async fn stored(t: &TestApp, merchant: &str) -> BTreeMap<String, (i64, Pii)> {
                     merchant_id: &row.merchant_id,
                     marketplace: &row.marketplace,
                     external_id: &row.external_id,
+                    connection_id: &row.connection_id,
+                    order_id: &row.id,
                 },
                 row.pii_epoch.as_deref().unwrap(),
                 &sealed,

@@ -22,7 +22,7 @@ async fn requests(base: &str) -> u64 {
 
 /// Shopify → ShipStation V2 with `count` orders ingested and delivered, the engine driven by
 /// hand (no worker loops), so each tracking pass can be measured alone.
-async fn shipped(t: &TestApp, count: u64) -> (Engine, SimServer, SimServer, String) {
+pub(crate) async fn shipped(t: &TestApp, count: u64) -> (Engine, SimServer, SimServer, String) {
     let clock: Arc<dyn Clock> = t.clock.clone();
     let shop =
         ordersync_shopify::sim::spawn(ordersync_shopify::sim::SimOptions::relaxed(), clock.clone())

@@ -33,7 +33,8 @@ pub use auth::{
 pub use balance::TotalsError;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use descriptor::{
-    AppWebhookSpec, Descriptor, NotificationSpec, Factory, SecretSpec, SimSpec, WebhookSpec, schema_of,
+    AppWebhookSpec, Descriptor, Factory, NotificationSpec, SecretSpec, SimSpec, WebhookSpec,
+    schema_of,
 };
 pub use error::{ConnectorError, ErrorClass};
 pub use model::{
