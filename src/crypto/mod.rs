@@ -111,6 +111,9 @@ pub struct PiiRow<'a> {
     pub order_id: &'a str,
 }
 
+/// How long an unwrapped key is used from memory before the keystore is asked again.
+const CACHE_TTL: time::Duration = time::Duration::minutes(5);
+
 /// (merchant, kind, scope) of a cached key.
 type CacheKey = (String, &'static str, String);
 
@@ -120,7 +123,7 @@ pub struct Crypto {
     keys: MasterKeys,
     keystore: Keystore,
     /// Unwrapped tenant/epoch/index keys by (merchant, kind, scope). DEKs are never cached.
-    cache: Mutex<HashMap<CacheKey, (String, Key32)>>,
+    cache: Mutex<HashMap<CacheKey, (String, Key32, OffsetDateTime)>>,
     failures: DecryptFailures,
 }
 
@@ -260,7 +263,7 @@ impl Crypto {
         merchant: &str,
         now: OffsetDateTime,
     ) -> Result<(String, Key32), CryptoError> {
-        if let Some(k) = self.cached(merchant, "tenant", "") {
+        if let Some(k) = self.cached(merchant, "tenant", "", now) {
             return Ok(k);
         }
         let row = match self.keystore.get(merchant, "tenant", "").await? {
@@ -295,7 +298,7 @@ impl Crypto {
             decode_b64(&row.wrapped).map_err(|e| self.failed(merchant, KeyKind::Master, e))?;
         let aad = tenant_aad(merchant, &row.key_id);
         let key = self.unwrap_master(merchant, row.kek_version.as_deref(), &blob, &aad)?;
-        Ok(self.remember(merchant, "tenant", "", row.key_id, key))
+        Ok(self.remember(merchant, "tenant", "", row.key_id, key, now))
     }
 
     /// Unwraps a tenant key with the master key version its row records (`None`: from before
@@ -473,7 +476,7 @@ impl Crypto {
         create: bool,
         now: OffsetDateTime,
     ) -> Result<(String, Key32), CryptoError> {
-        if let Some(k) = self.cached(merchant, kind, scope) {
+        if let Some(k) = self.cached(merchant, kind, scope, now) {
             return Ok(k);
         }
         let (tenant_id, tenant) = self.tenant_key(merchant, now).await?;
@@ -486,7 +489,7 @@ impl Crypto {
         let raw = aead::open(&tenant, &blob, aad(&key_id).as_bytes())
             .map_err(|e| self.failed(merchant, KeyKind::Tenant, e.into()))?;
         let key = Key32::from_slice(&raw).ok_or(CryptoError::Malformed)?;
-        Ok(self.remember(merchant, kind, scope, key_id, key))
+        Ok(self.remember(merchant, kind, scope, key_id, key, now))
     }
 
     /// The wrapped key `(merchant, kind, scope)` as stored, created on first use when `create`
@@ -527,10 +530,29 @@ impl Crypto {
         Ok((row.key_id, blob))
     }
 
-    fn cached(&self, merchant: &str, kind: &'static str, scope: &str) -> Option<(String, Key32)> {
-        let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        c.get(&(merchant.to_string(), kind, scope.to_string()))
-            .cloned()
+    /// A cached key younger than [`CACHE_TTL`]: a key another process destroyed (an epoch
+    /// shredded, a merchant terminated) or re-wrapped (a master key rotation) stops being
+    /// usable here within that time, without a restart.
+    fn cached(
+        &self,
+        merchant: &str,
+        kind: &'static str,
+        scope: &str,
+        now: OffsetDateTime,
+    ) -> Option<(String, Key32)> {
+        let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let k = (merchant.to_string(), kind, scope.to_string());
+        match c.get(&k) {
+            // (A clock that went back also re-reads.)
+            Some((id, key, at)) if *at <= now && now - *at < CACHE_TTL => {
+                Some((id.clone(), key.clone()))
+            }
+            Some(_) => {
+                c.remove(&k);
+                None
+            }
+            None => None,
+        }
     }
 
     fn remember(
@@ -540,11 +562,12 @@ impl Crypto {
         scope: &str,
         id: String,
         key: Key32,
+        now: OffsetDateTime,
     ) -> (String, Key32) {
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         c.insert(
             (merchant.to_string(), kind, scope.to_string()),
-            (id.clone(), key.clone()),
+            (id.clone(), key.clone(), now),
         );
         (id, key)
     }
@@ -743,8 +766,8 @@ impl Crypto {
     /// Destroys a merchant's tenant key (termination): every key below it (epochs, index,
     /// secrets) is sealed under it, so all of the merchant's ciphertext, here and in any
     /// backup of the orders database, is unreadable from now on; a new one is never created
-    /// for that merchant (the destroyed row stays). Other processes drop their cached copy
-    /// when they restart.
+    /// for that merchant (the destroyed row stays). Other processes stop using their cached
+    /// copy within `CACHE_TTL` (5 minutes).
     pub async fn destroy_tenant(
         &self,
         merchant: &str,

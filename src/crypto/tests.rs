@@ -125,6 +125,39 @@ async fn destroyed_epoch_key_shreds_its_rows() {
     ));
 }
 
+/// Two processes on one keystore: what one destroys, the other stops using once its cached
+/// copy is older than `CACHE_TTL`, without a restart.
+#[tokio::test]
+async fn keys_destroyed_elsewhere_stop_working_here_within_the_cache_ttl() {
+    let (kek, url) = (LocalKek::generate_base64(), temp_url("ks.db"));
+    let here = crypto_with(&kek, &url).await.unwrap();
+    let there = crypto_with(&kek, &url).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let ek = here.epoch_key("m1", "2026-W50", now).await.unwrap();
+    let sealed = here.seal_pii_with(&ek, ROW, &pii());
+    here.blind_index("m1", "ada@customer.test", now)
+        .await
+        .unwrap();
+    assert!(there.destroy_epoch("m1", "2026-W50", now).await.unwrap());
+    let later = now + time::Duration::minutes(4);
+    assert!(
+        here.open_pii(ROW, "2026-W50", &sealed, later).await.is_ok(),
+        "still cached"
+    );
+    let past_ttl = now + time::Duration::minutes(6);
+    assert!(matches!(
+        here.open_pii(ROW, "2026-W50", &sealed, past_ttl).await,
+        Err(CryptoError::Destroyed(_))
+    ));
+    // A merchant terminated by another process: its keys go too.
+    assert!(there.destroy_tenant("m1", past_ttl).await.unwrap());
+    let after = past_ttl + time::Duration::minutes(6);
+    assert!(matches!(
+        here.blind_index("m1", "ada@customer.test", after).await,
+        Err(CryptoError::Destroyed(_))
+    ));
+}
+
 #[tokio::test]
 async fn secrets_and_blind_index() {
     let c = crypto_with(&LocalKek::generate_base64(), &temp_url("ks.db"))
