@@ -10,17 +10,26 @@
 //! or, once re-wrapped, with a `dek:v2:`. Every AAD is re-derived from the row being decrypted,
 //! so a ciphertext copied to another row, tenant or field fails to open.
 //!
+//! Files: `envelope.rs` stored forms and AADs, `rotation.rs` master key rotation, `kek.rs`
+//! master keys, `keystore.rs` the key database, `failures.rs` decrypt-failure counts,
+//! `aead.rs` AES-256-GCM.
+//!
 //! Master key versions and rotation, the envelope versions and the purpose of each key kind:
 //! `docs/keys.md`.
 
 pub mod aead;
+mod envelope;
 pub mod failures;
 pub mod kek;
 pub mod keystore;
+mod rotation;
+
+pub use rotation::{KeyVersionStatus, RotationReport};
 
 use aead::{Key32, OpenError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use envelope::*;
 use failures::{DecryptFailures, KeyKind, Reason};
 use hmac::{Hmac, KeyInit, Mac};
 use kek::{KeyEncryptionKey, MasterKeys};
@@ -128,30 +137,6 @@ pub struct Crypto {
 }
 
 const CHECK_AAD: &[u8] = b"ordersync|kek-check|v1";
-
-/// What `keys rotate` did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RotationReport {
-    /// The version every live tenant key is now wrapped by.
-    pub current: String,
-    pub rewrapped: u64,
-    /// Rows that changed between read and swap (destroyed meanwhile, or re-wrapped by a
-    /// concurrent rotation).
-    pub skipped: u64,
-    pub retired: Vec<String>,
-}
-
-/// One master key version as `keys status` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyVersionStatus {
-    pub version: String,
-    pub retired: bool,
-    /// Whether this process holds it (and as its current key).
-    pub held: bool,
-    pub current: bool,
-    /// Live tenant keys wrapped by it.
-    pub tenant_keys: i64,
-}
 
 impl Crypto {
     /// Opens the hierarchy and proves the master keys belong to this keystore: each master key
@@ -355,116 +340,6 @@ impl Crypto {
     /// The master keys this process holds.
     pub fn master_keys(&self) -> &MasterKeys {
         &self.keys
-    }
-
-    /// Re-wraps every live tenant key not wrapped by the current master key under it (online:
-    /// `batch` rows at a time, each by compare-and-swap on the wrapped value it read, so a
-    /// concurrent destroy wins; tenant keys themselves do not change, so caches stay valid),
-    /// then retires every other version: its check row is destroyed, so processes holding
-    /// only that version refuse to start, and the keystore refuses new rows under it. A
-    /// version is retired only once no live row uses it; rows added meanwhile by a process
-    /// still on it are re-wrapped in another round.
-    pub async fn rotate(
-        &self,
-        batch: usize,
-        now: OffsetDateTime,
-    ) -> Result<RotationReport, CryptoError> {
-        const ROUNDS: usize = 5;
-        let current = self.keys.current().clone();
-        let cv = current.version().to_string();
-        let mut report = RotationReport {
-            current: cv.clone(),
-            ..Default::default()
-        };
-        let mut left = Vec::new();
-        for _ in 0..ROUNDS {
-            let mut after = String::new();
-            loop {
-                let rows = self
-                    .keystore
-                    .tenant_rows_not_at(&cv, &after, batch.max(1) as i64)
-                    .await?;
-                let Some(last) = rows.last() else { break };
-                after = last.key_id.clone();
-                for r in &rows {
-                    let aad = tenant_aad(&r.merchant_id, &r.key_id);
-                    let blob = decode_b64(&r.wrapped)
-                        .map_err(|e| self.failed(&r.merchant_id, KeyKind::Master, e))?;
-                    let key =
-                        self.unwrap_master(&r.merchant_id, r.kek_version.as_deref(), &blob, &aad)?;
-                    let wrapped = STANDARD.encode(current.wrap(&key, aad.as_bytes()));
-                    if self
-                        .keystore
-                        .rewrap(&r.key_id, &r.wrapped, &wrapped, &cv)
-                        .await?
-                    {
-                        report.rewrapped += 1;
-                    } else {
-                        report.skipped += 1;
-                    }
-                }
-                tracing::info!(
-                    rewrapped = report.rewrapped,
-                    skipped = report.skipped,
-                    "Re-wrapping tenant keys under the current master key."
-                );
-            }
-            left.clear();
-            for row in self.keystore.check_rows().await? {
-                let Some(v) = row.kek_version.filter(|v| *v != cv) else {
-                    continue;
-                };
-                if row.destroyed_at.is_some() {
-                    continue;
-                }
-                if self.keystore.retire_version(&v, micros(now)).await? {
-                    tracing::info!(version = %v, "Master key version retired.");
-                    report.retired.push(v);
-                } else {
-                    left.push(v);
-                }
-            }
-            if left.is_empty() {
-                return Ok(report);
-            }
-        }
-        Err(CryptoError::RotationIncomplete(format!(
-            "new tenant keys under {} keep appearing: a process still runs with only that master key; restart it with the new configuration and run `keys rotate` again",
-            left.join(", ")
-        )))
-    }
-
-    /// Every master key version of the keystore, with the live tenant keys each wraps.
-    pub async fn key_versions(&self) -> Result<Vec<KeyVersionStatus>, CryptoError> {
-        let mut counts: HashMap<Option<String>, i64> = self
-            .keystore
-            .tenant_counts_by_version()
-            .await?
-            .into_iter()
-            .collect();
-        let mut out = Vec::new();
-        for row in self.keystore.check_rows().await? {
-            let Some(v) = row.kek_version else { continue };
-            out.push(KeyVersionStatus {
-                held: self.keys.get(&v).is_some(),
-                current: v == self.keys.current().version(),
-                retired: row.destroyed_at.is_some(),
-                tenant_keys: counts.remove(&Some(v.clone())).unwrap_or(0),
-                version: v,
-            });
-        }
-        // Versions without a check row (should not exist) and unrecorded ones, so every
-        // row is counted somewhere.
-        for (v, n) in counts {
-            out.push(KeyVersionStatus {
-                held: v.as_deref().is_some_and(|v| self.keys.get(v).is_some()),
-                current: false,
-                retired: false,
-                tenant_keys: n,
-                version: v.unwrap_or_else(|| "(unrecorded)".to_string()),
-            });
-        }
-        Ok(out)
     }
 
     /// A key below the tenant key (`epoch` per purge week, `index`, `secrets`).
@@ -826,63 +701,6 @@ pub struct EpochKey {
 /// Generations of one week's epoch [`Crypto::sealing_key`] tries before giving up.
 const MAX_EPOCH_GENERATIONS: u32 = 16;
 
-/// The parts of a stored PII blob and its wrapped DEK, with the AADs re-derived from the row.
-struct Envelope<'a> {
-    /// The epoch key the DEK is wrapped under.
-    dek_key_id: &'a str,
-    dek_body: Vec<u8>,
-    dek_aad: String,
-    pii_body: Vec<u8>,
-    pii_aad: String,
-}
-
-impl<'a> Envelope<'a> {
-    /// Accepts `pii:v1` with `dek:v1` (as sealed before re-wrapping existed) or `dek:v2` (a v1
-    /// row re-wrapped), and `pii:v2` with `dek:v2`.
-    fn parse(row: PiiRow<'_>, s: &'a SealedPii) -> Result<Self, CryptoError> {
-        let decode = |b: &str| STANDARD.decode(b).map_err(|_| CryptoError::Malformed);
-        let (v1_key, pii_body) = match s.pii_ct.strip_prefix("pii:v2:") {
-            Some(body) => (None, decode(body)?),
-            None => {
-                let (id, body) = parse_envelope(&s.pii_ct, "pii")?;
-                (Some(id), body)
-            }
-        };
-        let (dek_key_id, dek_body, dek_aad) = if let Some(rest) = s.dek.strip_prefix("dek:v2:") {
-            let (id, body) = rest.split_once(':').ok_or(CryptoError::Malformed)?;
-            (id, decode(body)?, dek_aad_v2(row, id))
-        } else if let Some(body) = s.dek.strip_prefix("dek:v1:") {
-            // A v1 DEK is wrapped under the key its v1 blob names.
-            let id = v1_key.ok_or(CryptoError::Malformed)?;
-            (id, decode(body)?, dek_aad(row))
-        } else {
-            return Err(CryptoError::Malformed);
-        };
-        let pii_aad = match v1_key {
-            Some(id) => pii_aad(row, id),
-            None => pii_aad_v2(row),
-        };
-        Ok(Envelope {
-            dek_key_id,
-            dek_body,
-            dek_aad,
-            pii_body,
-            pii_aad,
-        })
-    }
-}
-
-/// `dek:v2:<epoch key id>:<b64>`: the DEK sealed under the epoch key, bound to the row and to
-/// that key.
-fn wrap_dek(epoch: &EpochKey, row: PiiRow<'_>, dek: &Key32) -> String {
-    let wrapped = aead::seal(
-        &epoch.key,
-        dek.as_bytes(),
-        dek_aad_v2(row, &epoch.id).as_bytes(),
-    );
-    format!("dek:v2:{}:{}", epoch.id, STANDARD.encode(wrapped))
-}
-
 /// Content hashes of orders (an unchanged re-read is skipped: nothing stored, nothing
 /// delivered). New hashes are `h2:` + HMAC-SHA256 under the merchant's `hash` key, so the
 /// blind-index key serves blind indexes only. Hashes stored before the split (no prefix,
@@ -958,64 +776,6 @@ pub fn epoch_end(epoch: &str) -> Option<OffsetDateTime> {
     date.midnight()
         .assume_utc()
         .checked_add(time::Duration::weeks(1))
-}
-
-fn pii_aad(row: PiiRow<'_>, key_id: &str) -> String {
-    format!(
-        "v1|{}|{}|{}|order_pii|{key_id}",
-        row.merchant_id, row.marketplace, row.external_id
-    )
-}
-
-/// AAD of a `pii:v2` blob: the row's whole identity (merchant, marketplace, source
-/// connection, external id, our order id). The key is the DEK's, which is bound to its epoch
-/// key by [`dek_aad_v2`], so the blob stays valid when the DEK moves epoch.
-fn pii_aad_v2(row: PiiRow<'_>) -> String {
-    format!(
-        "v2|{}|{}|{}|{}|{}|order_pii",
-        row.merchant_id, row.marketplace, row.connection_id, row.external_id, row.order_id
-    )
-}
-
-/// AAD of a `dek:v2` wrapped DEK: the row's whole identity (as [`pii_aad_v2`]) and the id of
-/// the epoch key wrapping it.
-fn dek_aad_v2(row: PiiRow<'_>, epoch_key_id: &str) -> String {
-    format!(
-        "dek|v2|{}|{}|{}|{}|{}|{epoch_key_id}",
-        row.merchant_id, row.marketplace, row.connection_id, row.external_id, row.order_id
-    )
-}
-
-fn dek_aad(row: PiiRow<'_>) -> String {
-    format!(
-        "dek|v1|{}|{}|{}",
-        row.merchant_id, row.marketplace, row.external_id
-    )
-}
-
-fn parse_envelope<'a>(s: &'a str, prefix: &str) -> Result<(&'a str, Vec<u8>), CryptoError> {
-    let mut parts = s.splitn(4, ':');
-    let (Some(p), Some("v1"), Some(id), Some(body)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(CryptoError::Malformed);
-    };
-    if p != prefix {
-        return Err(CryptoError::Malformed);
-    }
-    Ok((
-        id,
-        STANDARD.decode(body).map_err(|_| CryptoError::Malformed)?,
-    ))
-}
-
-/// AAD of a tenant key wrapped by the master key (any version: the version is on the row).
-fn tenant_aad(merchant: &str, key_id: &str) -> String {
-    format!("tenant|v1|{merchant}|{key_id}")
-}
-
-fn decode_b64(s: &str) -> Result<Vec<u8>, CryptoError> {
-    STANDARD.decode(s).map_err(|_| CryptoError::Malformed)
 }
 
 /// Proves `kek` is the master key version of a check row.
