@@ -258,3 +258,45 @@ pub async fn shippable(
         .expect("/_sim/expected")
         .shippable
 }
+
+/// A relaxed Shopify simulator (shop `domain`) routed to a relaxed ShipStation simulator,
+/// provisioned for a new merchant: the simulators, the merchant and the connection ids
+/// (source first).
+pub async fn shopify_and_shipstation(
+    t: &TestApp,
+    domain: &str,
+) -> (
+    ordersync_sdk::sim::SimServer,
+    ordersync_sdk::sim::SimServer,
+    String,
+    Vec<String>,
+) {
+    let clock: Arc<dyn ordersync_sdk::Clock> = t.clock.clone();
+    let shop =
+        ordersync_shopify::sim::spawn(ordersync_shopify::sim::SimOptions::relaxed(), clock.clone())
+            .await
+            .unwrap();
+    let ss =
+        ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock)
+            .await
+            .unwrap();
+    let (m, ids) = provision(
+        t,
+        &[
+            (
+                "shopify",
+                "source",
+                serde_json::json!({ "shop_domain": domain, "api_base_url": shop.base_url }),
+                &[("access_token", "shpat_e2e")],
+            ),
+            (
+                "shipstation",
+                "sink",
+                serde_json::json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
+                &[("api_key", "e2e-key")],
+            ),
+        ],
+    )
+    .await;
+    (shop, ss, m, ids)
+}

@@ -2,7 +2,7 @@
 //! seen from the pipeline: no order lost or sent twice, the old key refused afterwards, and an
 //! unchanged re-read after the upgrade stores and sends nothing.
 
-use crate::helpers::{TestApp, backends, eventually, provision, shippable};
+use crate::helpers::{TestApp, backends, eventually, shippable, shopify_and_shipstation};
 use ordersync::crypto::kek::{KeyEncryptionKey, LocalKek};
 use ordersync::crypto::keystore::Keystore;
 use ordersync::crypto::{ContentHasher, Crypto, CryptoError, PiiRow, SealedPii};
@@ -29,33 +29,7 @@ async fn received(base: &str) -> HashMap<String, u64> {
 /// A Shopify simulator routed to a ShipStation simulator; returns them and the merchant
 /// and source connection ids.
 async fn shop_to_ss(t: &TestApp) -> (SimServer, SimServer, String, String) {
-    let clock: Arc<dyn Clock> = t.clock.clone();
-    let shop =
-        ordersync_shopify::sim::spawn(ordersync_shopify::sim::SimOptions::relaxed(), clock.clone())
-            .await
-            .unwrap();
-    let ss =
-        ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock)
-            .await
-            .unwrap();
-    let (m, ids) = provision(
-        t,
-        &[
-            (
-                "shopify",
-                "source",
-                json!({ "shop_domain": "keys.myshopify.com", "api_base_url": shop.base_url }),
-                &[("access_token", "shpat_keys")],
-            ),
-            (
-                "shipstation",
-                "sink",
-                json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
-                &[("api_key", "keys-key")],
-            ),
-        ],
-    )
-    .await;
+    let (shop, ss, m, ids) = shopify_and_shipstation(t, "keys.myshopify.com").await;
     (shop, ss, m, ids[0].clone())
 }
 

@@ -3,14 +3,13 @@
 //! and purged when its window ends — on every backend, with no canary in logs or files.
 
 use crate::helpers::{
-    TestApp, backends, capture_logs, captured_logs, eventually, grep_dir, provision, shippable,
+    TestApp, backends, capture_logs, captured_logs, eventually, grep_dir, shippable,
+    shopify_and_shipstation,
 };
 use ordersync_conformance::{sim_get, sim_post};
-use ordersync_sdk::Clock;
 use ordersync_sdk::sim::{Received, SimServer};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 async fn received_by_order(base: &str) -> HashMap<String, (u64, u64)> {
@@ -43,35 +42,9 @@ async fn units(base: &str) -> BTreeMap<String, BTreeMap<String, u64>> {
 
 /// A Shopify simulator seeded with `count` orders routed to a ShipStation simulator.
 async fn shopify_to_shipstation(t: &TestApp, count: u64, seed: u64) -> (SimServer, SimServer) {
-    let clock: Arc<dyn Clock> = t.clock.clone();
     // Relaxed: at the real restore rate (100 points/s) reading 400 orders at the cost model's
     // ~40 points each would take minutes.
-    let shop =
-        ordersync_shopify::sim::spawn(ordersync_shopify::sim::SimOptions::relaxed(), clock.clone())
-            .await
-            .unwrap();
-    let ss =
-        ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock)
-            .await
-            .unwrap();
-    provision(
-        t,
-        &[
-            (
-                "shopify",
-                "source",
-                json!({ "shop_domain": "e2e.myshopify.com", "api_base_url": shop.base_url }),
-                &[("access_token", "shpat_e2e")],
-            ),
-            (
-                "shipstation",
-                "sink",
-                json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
-                &[("api_key", "e2e-key")],
-            ),
-        ],
-    )
-    .await;
+    let (shop, ss, _, _) = shopify_and_shipstation(t, "e2e.myshopify.com").await;
     sim_post(
         &shop.base_url,
         "/_sim/seed",

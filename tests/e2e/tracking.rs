@@ -3,7 +3,7 @@
 //! delivery times are clamped to `[created_at, now]` and start the retention clock, and
 //! tracking stops at the horizon.
 
-use crate::helpers::{TestApp, backends, eventually, provision};
+use crate::helpers::{TestApp, backends, eventually, shopify_and_shipstation};
 use ordersync::engine::Engine;
 use ordersync::store::OrderQuery;
 use ordersync_conformance::{sim_get, sim_post};
@@ -23,33 +23,7 @@ async fn requests(base: &str) -> u64 {
 /// Shopify → ShipStation V2 with `count` orders ingested and delivered, the engine driven by
 /// hand (no worker loops), so each tracking pass can be measured alone.
 pub(crate) async fn shipped(t: &TestApp, count: u64) -> (Engine, SimServer, SimServer, String) {
-    let clock: Arc<dyn Clock> = t.clock.clone();
-    let shop =
-        ordersync_shopify::sim::spawn(ordersync_shopify::sim::SimOptions::relaxed(), clock.clone())
-            .await
-            .unwrap();
-    let ss =
-        ordersync_shipstation::sim::spawn(ordersync_shipstation::sim::SimOptions::relaxed(), clock)
-            .await
-            .unwrap();
-    let (m, _) = provision(
-        t,
-        &[
-            (
-                "shopify",
-                "source",
-                json!({ "shop_domain": "t.myshopify.com", "api_base_url": shop.base_url }),
-                &[("access_token", "shpat_t")],
-            ),
-            (
-                "shipstation",
-                "sink",
-                json!({ "api_base_url": ss.base_url, "requests_per_minute": 100000 }),
-                &[("api_key", "t-key")],
-            ),
-        ],
-    )
-    .await;
+    let (shop, ss, m, _) = shopify_and_shipstation(t, "t.myshopify.com").await;
     sim_post(
         &shop.base_url,
         "/_sim/seed",
