@@ -3,7 +3,7 @@
 //! the erasure of that buyer's synced orders only, once, audited without PII.
 
 use crate::api::spawn_with;
-use crate::helpers::eventually;
+use crate::helpers::{capture_logs, captured_logs, eventually};
 use ordersync_conformance::sim_post;
 use ordersync_sdk::Clock;
 use reqwest::Method;
@@ -27,6 +27,7 @@ fn fixture(name: &str) -> String {
 
 #[tokio::test]
 async fn ebay_account_deletion_challenge_verification_and_erasure() {
+    capture_logs();
     let a = spawn_with(true, |s| {
         s.notification_tokens
             .insert("ebay", TOKEN.to_string().into());
@@ -213,4 +214,17 @@ async fn ebay_account_deletion_challenge_verification_and_erasure() {
         !all.contains("test_user"),
         "no account name in the audit log"
     );
+    // The key service outage above was logged: without the token, the app's credentials,
+    // the account name or the buyers.
+    let logs = captured_logs();
+    assert!(logs.contains("Cannot verify a platform notification now"));
+    for secret in [
+        TOKEN,
+        "demo-cert-id",
+        "test_user",
+        "customer.test",
+        "Canary",
+    ] {
+        assert!(!logs.contains(secret), "{secret} in the logs");
+    }
 }

@@ -300,3 +300,13 @@ pub async fn shopify_and_shipstation(
     .await;
     (shop, ss, m, ids)
 }
+
+/// Orders a scaled test seeds: `default` in the test run, `ORDERSYNC_BENCH_ORDERS` when it is
+/// run on purpose as a measurement (in release, with `--nocapture`; `docs/benchmarks.md`).
+pub fn bench_orders(default: u64) -> u64 {
+    std::env::var("ORDERSYNC_BENCH_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
