@@ -50,6 +50,17 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS keystore_keys (
 /// Rows wrapped directly by the master key (the others are wrapped by a tenant key).
 const LIVE_TENANT: &str = "kind = 'tenant' AND destroyed_at IS NULL AND wrapped <> ''";
 
+/// The same sqlx expression on whichever pool the keystore has: the two pool types differ,
+/// so it is written once and expanded for each.
+macro_rules! on_pool {
+    ($ks:expr, $p:ident => $e:expr) => {
+        match $ks {
+            Keystore::Sqlite($p) => $e,
+            Keystore::Postgres($p) => $e,
+        }
+    };
+}
+
 impl Keystore {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let ks = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -73,14 +84,7 @@ impl Keystore {
                     .await?,
             )
         };
-        match &ks {
-            Keystore::Sqlite(p) => {
-                sqlx::query(SCHEMA).execute(p).await?;
-            }
-            Keystore::Postgres(p) => {
-                sqlx::query(SCHEMA).execute(p).await?;
-            }
-        }
+        on_pool!(&ks, p => sqlx::query(SCHEMA).execute(p).await.map(|_| ()))?;
         ks.migrate().await?;
         Ok(ks)
     }
@@ -130,24 +134,14 @@ impl Keystore {
         scope: &str,
     ) -> sqlx::Result<Option<KeyRow>> {
         const Q: &str = "SELECT key_id, wrapped, destroyed_at, kek_version FROM keystore_keys WHERE merchant_id = $1 AND kind = $2 AND scope = $3";
-        match self {
-            Keystore::Sqlite(p) => {
-                sqlx::query_as(Q)
-                    .bind(merchant)
-                    .bind(kind)
-                    .bind(scope)
-                    .fetch_optional(p)
-                    .await
-            }
-            Keystore::Postgres(p) => {
-                sqlx::query_as(Q)
-                    .bind(merchant)
-                    .bind(kind)
-                    .bind(scope)
-                    .fetch_optional(p)
-                    .await
-            }
-        }
+        on_pool!(self, p => {
+            sqlx::query_as(Q)
+                .bind(merchant)
+                .bind(kind)
+                .bind(scope)
+                .fetch_optional(p)
+                .await
+        })
     }
 
     /// Inserts a key unless another process won the race; returns the row that is stored.
@@ -179,60 +173,37 @@ impl Keystore {
             SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT), CAST($6 AS BIGINT), CAST($7 AS TEXT) \
             WHERE CAST($7 AS TEXT) IS NULL OR NOT EXISTS (SELECT 1 FROM keystore_keys r WHERE r.kind = 'check' AND r.kek_version = CAST($7 AS TEXT) AND r.destroyed_at IS NOT NULL) \
             ON CONFLICT (merchant_id, kind, scope) DO NOTHING";
-        match self {
-            Keystore::Sqlite(p) => {
-                sqlx::query(Q)
-                    .bind(&row.key_id)
-                    .bind(merchant)
-                    .bind(kind)
-                    .bind(scope)
-                    .bind(&row.wrapped)
-                    .bind(now)
-                    .bind(&row.kek_version)
-                    .execute(p)
-                    .await?;
-            }
-            Keystore::Postgres(p) => {
-                sqlx::query(Q)
-                    .bind(&row.key_id)
-                    .bind(merchant)
-                    .bind(kind)
-                    .bind(scope)
-                    .bind(&row.wrapped)
-                    .bind(now)
-                    .bind(&row.kek_version)
-                    .execute(p)
-                    .await?;
-            }
-        }
+        on_pool!(self, p => {
+            sqlx::query(Q)
+                .bind(&row.key_id)
+                .bind(merchant)
+                .bind(kind)
+                .bind(scope)
+                .bind(&row.wrapped)
+                .bind(now)
+                .bind(&row.kek_version)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
         self.get(merchant, kind, scope).await
     }
 
     /// The check rows, one per master key version (a destroyed one is a retired version).
     pub async fn check_rows(&self) -> sqlx::Result<Vec<KeyRow>> {
         const Q: &str = "SELECT key_id, wrapped, destroyed_at, kek_version FROM keystore_keys WHERE kind = 'check' ORDER BY created_at, key_id";
-        match self {
-            Keystore::Sqlite(p) => sqlx::query_as(Q).fetch_all(p).await,
-            Keystore::Postgres(p) => sqlx::query_as(Q).fetch_all(p).await,
-        }
+        on_pool!(self, p => sqlx::query_as(Q).fetch_all(p).await)
     }
 
     /// Records the master key version of rows written before versions were recorded (all of
     /// them are wrapped by the key that opens the unversioned check row).
     pub async fn backfill_kek_version(&self, version: &str) -> sqlx::Result<u64> {
         const Q: &str = "UPDATE keystore_keys SET kek_version = $1 WHERE kek_version IS NULL AND kind IN ('tenant', 'check')";
-        Ok(match self {
-            Keystore::Sqlite(p) => sqlx::query(Q)
+        Ok(on_pool!(self, p => sqlx::query(Q)
                 .bind(version)
                 .execute(p)
                 .await?
-                .rows_affected(),
-            Keystore::Postgres(p) => sqlx::query(Q)
-                .bind(version)
-                .execute(p)
-                .await?
-                .rows_affected(),
-        })
+                .rows_affected()))
     }
 
     /// Up to `limit` live tenant keys not wrapped by `version`, after `after` in key id order.
@@ -246,24 +217,14 @@ impl Keystore {
             "SELECT key_id, merchant_id, wrapped, kek_version FROM keystore_keys WHERE {LIVE_TENANT} AND (kek_version IS NULL OR kek_version <> $1) AND key_id > $2 ORDER BY key_id LIMIT $3"
         );
         let q = sqlx::AssertSqlSafe(q);
-        match self {
-            Keystore::Sqlite(p) => {
-                sqlx::query_as(q)
-                    .bind(version)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await
-            }
-            Keystore::Postgres(p) => {
-                sqlx::query_as(q)
-                    .bind(version)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await
-            }
-        }
+        on_pool!(self, p => {
+            sqlx::query_as(q)
+                .bind(version)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(p)
+                .await
+        })
     }
 
     /// Replaces a row's wrapped key by compare-and-swap on the value it was read with; `false`
@@ -276,24 +237,14 @@ impl Keystore {
         version: &str,
     ) -> sqlx::Result<bool> {
         const Q: &str = "UPDATE keystore_keys SET wrapped = $3, kek_version = $4 WHERE key_id = $1 AND wrapped = $2 AND destroyed_at IS NULL";
-        let n = match self {
-            Keystore::Sqlite(p) => sqlx::query(Q)
+        let n = on_pool!(self, p => sqlx::query(Q)
                 .bind(key_id)
                 .bind(old_wrapped)
                 .bind(new_wrapped)
                 .bind(version)
                 .execute(p)
                 .await?
-                .rows_affected(),
-            Keystore::Postgres(p) => sqlx::query(Q)
-                .bind(key_id)
-                .bind(old_wrapped)
-                .bind(new_wrapped)
-                .bind(version)
-                .execute(p)
-                .await?
-                .rows_affected(),
-        };
+                .rows_affected());
         Ok(n == 1)
     }
 
@@ -335,29 +286,18 @@ impl Keystore {
         let q = sqlx::AssertSqlSafe(format!(
             "SELECT kek_version, COUNT(*) FROM keystore_keys WHERE {LIVE_TENANT} GROUP BY kek_version ORDER BY kek_version"
         ));
-        match self {
-            Keystore::Sqlite(p) => sqlx::query_as(q).fetch_all(p).await,
-            Keystore::Postgres(p) => sqlx::query_as(q).fetch_all(p).await,
-        }
+        on_pool!(self, p => sqlx::query_as(q).fetch_all(p).await)
     }
 
     /// Destroys a key: the wrapped material is overwritten, the row stays as evidence.
     pub async fn destroy(&self, key_id: &str, now: i64) -> sqlx::Result<u64> {
         const Q: &str = "UPDATE keystore_keys SET wrapped = '', destroyed_at = $2 WHERE key_id = $1 AND destroyed_at IS NULL";
-        let r = match self {
-            Keystore::Sqlite(p) => sqlx::query(Q)
+        let r = on_pool!(self, p => sqlx::query(Q)
                 .bind(key_id)
                 .bind(now)
                 .execute(p)
                 .await?
-                .rows_affected(),
-            Keystore::Postgres(p) => sqlx::query(Q)
-                .bind(key_id)
-                .bind(now)
-                .execute(p)
-                .await?
-                .rows_affected(),
-        };
+                .rows_affected());
         Ok(r)
     }
 
@@ -365,18 +305,12 @@ impl Keystore {
     /// destruction walks the live epochs).
     pub async fn live_scopes(&self, kind: &str) -> sqlx::Result<Vec<(String, String, String)>> {
         const Q: &str = "SELECT merchant_id, scope, key_id FROM keystore_keys WHERE kind = $1 AND destroyed_at IS NULL ORDER BY merchant_id, scope";
-        match self {
-            Keystore::Sqlite(p) => sqlx::query_as(Q).bind(kind).fetch_all(p).await,
-            Keystore::Postgres(p) => sqlx::query_as(Q).bind(kind).fetch_all(p).await,
-        }
+        on_pool!(self, p => sqlx::query_as(Q).bind(kind).fetch_all(p).await)
     }
 
     /// Counts of live and destroyed keys by kind (for `keys status`).
     pub async fn counts(&self) -> sqlx::Result<Vec<(String, i64, i64)>> {
         const Q: &str = "SELECT kind, SUM(CASE WHEN destroyed_at IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN destroyed_at IS NULL THEN 0 ELSE 1 END) FROM keystore_keys GROUP BY kind ORDER BY kind";
-        match self {
-            Keystore::Sqlite(p) => sqlx::query_as(Q).fetch_all(p).await,
-            Keystore::Postgres(p) => sqlx::query_as(Q).fetch_all(p).await,
-        }
+        on_pool!(self, p => sqlx::query_as(Q).fetch_all(p).await)
     }
 }
