@@ -1,12 +1,13 @@
-//! Wiring: configuration → master key → keystore → crypto → store (migrated) → engine.
-//! The master key is checked before anything is created or migrated, so a wrong key refuses
-//! to start and touches nothing.
+//! Wiring: configuration → master key → keystore → crypto → store (migrated) → the
+//! keystore's identity (`keystore_identity`) → engine. The master key is checked before
+//! anything is created or migrated, so a wrong key refuses to start and touches nothing.
 
 use crate::config::{Config, MasterKeySource, master_key_source, previous_master_key_source};
 use crate::crypto::Crypto;
 use crate::crypto::kek::{LocalKek, MasterKeys};
 use crate::crypto::keystore::Keystore;
 use crate::engine::Engine;
+use crate::keystore_identity;
 use crate::store::{self, Store};
 use anyhow::{Context, bail};
 use ordersync_sdk::Clock;
@@ -86,6 +87,12 @@ fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::connect(url).await.context("opening the database")?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
 impl App {
     /// `keys`: one master key (`Arc<LocalKek>`, …) or [`MasterKeys`] during a rotation.
     pub async fn open(
@@ -93,14 +100,23 @@ impl App {
         keys: impl Into<MasterKeys>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
-        let keystore = Keystore::connect(&cfg.keystore_url())
+        let keystore_url = keystore_identity::keystore_url(&cfg)?;
+        let keystore = Keystore::connect(&keystore_url)
             .await
             .context("opening the keystore")?;
-        let crypto = Crypto::open(keys, keystore, clock.now()).await?;
-        let store = store::connect(&cfg.database_url)
-            .await
-            .context("opening the database")?;
-        store.migrate().await.context("applying migrations")?;
+        // A keystore holding nothing yet (a first start, or a mistyped URL) is checked against
+        // the orders database before its first key is written, so a wrong URL leaves it empty;
+        // no master key can be wrong for it. Otherwise the key is checked first.
+        let empty = keystore.is_empty().await.context("reading the keystore")?;
+        let (crypto, store) = if empty {
+            let store = open_store(&cfg.database_url).await?;
+            keystore_identity::refuse_empty_keystore(&*store, &keystore, &keystore_url).await?;
+            (Crypto::open(keys, keystore, clock.now()).await?, store)
+        } else {
+            let crypto = Crypto::open(keys, keystore, clock.now()).await?;
+            (crypto, open_store(&cfg.database_url).await?)
+        };
+        keystore_identity::bind(&*store, &crypto, &keystore_url, clock.now()).await?;
         let http = HttpClient::new(HttpOptions {
             allow_private_endpoints: cfg.allow_private_endpoints,
             ..HttpOptions::default()

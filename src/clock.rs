@@ -61,6 +61,77 @@ pub fn from_env() -> std::sync::Arc<dyn Clock> {
     }
 }
 
+/// The database server's time, as this process sees it: the base clock plus the measured
+/// offset of the database's clock, re-measured every minute. Leases are compared across
+/// hosts, so they must run on one clock: a worker whose host clock runs ahead would
+/// otherwise take over live leases, and one that runs behind would hold dead ones.
+pub struct DbClock {
+    base: std::sync::Arc<dyn Clock>,
+    offset_us: std::sync::atomic::AtomicI64,
+}
+
+/// A measurement slower than this says nothing about the offset; the last one stays.
+const MAX_RTT: Duration = Duration::from_millis(500);
+
+impl DbClock {
+    /// Measures the offset once (an unreachable database fails the start) and keeps it fresh
+    /// in the background for as long as the clock lives.
+    pub async fn start(
+        base: std::sync::Arc<dyn Clock>,
+        store: std::sync::Arc<dyn crate::store::Store>,
+    ) -> anyhow::Result<std::sync::Arc<Self>> {
+        let clock = std::sync::Arc::new(Self {
+            base,
+            offset_us: Default::default(),
+        });
+        clock.measure(&*store).await?;
+        let weak = std::sync::Arc::downgrade(&clock);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                let Some(c) = weak.upgrade() else { break };
+                if let Err(e) = c.measure(&*store).await {
+                    tracing::warn!(error = %e, "Could not read the database clock; keeping the last offset.");
+                }
+            }
+        });
+        Ok(clock)
+    }
+
+    async fn measure(&self, store: &dyn crate::store::Store) -> anyhow::Result<()> {
+        use ordersync_sdk::clock::to_micros;
+        for _ in 0..3 {
+            let (sent, local) = (Instant::now(), to_micros(self.base.now()));
+            let db = store.db_now_us().await?;
+            let rtt = sent.elapsed();
+            if rtt <= MAX_RTT {
+                // The server read its clock about half-way through the round trip.
+                let offset = db - (local + rtt.as_micros() as i64 / 2);
+                self.offset_us
+                    .store(offset, std::sync::atomic::Ordering::Relaxed);
+                if offset.abs() > 2_000_000 {
+                    tracing::warn!(
+                        offset_ms = offset / 1000,
+                        "This host's clock differs from the database's; leases follow the database."
+                    );
+                }
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn offset_us(&self) -> i64 {
+        self.offset_us.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Clock for DbClock {
+    fn now(&self) -> OffsetDateTime {
+        self.base.now() + time::Duration::microseconds(self.offset_us())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

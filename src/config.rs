@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// `sqlite://…` (default `sqlite://./data/ordersync.db`) or `postgres://…`.
     pub database_url: String,
-    /// The separate keystore database (default: `keystore.db` beside the SQLite database, or
-    /// in `./data` for PostgreSQL).
+    /// The separate keystore database (default: `keystore.db` beside the SQLite database;
+    /// required with PostgreSQL, see `keystore_identity::keystore_url`).
     pub keystore_url: Option<String>,
     /// `host:port` of the HTTP API.
     pub listen: String,
@@ -26,8 +26,35 @@ pub struct Config {
     /// Let connector endpoints use `http://` and loopback/private addresses (tests, the demo's
     /// simulators). Off in production: merchant-supplied URLs would reach internal services.
     pub allow_private_endpoints: bool,
+    /// `GET /metrics`: where it is served and who may read it (docs/architecture.md).
+    pub metrics: MetricsConfig,
     pub engine: EngineConfig,
     pub retention: RetentionDefaults,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// `host:port` of a listener of its own for `/metrics` (the API's listener then has none).
+    pub listen: Option<String>,
+    /// A file holding the bearer token `/metrics` requires (`ORDERSYNC_METRICS_TOKEN` or
+    /// `ORDERSYNC_METRICS_TOKEN_FILE` take precedence; the token itself is never in the TOML).
+    pub token_file: Option<PathBuf>,
+    /// Seconds the database gauges are reused: a scrape storm reads them once per interval.
+    pub cache_secs: u64,
+    #[serde(skip)]
+    pub token: Option<secrecy::SecretString>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            token_file: None,
+            cache_secs: 15,
+            token: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +87,11 @@ pub struct EngineConfig {
     pub idle_ms: u64,
     /// Days a webhook's dedupe record is kept (platforms redeliver for up to 48 hours).
     pub webhook_dedupe_days: i64,
+    /// Seconds between reconciliation passes of one source connection (docs/reconciliation.md);
+    /// 0: only on demand (`POST /api/v1/connections/{id}/reconcile`).
+    pub reconcile_interval_secs: u64,
+    /// Days a reconciliation pass reaches back (up to what the pull has covered).
+    pub reconcile_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +118,7 @@ impl Default for Config {
             log: "info".into(),
             log_format: "text".into(),
             allow_private_endpoints: false,
+            metrics: MetricsConfig::default(),
             engine: EngineConfig::default(),
             retention: RetentionDefaults::default(),
         }
@@ -107,6 +140,8 @@ impl Default for EngineConfig {
             lease_secs: 120,
             idle_ms: 500,
             webhook_dedupe_days: 7,
+            reconcile_interval_secs: 86_400,
+            reconcile_days: 7,
         }
     }
 }
@@ -161,10 +196,21 @@ impl Config {
             cfg.allow_private_endpoints = parse_bool(&v)
                 .context("ORDERSYNC_ALLOW_PRIVATE_ENDPOINTS must be true or false")?;
         }
+        if let Some(v) = env("ORDERSYNC_METRICS_LISTEN") {
+            cfg.metrics.listen = Some(v);
+        }
+        if let Some(v) = env("ORDERSYNC_METRICS_CACHE_SECS") {
+            cfg.metrics.cache_secs = v
+                .trim()
+                .parse()
+                .context("ORDERSYNC_METRICS_CACHE_SECS must be a number of seconds")?;
+        }
+        cfg.metrics.token = metrics_token(cfg.metrics.token_file.as_deref())?;
         Ok(cfg)
     }
 
     /// The keystore URL: explicit, else `keystore.db` beside the SQLite database (or `./data`).
+    /// Processes open the one `keystore_identity::keystore_url` checks.
     pub fn keystore_url(&self) -> String {
         if let Some(u) = &self.keystore_url {
             return u.clone();
@@ -201,6 +247,28 @@ fn parse_bool(v: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
+}
+
+/// `ORDERSYNC_METRICS_TOKEN`, else the file `ORDERSYNC_METRICS_TOKEN_FILE` or `token_file`
+/// names (trimmed); a named file that cannot be read, or is empty, refuses to start.
+fn metrics_token(token_file: Option<&Path>) -> anyhow::Result<Option<secrecy::SecretString>> {
+    let path = match key_source("ORDERSYNC_METRICS_TOKEN") {
+        MasterKeySource::Env(v) => return Ok(Some(v.into())),
+        MasterKeySource::File(p) => p,
+        MasterKeySource::Missing => match token_file {
+            Some(p) => p.to_path_buf(),
+            None => return Ok(None),
+        },
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading the metrics token file {}", path.display()))?;
+    let token = text.trim();
+    anyhow::ensure!(
+        !token.is_empty(),
+        "the metrics token file {} is empty",
+        path.display()
+    );
+    Ok(Some(token.to_string().into()))
 }
 
 /// Where the master key comes from.
@@ -247,5 +315,14 @@ mod tests {
         assert_eq!(parse_bool(" TRUE "), Some(true));
         assert_eq!(parse_bool("0"), Some(false));
         assert_eq!(parse_bool("maybe"), None);
+    }
+
+    #[test]
+    fn the_metrics_token_is_never_read_from_the_toml() {
+        let c: Config =
+            toml::from_str("[metrics]\nlisten = \"10.0.0.2:9100\"\ncache_secs = 5").unwrap();
+        assert_eq!(c.metrics.listen.as_deref(), Some("10.0.0.2:9100"));
+        assert_eq!(c.metrics.cache_secs, 5);
+        assert!(toml::from_str::<Config>("[metrics]\ntoken = \"t\"").is_err());
     }
 }

@@ -19,6 +19,9 @@ pub enum LifecycleError {
     Invalid(String),
     #[error("no such connection")]
     NotFound,
+    /// The connection kept changing under the update (a worker rotating its token).
+    #[error("the connection changed meanwhile; try again")]
+    Conflict,
     #[error("database: {0}")]
     Store(#[from] sqlx::Error),
     #[error("crypto: {0}")]
@@ -41,7 +44,7 @@ pub struct NewConnection {
 /// field changes: then they *replace* the stored credentials (and must be present), so stored
 /// tokens are never sent to a host the merchant did not authorise them for. Only the webhook
 /// secret, which is never sent out, is kept.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct ConnectionPatch {
     pub name: Option<String>,
     pub config: Option<Value>,
@@ -198,6 +201,8 @@ impl Lifecycle<'_> {
             last_pull_at: None,
             last_error: None,
             created_at: now,
+            version: 1,
+            build_version: 1,
         };
         self.store.insert_connection(&row).await?;
         self.store
@@ -229,6 +234,23 @@ impl Lifecycle<'_> {
         id: &str,
         patch: ConnectionPatch,
     ) -> Result<ConnectionRow, LifecycleError> {
+        for _ in 0..3 {
+            if let Some(row) = self.try_update(merchant, &actor, id, patch.clone()).await? {
+                return Ok(row);
+            }
+        }
+        Err(LifecycleError::Conflict)
+    }
+
+    /// One attempt of [`Lifecycle::update`]; `None` when the stored secrets changed after
+    /// they were read (nothing was written then).
+    async fn try_update(
+        &self,
+        merchant: &str,
+        actor: &Actor<'_>,
+        id: &str,
+        patch: ConnectionPatch,
+    ) -> Result<Option<ConnectionRow>, LifecycleError> {
         let mut c = self.owned(merchant, id).await?;
         let d = descriptor(&c.kind)?;
         if let Some(n) = patch.name {
@@ -291,18 +313,26 @@ impl Lifecycle<'_> {
         };
         validate(d, &config, &secrets, self.allow_private_endpoints)?;
         c.config = config.to_string();
-        self.store.update_connection(&c).await?;
         if patch.secrets.is_some() {
             let sealed = self
                 .crypto
                 .seal_secrets(merchant, id, &secrets, self.clock.now())
                 .await?;
-            self.store.set_connection_secrets(id, &sealed).await?;
+            // Compare-and-swap on the version the merged secrets were read at: a refresh
+            // token a worker rotated meanwhile is never overwritten by the used-up one.
+            if !self
+                .store
+                .set_connection_secrets(id, &sealed, c.version)
+                .await?
+            {
+                return Ok(None);
+            }
             // New credentials: what waited on the old ones (a rejected token) goes now.
             if c.role == "sink" {
                 self.store.rearm_deliveries(id, self.now()).await?;
             }
         }
+        self.store.update_connection(&c).await?;
         self.forget(id);
         let detail = (!moved.is_empty()).then(|| format!("moved: {}", moved.join(", ")));
         self.store
@@ -315,7 +345,7 @@ impl Lifecycle<'_> {
                 self.now(),
             )
             .await?;
-        self.owned(merchant, id).await
+        self.owned(merchant, id).await.map(Some)
     }
 
     pub async fn delete(

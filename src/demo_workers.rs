@@ -32,7 +32,9 @@ impl ChildSpec {
         cmd.arg("--config")
             .arg(&self.config)
             .arg("worker")
-            .env("ORDERSYNC_WORKER_ID", format!("demo-worker-{n}"));
+            .env("ORDERSYNC_WORKER_ID", format!("demo-worker-{n}"))
+            // Each child's health listener on a port of its own.
+            .env("ORDERSYNC_LISTEN", "127.0.0.1:0");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

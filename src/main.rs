@@ -63,11 +63,20 @@ enum Command {
         #[command(subcommand)]
         action: ordersync::dsr::DsrCommand,
     },
+    /// A merchant's delivery queue: list it, replay dead letters (prints JSON).
+    Deliveries {
+        #[command(subcommand)]
+        action: ordersync::deliveries::DeliveriesCommand,
+    },
     /// Keystore status and master key rotation (docs/keys.md).
     Keys {
         #[command(subcommand)]
         action: ordersync::keys::KeysAction,
     },
+    /// Exit 0 if `GET /healthz` on the listen address answers 2xx, else 1 (container health).
+    ///
+    /// The image's HEALTHCHECK: its runtime stage has no curl.
+    Healthcheck,
 }
 
 fn main() -> ExitCode {
@@ -110,8 +119,13 @@ fn data_dir(cfg: &Config) -> PathBuf {
 }
 
 async fn open(cfg: Config, policy: KeyPolicy) -> anyhow::Result<App> {
+    // Before a development key is written into a data dir the configuration cannot use.
+    ordersync::keystore_identity::keystore_url(&cfg)?;
     let kek = load_master_key(policy, &data_dir(&cfg))?;
-    App::open(cfg, kek, ordersync::clock::from_env()).await
+    let mut app = App::open(cfg, kek, ordersync::clock::from_env()).await?;
+    // Every process of the fleet tells time (leases, schedules) by the database's clock.
+    app.clock = ordersync::clock::DbClock::start(app.clock.clone(), app.store.clone()).await?;
+    Ok(app)
 }
 
 fn shutdown_token() -> CancellationToken {
@@ -151,10 +165,32 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker => {
+            let listen = cfg.listen.clone();
             let app = open(cfg, KeyPolicy::Required).await?;
             let cancel = shutdown_token();
-            tracing::info!("Worker started.");
-            app.engine().run(cancel).await;
+            let engine = app.engine();
+            // Probes need a listener: /healthz names a stuck loop of this worker.
+            let state = api::ApiState::new(&app, engine.clone(), app.cfg.allow_private_endpoints);
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "Worker started; health on this address.");
+            let c = cancel.clone();
+            let health = tokio::spawn(async move {
+                axum::serve(listener, api::worker_router(state))
+                    .with_graceful_shutdown(async move { c.cancelled().await })
+                    .await
+            });
+            let line = ordersync::progress::spawn_backfill_line(
+                app.store.clone(),
+                &app.cfg.log_format,
+                cancel.clone(),
+            );
+            engine.run(cancel).await;
+            health.await??;
+            if let Some(l) = line {
+                let _ = l.await;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve {
@@ -195,10 +231,66 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Deliveries { action } => {
+            let app = open(cfg, KeyPolicy::Required).await?;
+            let out = ordersync::deliveries::run(&app, action).await?;
+            println!("{}", serde_json::to_string_pretty(&out.json)?);
+            Ok(if out.complete {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Keys { action } => {
             let app = open(cfg, KeyPolicy::Required).await?;
             print!("{}", ordersync::keys::run(&app, action).await?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck => healthcheck(&cfg.listen).await,
+    }
+}
+
+/// `http://<listen>/healthz`; an unspecified address (`0.0.0.0`, `[::]`) is reached on loopback.
+fn healthz_url(listen: &str) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    let host = match listen.parse::<SocketAddr>() {
+        Ok(a) if a.ip().is_unspecified() => {
+            let ip: IpAddr = if a.is_ipv4() {
+                Ipv4Addr::LOCALHOST.into()
+            } else {
+                Ipv6Addr::LOCALHOST.into()
+            };
+            SocketAddr::new(ip, a.port()).to_string()
+        }
+        Ok(a) => a.to_string(),
+        Err(_) => listen.to_string(),
+    };
+    format!("http://{host}/healthz")
+}
+
+async fn healthcheck(listen: &str) -> anyhow::Result<ExitCode> {
+    let url = healthz_url(listen);
+    // No proxy: an HTTP(S)_PROXY in the container's environment must not answer for this host.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    match http.get(&url).send().await {
+        Ok(r) if r.status().is_success() => {
+            println!("ok");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(r) => {
+            let status = r.status();
+            eprintln!(
+                "unhealthy: {url} answered {status}: {}",
+                r.text().await.unwrap_or_default()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {url}: {e}");
+            Ok(ExitCode::FAILURE)
         }
     }
 }
@@ -225,17 +317,67 @@ async fn serve(
         let c = cancel.clone();
         tokio::spawn(async move { e.run(c).await })
     });
+    // The history imports' progress, on a terminal, where this process imports.
+    let line = with_worker
+        .then(|| {
+            ordersync::progress::spawn_backfill_line(
+                app.store.clone(),
+                &app.cfg.log_format,
+                cancel.clone(),
+            )
+        })
+        .flatten();
     let state = api::ApiState::new(&app, engine, app.cfg.allow_private_endpoints);
+    if let Some(why) = state.metrics.off_reason() {
+        tracing::warn!("{why}");
+    }
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!(addr = %listener.local_addr()?, "API listening.");
+    let metrics = match app.cfg.metrics.listen.as_deref() {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (metrics): {e}"))?;
+            tracing::info!(addr = %l.local_addr()?, "Metrics listening.");
+            let (c, router) = (cancel.clone(), api::metrics_router(state.clone()));
+            Some(tokio::spawn(async move {
+                axum::serve(l, router)
+                    .with_graceful_shutdown(async move { c.cancelled().await })
+                    .await
+            }))
+        }
+        None => None,
+    };
     let c = cancel.clone();
     axum::serve(listener, api::router(state))
         .with_graceful_shutdown(async move { c.cancelled().await })
         .await?;
+    if let Some(m) = metrics {
+        m.await??;
+    }
     if let Some(w) = worker {
         let _ = w.await;
     }
+    if let Some(l) = line {
+        let _ = l.await;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::healthz_url;
+
+    #[test]
+    fn healthcheck_reaches_an_unspecified_listen_address_on_loopback() {
+        assert_eq!(healthz_url("0.0.0.0:8080"), "http://127.0.0.1:8080/healthz");
+        assert_eq!(healthz_url("[::]:9000"), "http://[::1]:9000/healthz");
+        assert_eq!(healthz_url("10.1.2.3:8080"), "http://10.1.2.3:8080/healthz");
+        assert_eq!(
+            healthz_url("localhost:8080"),
+            "http://localhost:8080/healthz"
+        );
+    }
 }

@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(create_connection, list_connections))
         .routes(routes!(get_connection, patch_connection, delete_connection))
         .routes(routes!(sync_connection))
+        .routes(routes!(reconcile_connection))
         .routes(routes!(create_route))
         .routes(routes!(list_orders))
         .routes(routes!(get_order))
@@ -350,6 +351,34 @@ async fn sync_connection(
     Ok((StatusCode::ACCEPTED, Json(json!({ "scheduled": true }))))
 }
 
+#[utoipa::path(post, path = "/connections/{id}/reconcile", tag = "connections", params(("id" = String, Path, description = "object id")), responses((status = 202, description = "a reconciliation pass is due now: the source's orders of the last `reconcile_days` are compared with what is stored, and what the pull missed is backfilled (docs/reconciliation.md); progress and findings in `GET /status`"), (status = 404, description = "not found"), (status = 422, description = "not a source connection")), security(("bearer" = [])))]
+async fn reconcile_connection(
+    State(s): State<ApiState>,
+    Merchant(m): Merchant,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let c = owned_connection(&s, &m, &id).await?;
+    if c.role != "source" {
+        return Err(ApiError::unprocessable(
+            "only source connections are reconciled",
+        ));
+    }
+    let at = now(&s);
+    s.store.request_reconcile(&id, at).await?;
+    // It costs the merchant's API budget: who asked is on record.
+    s.store
+        .audit(
+            Some(&m),
+            "merchant",
+            "connection.reconcile_requested",
+            Some(&id),
+            None,
+            at,
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "scheduled": true }))))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewRoute {
@@ -561,15 +590,46 @@ async fn replay_delivery(
     Ok((StatusCode::ACCEPTED, Json(json!({ "replayed": true }))))
 }
 
-#[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, description = "per connection: last pull, lag, cursor, last error, rejected orders, deliveries pending/dead/done; and the merchant's decryption failures of the last 15 minutes in this process, by key kind and reason (`decrypt_failures`)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, description = "per connection: last pull, lag, cursor, last error, rejected orders, deliveries pending/dead/done; for sources `reconciliation` (last pass, gaps found, alert) and `backfill` (history import: from, to, through, percent, orders, done_at); and the merchant's decryption failures of the last 15 minutes in this process, by key kind and reason (`decrypt_failures`)")), security(("bearer" = [])))]
 async fn status(State(s): State<ApiState>, Merchant(m): Merchant) -> Result<Json<Value>, ApiError> {
     let n = now(&s);
     let rows = s.store.connection_status(Some(&m)).await?;
+    let reconciled: BTreeMap<String, crate::store::ReconcileRow> = s
+        .store
+        .reconcile_status(Some(&m))
+        .await?
+        .into_iter()
+        .map(|r| (r.connection_id.clone(), r))
+        .collect();
+    let backfills: BTreeMap<String, crate::store::BackfillRow> = s
+        .store
+        .backfill_status(Some(&m))
+        .await?
+        .into_iter()
+        .map(|b| (b.connection_id.clone(), b))
+        .collect();
+    let days = s.engine.cfg.reconcile_days;
     let conns: Vec<Value> = rows
         .iter()
         .map(|c| {
             let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
             v["lag_s"] = json!(c.watermark.map(|w| (n - w) as f64 / 1e6));
+            if c.role == "source" {
+                v["reconciliation"] = json!(
+                    reconciled
+                        .get(&c.id)
+                        .map(|r| crate::engine::ReconcileView::of(r, n, days))
+                );
+                v["backfill"] =
+                    match crate::engine::BackfillProgress::of(backfills.get(&c.id), c.watermark) {
+                        Some(b) => {
+                            let mut b = json!(b);
+                            b["orders"] = json!(c.orders);
+                            b
+                        }
+                        None => Value::Null,
+                    };
+            }
             v
         })
         .collect();

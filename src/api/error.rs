@@ -84,6 +84,11 @@ impl From<crate::connections::LifecycleError> for ApiError {
         match e {
             L::Invalid(m) => Self::unprocessable(m),
             L::NotFound => Self::not_found(),
+            L::Conflict => Self::new(
+                axum::http::StatusCode::CONFLICT,
+                "conflict",
+                "the connection changed meanwhile; try again",
+            ),
             L::Store(e) => e.into(),
             L::Crypto(e) => e.into(),
         }

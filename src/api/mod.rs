@@ -5,6 +5,7 @@ mod dsr;
 mod error;
 mod extract;
 mod health;
+pub mod metrics;
 mod record;
 pub(crate) mod ssrf;
 mod tokens;
@@ -42,6 +43,8 @@ pub struct ApiState {
     pub notification_tokens: std::collections::BTreeMap<&'static str, secrecy::SecretString>,
     /// Externally visible base URL: the endpoint a platform's challenge hashes.
     pub public_url: Option<String>,
+    /// `/metrics` access and its cached database gauges (`metrics.rs`).
+    pub metrics: Arc<self::metrics::Metrics>,
 }
 
 impl ApiState {
@@ -75,6 +78,7 @@ impl ApiState {
                 })
                 .collect(),
             public_url: app.cfg.public_url.clone(),
+            metrics: Arc::new(self::metrics::Metrics::from_config(&app.cfg)),
         }
     }
 }
@@ -111,6 +115,27 @@ fn sensitive_headers() -> Vec<axum::http::HeaderName> {
     v
 }
 
+/// `/metrics` alone, for its own listener (`metrics.listen`); `router` then does not serve it.
+pub fn metrics_router(state: ApiState) -> Router {
+    self::metrics::router(state)
+}
+
+/// What `ordersync worker` serves on its listen address: its loops' health, readiness and
+/// `/metrics` (same access rules as on the API), nothing else — so orchestrators can probe a
+/// worker that runs no API.
+pub fn worker_router(state: ApiState) -> Router {
+    let _ = crate::telemetry::metrics();
+    Router::new()
+        .merge(health::routes())
+        .merge(self::metrics::routes())
+        .fallback(extract::not_found)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}
+
 pub fn router(state: ApiState) -> Router {
     use utoipa::OpenApi as _;
     // Make sure the recorder exists before the first request renders it.
@@ -128,6 +153,7 @@ pub fn router(state: ApiState) -> Router {
     let spec = std::sync::Arc::new(spec);
     Router::new()
         .merge(health::routes())
+        .merge(self::metrics::routes())
         .merge(webhooks::routes())
         .merge(admin)
         .fallback(extract::not_found)

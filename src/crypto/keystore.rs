@@ -47,6 +47,11 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS keystore_keys (
     UNIQUE (merchant_id, kind, scope)
 )";
 
+/// Facts about the keystore itself: `keystore_id`, its random identity, which the orders
+/// database records (`crate::keystore_identity`).
+const META_SCHEMA: &str =
+    "CREATE TABLE IF NOT EXISTS keystore_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)";
+
 /// Rows wrapped directly by the master key (the others are wrapped by a tenant key).
 const LIVE_TENANT: &str = "kind = 'tenant' AND destroyed_at IS NULL AND wrapped <> ''";
 
@@ -84,7 +89,25 @@ impl Keystore {
                     .await?,
             )
         };
-        on_pool!(&ks, p => sqlx::query(SCHEMA).execute(p).await.map(|_| ()))?;
+        match &ks {
+            Keystore::Sqlite(p) => {
+                for q in [SCHEMA, META_SCHEMA] {
+                    sqlx::query(q).execute(p).await?;
+                }
+            }
+            // Concurrent `CREATE TABLE IF NOT EXISTS` can fail on PostgreSQL (a unique
+            // violation in the catalog): processes starting at once take turns.
+            Keystore::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7301042187)")
+                    .execute(&mut *tx)
+                    .await?;
+                for q in [SCHEMA, META_SCHEMA] {
+                    sqlx::query(q).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        }
         ks.migrate().await?;
         Ok(ks)
     }
@@ -124,6 +147,44 @@ impl Keystore {
             }
         }
         Ok(())
+    }
+
+    /// This keystore's identity, once [`Self::init_id`] gave it one.
+    pub async fn id(&self) -> sqlx::Result<Option<String>> {
+        const Q: &str = "SELECT value FROM keystore_meta WHERE name = 'keystore_id'";
+        on_pool!(self, p => sqlx::query_scalar(Q).fetch_optional(p).await)
+    }
+
+    /// Gives the keystore a random identity unless it has one; returns the one it has (two
+    /// processes starting at once agree on the first).
+    pub async fn init_id(&self) -> sqlx::Result<String> {
+        const Q: &str = "INSERT INTO keystore_meta (name, value) VALUES ('keystore_id', $1) ON CONFLICT (name) DO NOTHING";
+        let id = uuid::Uuid::new_v4().to_string();
+        on_pool!(self, p => sqlx::query(Q).bind(&id).execute(p).await.map(|_| ()))?;
+        self.id().await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Whether the keystore holds nothing at all: no key (not even a master key's check row)
+    /// and no identity, as a keystore created by a wrong URL does.
+    pub async fn is_empty(&self) -> sqlx::Result<bool> {
+        const Q: &str =
+            "SELECT (SELECT COUNT(*) FROM keystore_keys) + (SELECT COUNT(*) FROM keystore_meta)";
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(Q).fetch_one(p).await)?;
+        Ok(n == 0)
+    }
+
+    /// Whether this database also holds the orders tables (`instance` is the orders
+    /// database's, migration 0011): the keystore was pointed at the orders database under
+    /// another name (host alias, proxy), which the URL comparison cannot see.
+    pub async fn is_orders_database(&self) -> sqlx::Result<bool> {
+        const SQLITE: &str =
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'instance'";
+        const PG: &str = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'instance'";
+        let n: i64 = match self {
+            Keystore::Sqlite(p) => sqlx::query_scalar(SQLITE).fetch_one(p).await?,
+            Keystore::Postgres(p) => sqlx::query_scalar(PG).fetch_one(p).await?,
+        };
+        Ok(n > 0)
     }
 
     /// The key of `(merchant, kind, scope)`, if one exists (destroyed ones included).

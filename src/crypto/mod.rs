@@ -558,6 +558,68 @@ impl Crypto {
         Key32::from_slice(&raw).ok_or(CryptoError::Malformed)
     }
 
+    /// Whether this keystore holds the epoch key a row's PII is sealed under (the upgrade
+    /// check of `crate::identity`): the DEK is unwrapped, the PII is not decrypted.
+    pub async fn holds_pii_key(
+        &self,
+        row: PiiRow<'_>,
+        epoch: &str,
+        sealed: &SealedPii,
+        now: OffsetDateTime,
+    ) -> Result<bool, CryptoError> {
+        let Ok(env) = Envelope::parse(row, sealed) else {
+            return Ok(false);
+        };
+        if !self
+            .holds_key(row.merchant_id, "epoch", epoch, env.dek_key_id, now)
+            .await?
+        {
+            return Ok(false);
+        }
+        match self.open_dek(row, epoch, &env, now).await {
+            // Shredded (or the merchant terminated): only the keystore that made the key
+            // still has its row, which `holds_key` found.
+            Ok(_) | Err(CryptoError::Destroyed(_)) => Ok(true),
+            Err(e) if e.is_transient() => Err(e),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Whether this keystore holds the secrets key a connection's secrets are sealed under
+    /// (unwrapped; the secrets are not decrypted).
+    pub async fn holds_secrets_key(
+        &self,
+        merchant: &str,
+        sealed: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, CryptoError> {
+        let Ok((key_id, _)) = parse_envelope(sealed, "sec") else {
+            return Ok(false);
+        };
+        self.holds_key(merchant, "secrets", "", key_id, now).await
+    }
+
+    /// Whether the keystore has key `key_id` as `(merchant, kind, scope)` and, unless it was
+    /// destroyed, it unwraps.
+    async fn holds_key(
+        &self,
+        merchant: &str,
+        kind: &'static str,
+        scope: &str,
+        key_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, CryptoError> {
+        match self.keystore.get(merchant, kind, scope).await? {
+            Some(r) if r.key_id == key_id => {}
+            _ => return Ok(false),
+        }
+        match self.child_key(merchant, kind, scope, false, now).await {
+            Ok(_) | Err(CryptoError::Destroyed(_)) => Ok(true),
+            Err(e) if e.is_transient() => Err(e),
+            Err(_) => Ok(false),
+        }
+    }
+
     /// Blind index of a normalised email: HMAC-SHA256 under the merchant's index key.
     pub async fn blind_index(
         &self,

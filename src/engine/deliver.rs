@@ -29,6 +29,22 @@ const SINKS_PER_PASS: i64 = 1000;
 /// Deliveries claimed at once when the sink cannot even be built (they all fail alike).
 const UNBUILT_CLAIM: i64 = 100;
 
+/// `(batch, slots)` cut to what the sink's pace (`SinkCaps::deliveries_per_minute`) completes
+/// in half a lease: a batch waiting at its rate gate then finishes well inside its lease even
+/// if renewals falter, and a worker that dies leaves little to wait out. The lease is still
+/// renewed while batches are in flight; this bounds what depends on it.
+fn fit_pace(batch: usize, slots: usize, pace: Option<u32>, lease_secs: i64) -> (usize, usize) {
+    let Some(pace) = pace else {
+        return (batch, slots);
+    };
+    let lease = u64::try_from(lease_secs.max(1)).unwrap_or(1);
+    let fit = usize::try_from(u64::from(pace) * lease / 120)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let batch = batch.clamp(1, fit);
+    (batch, slots.clamp(1, (fit / batch).max(1)))
+}
+
 struct Prepared {
     claim: ClaimedDelivery,
     order: Arc<Order>,
@@ -137,24 +153,19 @@ impl Engine {
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(ConnectorError::retriable("internal: the sink panicked")));
-        let sink = match built {
+        let mut sink = match built {
             Ok(s) => s,
             Err(e) => {
                 let now = self.now_us();
+                let owner = self.claim_owner();
                 let claimed = self
                     .store
-                    .claim_sink_deliveries(
-                        &self.worker_id,
-                        sink_id,
-                        now,
-                        now + lease,
-                        UNBUILT_CLAIM,
-                    )
+                    .claim_sink_deliveries(&owner, sink_id, now, now + lease, UNBUILT_CLAIM)
                     .await?;
                 let results: Vec<_> = claimed.iter().map(|c| self.failure(c, &e)).collect();
                 if !results.is_empty() {
                     self.store
-                        .complete_deliveries(&self.worker_id, self.now_us(), &results)
+                        .complete_deliveries(&owner, self.now_us(), &results)
                         .await?;
                 }
                 return Ok(Pass {
@@ -167,10 +178,17 @@ impl Engine {
             .batch_size
             .clamp(1, self.cfg.delivery_batch.max(1) as usize);
         let slots = caps.concurrency.max(1);
+        let (batch, slots) = fit_pace(
+            batch,
+            slots,
+            caps.deliveries_per_minute,
+            self.cfg.lease_secs,
+        );
         let budget = if one_round { batch * slots } else { usize::MAX };
         let every = Duration::from_millis((self.cfg.lease_secs.max(1) as u64) * 1000 / 3);
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        let mut held: std::collections::HashSet<String> = Default::default();
+        // Ids in flight by claim (each claim has its own lease owner / fencing token).
+        let mut held: HashMap<String, Vec<String>> = HashMap::new();
         // Tasks, not a FuturesUnordered: a batch must make progress (and release its store
         // connection) while this loop awaits its next claim.
         let mut inflight = tokio::task::JoinSet::new();
@@ -184,11 +202,27 @@ impl Engine {
                 && inflight.len() < slots
                 && claimed < budget
             {
+                if claimed > 0 {
+                    // Changed in another process since the last claim? Paused or deleted, it
+                    // claims nothing more (batches in flight finish); new config or
+                    // credentials rebuild it. One lookup by primary key per claim.
+                    match AssertUnwindSafe(self.connectors.sink(sink_id))
+                        .catch_unwind()
+                        .await
+                    {
+                        Ok(Ok(s)) => sink = s,
+                        _ => {
+                            dry = true;
+                            break;
+                        }
+                    }
+                }
                 let now = self.now_us();
                 let want = batch.min(budget - claimed);
+                let owner = self.claim_owner();
                 let claims = match self
                     .store
-                    .claim_sink_deliveries(&self.worker_id, sink_id, now, now + lease, want as i64)
+                    .claim_sink_deliveries(&owner, sink_id, now, now + lease, want as i64)
                     .await
                 {
                     Ok(c) => c,
@@ -212,10 +246,12 @@ impl Engine {
                     feed_ready = true;
                 }
                 claimed += claims.len();
-                let ids: Vec<String> = claims.iter().map(|c| c.id.clone()).collect();
-                held.extend(ids.iter().cloned());
+                held.insert(owner.clone(), claims.iter().map(|c| c.id.clone()).collect());
                 let (me, sink) = (self.clone(), sink.clone());
-                inflight.spawn(async move { (ids, me.deliver_claimed(sink, claims, now).await) });
+                inflight.spawn(async move {
+                    let r = me.deliver_claimed(sink, &owner, claims, now).await;
+                    (owner, r)
+                });
             }
             if inflight.is_empty() {
                 break;
@@ -223,10 +259,8 @@ impl Engine {
             tokio::select! {
                 Some(joined) = inflight.join_next() => {
                     match joined {
-                        Ok((ids, r)) => {
-                            for id in &ids {
-                                held.remove(id);
-                            }
+                        Ok((owner, r)) => {
+                            held.remove(&owner);
                             if let Err(e) = r {
                                 failed.get_or_insert(e);
                             }
@@ -240,10 +274,11 @@ impl Engine {
                     dry = one_round && dry;
                 }
                 _ = renew.tick() => {
-                    let ids: Vec<String> = held.iter().cloned().collect();
                     let until = self.now_us() + lease;
-                    if let Err(e) = self.store.renew_deliveries(&self.worker_id, &ids, until).await {
-                        failed.get_or_insert(e.into());
+                    for (owner, ids) in &held {
+                        if let Err(e) = self.store.renew_deliveries(owner, ids, until).await {
+                            failed.get_or_insert(e.into());
+                        }
                     }
                 }
             }
@@ -268,6 +303,7 @@ impl Engine {
     async fn deliver_claimed(
         &self,
         sink: Arc<dyn Sink>,
+        owner: &str,
         claimed: Vec<ClaimedDelivery>,
         now: i64,
     ) -> anyhow::Result<()> {
@@ -314,10 +350,22 @@ impl Engine {
                     .await,
             );
         }
-        // One write for the batch, failures to open an order included.
-        self.store
-            .complete_deliveries(&self.worker_id, self.now_us(), &results)
+        // One write for the batch, failures to open an order included. Fenced: outcomes of
+        // deliveries whose lease another claim took over are refused, and that claim's own
+        // attempt (same idempotency key) is the one recorded.
+        let written = self
+            .store
+            .complete_deliveries(owner, self.now_us(), &results)
             .await?;
+        let refused = (results.len() as u64).saturating_sub(written);
+        if refused > 0 {
+            tracing::warn!(
+                deliveries = refused,
+                "Delivery leases lost while in flight; their outcomes were not written."
+            );
+            metrics::counter!("ordersync_leases_lost_total", "work" => "deliver")
+                .increment(refused);
+        }
         Ok(())
     }
 
@@ -509,5 +557,21 @@ impl Engine {
                 error,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_pace;
+
+    #[test]
+    fn in_flight_deliveries_fit_half_a_lease_at_the_pace() {
+        // 60 calls a minute, 4 per delivery: 15 fit a two-minute lease's half, one batch of 10.
+        assert_eq!(fit_pace(10, 10, Some(15), 120), (10, 1));
+        // 200 a minute: 200 of the 400 a bulk sink would hold.
+        assert_eq!(fit_pace(100, 4, Some(200), 120), (100, 2));
+        assert_eq!(fit_pace(100, 4, Some(1), 120), (1, 1), "one at least");
+        assert_eq!(fit_pace(100, 4, None, 120), (100, 4), "no limit binds");
+        assert_eq!(fit_pace(20, 4, Some(1_000_000), 120), (20, 4));
     }
 }

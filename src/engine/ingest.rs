@@ -6,11 +6,12 @@
 //! in the future, a purge date past year 9999) is rejected like an unmappable one, and stored
 //! PII that cannot be opened is handled for that order alone (see `merge_stored_pii`).
 
-use super::Engine;
 use super::routes::RouteRule;
+use super::{Engine, LeaseLost};
 use crate::crypto::{EpochKey, PiiRow, SealedPii};
 use crate::store::{
-    ConnectionRow, CursorRow, DeliveryEnqueue, ExistingOrder, OrderUpsert, PageCommit, RouteTarget,
+    ConnectionRow, CursorRow, DeliveryEnqueue, ExistingOrder, OrderUpsert, PageCommit,
+    PageCommitted, RouteTarget,
 };
 use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::{Order, OrderStatus, Page, Rejected};
@@ -91,6 +92,16 @@ pub fn status_str(s: OrderStatus) -> &'static str {
     }
 }
 
+/// What [`Engine::ingest`] stored of a page.
+pub(super) struct Ingested {
+    /// Orders written (new or changed; unchanged re-reads are not).
+    pub written: usize,
+    /// Orders held back for review.
+    pub rejected: usize,
+    /// The rejection summary, if any.
+    pub summary: Option<String>,
+}
+
 impl Engine {
     /// Stores one page in one transaction; returns the page's rejection summary, if any.
     pub(super) async fn ingest_page(
@@ -99,7 +110,23 @@ impl Engine {
         routes: &[RouteTarget],
         page: Page,
         cursor: CursorRow,
+        lease_owner: &str,
     ) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .ingest(c, routes, page, cursor, lease_owner)
+            .await?
+            .summary)
+    }
+
+    /// [`Engine::ingest_page`], saying what was stored (the reconciliation counts its gaps).
+    pub(super) async fn ingest(
+        &self,
+        c: &ConnectionRow,
+        routes: &[RouteTarget],
+        page: Page,
+        cursor: CursorRow,
+        lease_owner: &str,
+    ) -> anyhow::Result<Ingested> {
         let started = std::time::Instant::now();
         let now = self.clock.now();
         let now_us = to_micros(now);
@@ -134,6 +161,7 @@ impl Engine {
         let mut retention: HashMap<String, (i64, i64)> = HashMap::new();
         let mut commit = PageCommit {
             connection_id: c.id.clone(),
+            lease_owner: Some(lease_owner.to_string()),
             now: now_us,
             cursor,
             ..Default::default()
@@ -267,11 +295,18 @@ impl Engine {
         }
         let n = commit.orders.len();
         let prepared_ms = started.elapsed().as_millis() as u64;
-        let summary = self.store.commit_page(&commit).await?;
+        let summary = match self.store.commit_page(&commit).await? {
+            PageCommitted::Written(s) => s,
+            PageCommitted::LeaseLost => return Err(LeaseLost.into()),
+        };
         tracing::debug!(connection = %c.id, orders = n, lookup_ms, prepared_ms, total_ms = started.elapsed().as_millis() as u64, "Page ingested.");
         metrics::counter!("ordersync_orders_ingested_total", "kind" => c.kind.clone())
             .increment(n as u64);
-        Ok(summary.or(commit.rejected_reason))
+        Ok(Ingested {
+            written: n,
+            rejected: commit.rejected.len(),
+            summary: summary.or(commit.rejected_reason),
+        })
     }
 
     /// Never lets a refetch that lacks PII erase what we hold: the stored fields the refetch

@@ -3,17 +3,23 @@
 //! idempotency keys and batched claims, delivery tracking that starts the retention clock, and
 //! the purge sweep. All time comes from the injected clock.
 
+mod backfill;
+mod budgets;
 mod connectors;
 mod deliver;
 mod heartbeat;
 mod ingest;
 mod pull;
+mod reconcile;
 mod routes;
 mod shred;
 mod track;
 
+pub use backfill::{BACKFILL_LAG, BackfillProgress};
+pub use budgets::DbBudget;
 pub use connectors::ConnectorCache;
 pub use heartbeat::{Heartbeats, Stale};
+pub use reconcile::ReconcileView;
 pub use routes::{ALL_STATUSES, DEFAULT_ROUTE_STATUSES, backfill_route};
 pub use shred::{EPOCH_GRACE, EpochStatus, PurgeStep, epoch_closed, sealing_epoch};
 
@@ -43,6 +49,8 @@ pub struct Engine {
     pub heartbeats: Arc<Heartbeats>,
     /// Sink connections with a delivery pipeline running in this process.
     busy_sinks: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Cuts the idle wait of the pull and deliver loops short when work is announced.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// What one pass of a loop did (for tests and the demo's idle detection).
@@ -55,6 +63,12 @@ fn error_text(e: &ordersync_sdk::ConnectorError) -> String {
         format!("{class}: {text}")
     }
 }
+
+/// A write under a lease was refused: the lease expired and another worker holds the work
+/// now (this worker stalled past its lease). The work is theirs; nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[error("lease lost: another worker holds this work now")]
+pub struct LeaseLost;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -87,19 +101,30 @@ impl Engine {
             connectors,
             heartbeats: Arc::new(Heartbeats::new(Arc::new(SystemClock))),
             busy_sinks: Arc::default(),
+            wake: Arc::default(),
         }
+    }
+
+    /// A fresh lease owner for one claim: the worker id (readable in `status`) and a random
+    /// fencing token. Every write under the lease names it, so a write from an older claim —
+    /// of another worker, or of this one before it stalled — matches no row.
+    pub fn claim_owner(&self) -> String {
+        format!("{}#{:016x}", self.worker_id, rand::random::<u64>())
     }
 
     pub fn now_us(&self) -> i64 {
         to_micros(self.clock.now())
     }
 
-    /// Runs the pull, delivery, tracking and purge loops until `cancel` fires; then stops
+    /// Runs the pull, delivery, tracking, reconcile and purge loops until `cancel` fires; then stops
     /// claiming, lets in-flight work finish, and returns (leases of unfinished work expire).
     /// A failed or panicking pass is logged and the loop goes on; each pass beats.
     pub async fn run(&self, cancel: CancellationToken) {
         let tracker = TaskTracker::new();
         let idle = Duration::from_millis(self.cfg.idle_ms);
+        if self.store.listen_work(self.wake.clone()) {
+            tracing::debug!("Listening for work notifications.");
+        }
         let spawn_loop = |name: &'static str,
                           f: fn(
             Engine,
@@ -130,6 +155,7 @@ impl Engine {
                             .increment(1);
                         every.max(Duration::from_millis(500))
                     };
+                    let ran = matches!(pass, Ok(Ok(_)));
                     let wait = match pass {
                         Ok(Ok(p)) if p.work > 0 => Duration::ZERO,
                         Ok(Ok(_)) => every,
@@ -138,9 +164,12 @@ impl Engine {
                         Err(_) => failed("the pass panicked".to_string()),
                     };
                     if !wait.is_zero() {
+                        // Only idle loops wake early; a failing one keeps its back-off.
+                        let woken = ran && name != "purge";
                         tokio::select! {
                             _ = cancel.cancelled() => break,
                             _ = tokio::time::sleep(wait) => {}
+                            _ = me.wake.notified(), if woken => {}
                         }
                     }
                 }
@@ -164,6 +193,12 @@ impl Engine {
             |e, _, _| Box::pin(async move { e.track_once().await }),
             idle,
         );
+        // Passes are due a day apart; checking once a poll interval is enough.
+        spawn_loop(
+            "reconcile",
+            |e, _, _| Box::pin(async move { e.reconcile_once().await }),
+            Duration::from_secs(self.cfg.poll_interval_secs.max(1)),
+        );
         spawn_loop(
             "purge",
             |e, _, _| Box::pin(async move { e.purge_once().await }),
@@ -175,6 +210,10 @@ impl Engine {
 
     /// One purge pass ([`Engine::purge_step`]); its work is the orders purged or re-wrapped.
     pub async fn purge_once(&self) -> anyhow::Result<Pass> {
+        // One sweep at a time across the fleet; the others find the lock taken and idle.
+        let Some(_sweeping) = self.store.try_singleton("ordersync.purge").await? else {
+            return Ok(Pass::default());
+        };
         let s = self.purge_step().await?;
         Ok(Pass {
             work: s.purged + s.rewrapped,

@@ -7,7 +7,7 @@
 //! Each claimed connection runs isolated: an error or a panic in one is recorded on it and
 //! its lease released, and the others claimed in the same pass go on.
 
-use super::{Engine, Pass};
+use super::{Engine, LeaseLost, Pass};
 use crate::store::{ConnectionRow, CursorRow, PullFinish};
 use futures::FutureExt;
 use ordersync_sdk::clock::{from_micros, to_micros};
@@ -18,6 +18,14 @@ use time::Duration;
 
 /// Pages read per claim before yielding the connection back (fairness between stores).
 const MAX_PAGES_PER_CLAIM: usize = 400;
+
+/// Wall time after which a claim yields as soon as another store is due and waiting: a history
+/// import at a platform's real pace (seconds per page) would otherwise hold this process's
+/// pull loop, and every other store's live pull, for as long as 400 pages take. An unfinished
+/// window is claimed again at once, behind the pulls that fell due meanwhile; with nobody
+/// waiting the import goes on at the platform's full budget. A minute: the default poll
+/// interval, the lag a live pull has anyway.
+const CLAIM_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The fetch of the next page, running while the current one is stored. Aborted when the pull
 /// stops early (an error, a panic, the page budget), so no request outlives its claim.
@@ -36,14 +44,17 @@ impl Engine {
     pub async fn pull_once(&self) -> anyhow::Result<Pass> {
         let now = self.now_us();
         let lease = self.cfg.lease_secs * 1_000_000;
+        let owner = self.claim_owner();
         let claimed = self
             .store
-            .claim_due_sources(&self.worker_id, now, now + lease, 4)
+            .claim_due_sources(&owner, now, now + lease, 4)
             .await?;
-        let mut pages = 0;
-        for c in &claimed {
-            pages += self.pull_isolated(c, self.pull_connection(c)).await;
-        }
+        // Side by side: a store with a long read (a history import) does not hold the others
+        // of its pass. Each runs isolated and under its own lease and limiter.
+        let pulls = claimed
+            .iter()
+            .map(|c| self.pull_isolated(c, &owner, self.pull_connection(c, &owner)));
+        let pages = futures::future::join_all(pulls).await.into_iter().sum();
         Ok(Pass { work: pages })
     }
 
@@ -54,11 +65,18 @@ impl Engine {
     async fn pull_isolated(
         &self,
         c: &ConnectionRow,
+        owner: &str,
         pull: impl Future<Output = anyhow::Result<usize>>,
     ) -> usize {
         self.heartbeats.beat("pull");
         let error = match AssertUnwindSafe(pull).catch_unwind().await {
             Ok(Ok(pages)) => return pages,
+            Ok(Err(e)) if e.is::<LeaseLost>() => {
+                // We stalled past the lease; the worker holding it now carries on.
+                tracing::warn!(connection = %c.id, kind = %c.kind, "Pull lease lost; this worker's page was not written.");
+                metrics::counter!("ordersync_leases_lost_total", "work" => "pull").increment(1);
+                return 0;
+            }
             Ok(Err(e)) => {
                 tracing::warn!(connection = %c.id, kind = %c.kind, error = %format!("{e:#}"), "Pull failed in the engine.");
                 format!("internal: {}", truncate(&e.to_string(), 200))
@@ -76,7 +94,7 @@ impl Engine {
             last_error: Some(error),
             state: None,
         };
-        if let Err(e) = self.store.finish_pull(&c.id, &self.worker_id, &f).await {
+        if let Err(e) = self.store.finish_pull(&c.id, owner, &f).await {
             tracing::warn!(connection = %c.id, error = %e, "Could not release a pull lease; it will expire.");
         }
         0
@@ -89,11 +107,11 @@ impl Engine {
     }
 
     /// Reads windows of one claimed connection; returns the number of pages read.
-    async fn pull_connection(&self, c: &ConnectionRow) -> anyhow::Result<usize> {
+    async fn pull_connection(&self, c: &ConnectionRow, owner: &str) -> anyhow::Result<usize> {
         let source = match self.connectors.source(c).await {
             Ok(s) => s,
             Err(e) => {
-                self.finish(c, Some(e), 0, false, None).await?;
+                self.finish(c, owner, Some(e), 0, false, None).await?;
                 return Ok(0);
             }
         };
@@ -104,6 +122,8 @@ impl Engine {
         let mut last_err = None;
         let mut rejected = None;
         let mut prefetch: Option<Prefetch> = None;
+        let claimed_at = std::time::Instant::now();
+        let mut last_page_at = claimed_at;
         while pages < MAX_PAGES_PER_CLAIM {
             self.heartbeats.beat("pull");
             let now = self.clock.now();
@@ -134,8 +154,15 @@ impl Engine {
                     break;
                 }
             };
+            // Past its budget (by the time the next page would take), the claim yields after
+            // this page if a store is waiting, and prefetches nothing the yield would abort.
+            let page_time = last_page_at.elapsed();
+            last_page_at = std::time::Instant::now();
+            let yielding = claimed_at.elapsed() + page_time >= CLAIM_BUDGET
+                && self.store.pulls_waiting(self.now_us()).await?;
             if let Some(tok) = &page.next_page_token
                 && pages + 1 < MAX_PAGES_PER_CLAIM
+                && !yielding
             {
                 let next_req = PullCursor {
                     since,
@@ -161,19 +188,31 @@ impl Engine {
                 },
             };
             let window_done = page.next_page_token.is_none();
-            if let Some(r) = self.ingest_page(c, &sinks, page, next.clone()).await? {
+            let span = super::backfill::PageSpan::of(&page);
+            if let Some(r) = self
+                .ingest_page(c, &sinks, page, next.clone(), owner)
+                .await?
+            {
                 rejected = Some(r);
             }
+            self.note_backfill(c, owner, since, until, &caps, span, window_done)
+                .await?;
             cursor = next;
             pages += 1;
-            if pages % 20 == 0 {
-                self.store
+            if pages % 20 == 0
+                && !self
+                    .store
                     .renew_source_lease(
                         &c.id,
-                        &self.worker_id,
+                        owner,
                         self.now_us() + self.cfg.lease_secs * 1_000_000,
                     )
-                    .await?;
+                    .await?
+            {
+                return Err(LeaseLost.into());
+            }
+            if yielding {
+                break;
             }
             // After a finished window, start the next one only if time has moved on enough.
             if window_done && self.clock.now() - caps.settle - until < Duration::seconds(1) {
@@ -181,9 +220,10 @@ impl Engine {
             }
         }
         drop(prefetch);
-        // A window left unfinished (page budget used up) continues at once, after other stores.
+        // A window left unfinished (page or time budget used up) continues at once, after the
+        // stores that fell due meanwhile (claims go by `next_pull_at`).
         let unfinished = cursor.page_token.is_some() && last_err.is_none();
-        self.finish(c, last_err, pages, unfinished, rejected)
+        self.finish(c, owner, last_err, pages, unfinished, rejected)
             .await?;
         Ok(pages)
     }
@@ -193,6 +233,7 @@ impl Engine {
     async fn finish(
         &self,
         c: &ConnectionRow,
+        owner: &str,
         err: Option<ConnectorError>,
         pages: usize,
         unfinished: bool,
@@ -228,7 +269,7 @@ impl Engine {
         if pages > 0 {
             f.last_pull_at = Some(now);
         }
-        self.store.finish_pull(&c.id, &self.worker_id, &f).await?;
+        self.store.finish_pull(&c.id, owner, &f).await?;
         Ok(())
     }
 }

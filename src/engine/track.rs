@@ -137,14 +137,12 @@ impl Engine {
     /// Reads the delivery feeds that are due; returns the number of deliveries it settled.
     async fn feed_pass(&self, now: i64) -> anyhow::Result<usize> {
         let lease = now + self.cfg.lease_secs * 1_000_000;
-        let feeds = self
-            .store
-            .claim_track_feeds(&self.worker_id, now, lease, 16)
-            .await?;
+        let owner = self.claim_owner();
+        let feeds = self.store.claim_track_feeds(&owner, now, lease, 16).await?;
         let mut work = 0;
         for f in feeds {
             self.heartbeats.beat("track");
-            let res = AssertUnwindSafe(self.read_feed(&f, now))
+            let res = AssertUnwindSafe(self.read_feed(&f, &owner, now))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| Err(ConnectorError::retriable("internal: the sink panicked")));
@@ -158,7 +156,7 @@ impl Engine {
                     self.store
                         .finish_track_feed(
                             &f.connection_id,
-                            &self.worker_id,
+                            &owner,
                             Some(started),
                             false,
                             next,
@@ -174,7 +172,7 @@ impl Engine {
                     self.store
                         .finish_track_feed(
                             &f.connection_id,
-                            &self.worker_id,
+                            &owner,
                             None,
                             // A continuation the target no longer knows: start the read over.
                             !matches!(e.class(), ErrorClass::Permanent | ErrorClass::NotFound),
@@ -190,7 +188,7 @@ impl Engine {
     }
 
     /// One read of a sink's feed from its cursor to the end, recording page by page.
-    async fn read_feed(&self, f: &FeedRow, now: i64) -> Result<usize, ConnectorError> {
+    async fn read_feed(&self, f: &FeedRow, owner: &str, now: i64) -> Result<usize, ConnectorError> {
         let internal = |e: anyhow::Error| {
             tracing::warn!(error = %format!("{e:#}"), "Recording delivery times failed.");
             ConnectorError::retriable("internal: recording delivery times failed")
@@ -225,7 +223,7 @@ impl Engine {
                     let lease = self.now_us() + self.cfg.lease_secs * 1_000_000;
                     let ours = self
                         .store
-                        .save_feed_page(&f.connection_id, &self.worker_id, &t, started, lease)
+                        .save_feed_page(&f.connection_id, owner, &t, started, lease)
                         .await
                         .map_err(|e| internal(e.into()))?;
                     if !ours {

@@ -2,11 +2,15 @@
 //! generated from the shared SQL in `sql.rs`; no SQL anywhere else in the service.
 //! Timestamps are microseconds since the Unix epoch (UTC); ids are UUIDv7 text.
 
+mod history;
 pub mod postgres;
 mod rows;
 mod sql;
 pub mod sqlite;
 
+pub use history::{
+    BackfillPage, BackfillRow, HistoryStore, ReconcileEnd, ReconcileProgress, ReconcileRow,
+};
 pub use rows::*;
 
 use async_trait::async_trait;
@@ -14,11 +18,37 @@ use std::sync::Arc;
 
 pub type StoreResult<T> = Result<T, sqlx::Error>;
 
+/// Held while this process runs a fleet-wide singleton duty; dropping it lets another take it.
+pub type SingletonGuard = Box<dyn Send>;
+
+/// The PostgreSQL channel that new work is announced on.
+pub const WORK_CHANNEL: &str = "ordersync_work";
+
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: HistoryStore + Send + Sync + 'static {
     fn dialect(&self) -> &'static str;
     async fn migrate(&self) -> anyhow::Result<()>;
     async fn ping(&self) -> StoreResult<()>;
+    /// The database server's clock (µs since the epoch): leases are compared across hosts.
+    async fn db_now_us(&self) -> StoreResult<i64>;
+    /// External ids of a source connection's orders held back as unmappable.
+    async fn rejected_external_ids(&self, connection_id: &str) -> StoreResult<Vec<String>>;
+    /// Singleton duties (the purge sweep) run in one process of the fleet at a time:
+    /// `Some` while this process holds `name` (a transaction-scoped advisory lock on
+    /// PostgreSQL; SQLite serves one process).
+    async fn try_singleton(&self, name: &str) -> StoreResult<Option<SingletonGuard>>;
+    /// Wakes `wake` whenever any process announces new work (PostgreSQL `LISTEN`); false
+    /// where the dialect has no notifications (polling stays the fallback everywhere).
+    fn listen_work(&self, wake: Arc<tokio::sync::Notify>) -> bool;
+
+    // the keystore this database belongs to (`crate::keystore_identity`)
+    /// The keystore id recorded in this database (`instance`), if one is.
+    async fn recorded_keystore_id(&self) -> StoreResult<Option<String>>;
+    /// Records `keystore_id` unless an id is recorded already; returns the id that is (two
+    /// processes starting at once agree on the first one).
+    async fn record_keystore_id(&self, keystore_id: &str, now: i64) -> StoreResult<String>;
+    /// One row holding sealed data, if any: an order with PII, else a connection with secrets.
+    async fn sealed_sample(&self) -> StoreResult<Option<SealedSample>>;
 
     // merchants and tokens
     async fn create_merchant(
@@ -88,12 +118,43 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_connection(&self, c: &ConnectionRow) -> StoreResult<()>;
     async fn get_connection(&self, id: &str) -> StoreResult<Option<ConnectionRow>>;
     async fn list_connections(&self, merchant_id: &str) -> StoreResult<Vec<ConnectionRow>>;
+    /// Writes name, config and state; the version moves when config or state changed.
     async fn update_connection(&self, c: &ConnectionRow) -> StoreResult<()>;
+    /// Marks the connection deleted (secrets erased, routes and cursor gone); as a sink, its
+    /// queued deliveries go dead and its tracking stops.
     async fn delete_connection(&self, id: &str) -> StoreResult<u64>;
-    async fn set_connection_secrets(&self, id: &str, secrets_ct: &str) -> StoreResult<()>;
+    /// Replaces the secrets (through the API) if the connection is still at
+    /// `expected_version`; whether it was. Every process then rebuilds its instance.
+    async fn set_connection_secrets(
+        &self,
+        id: &str,
+        secrets_ct: &str,
+        expected_version: i64,
+    ) -> StoreResult<bool>;
+    /// A connector's own rotated secrets, written only if the connection is still at
+    /// `expected_version` (compare-and-swap) and not deleted; the new version, or `None`.
+    /// Live instances stay (`build_version` does not move).
+    async fn swap_connection_secrets(
+        &self,
+        id: &str,
+        secrets_ct: &str,
+        expected_version: i64,
+    ) -> StoreResult<Option<i64>>;
+    /// Takes the connection's fleet-wide token-refresh lock for `owner` until `until`, unless
+    /// another owner holds it unexpired (or the connection is deleted); whether `owner` holds it.
+    async fn lock_connection_refresh(
+        &self,
+        id: &str,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> StoreResult<bool>;
+    /// Releases the refresh lock if `owner` still holds it.
+    async fn unlock_connection_refresh(&self, id: &str, owner: &str) -> StoreResult<()>;
     async fn schedule_pull(&self, id: &str, at: i64) -> StoreResult<u64>;
     async fn insert_route(&self, r: &RouteRow) -> StoreResult<()>;
-    /// The active sinks a source's orders go to, with what each route forwards.
+    /// The sinks a source's orders go to, with what each route forwards: paused ones too
+    /// (their deliveries are queued and wait until the sink is active again).
     async fn routes_for_source(&self, source_id: &str) -> StoreResult<Vec<RouteTarget>>;
     /// Orders of a source created at or after `start_at`, by id after `after`.
     async fn orders_for_backfill(
@@ -135,7 +196,7 @@ pub trait Store: Send + Sync + 'static {
     /// Orders upsert + deliveries enqueue + cursor advance, in one transaction.
     /// Commits one page; returns the connection-wide rejection summary when this page
     /// rejected or un-rejected orders.
-    async fn commit_page(&self, p: &PageCommit) -> StoreResult<Option<String>>;
+    async fn commit_page(&self, p: &PageCommit) -> StoreResult<PageCommitted>;
 
     // deliveries
     async fn claim_deliveries(
@@ -145,7 +206,8 @@ pub trait Store: Send + Sync + 'static {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
-    /// Sink connections with deliveries due now (pending and due, or with an expired lease).
+    /// Active sink connections with deliveries due now (pending and due, or with an expired
+    /// lease). The claims, too, take deliveries of active sinks only.
     async fn due_delivery_sinks(&self, now: i64, limit: i64) -> StoreResult<Vec<String>>;
     /// [`Store::claim_deliveries`] for one sink connection.
     async fn claim_sink_deliveries(
@@ -164,13 +226,22 @@ pub trait Store: Send + Sync + 'static {
         lease_until: i64,
     ) -> StoreResult<u64>;
     async fn orders_by_ids(&self, ids: &[String]) -> StoreResult<Vec<OrderRow>>;
+    /// Records outcomes of deliveries `owner` holds; returns how many it still held (the rest
+    /// were refused: their lease was lost to another claim).
     async fn complete_deliveries(
         &self,
         owner: &str,
         now: i64,
         results: &[DeliveryResult],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<u64>;
     async fn replay_delivery(&self, merchant_id: &str, id: &str, now: i64) -> StoreResult<u64>;
+    /// [`Store::replay_delivery`] for every dead delivery of a merchant (of one sink).
+    async fn replay_dead_deliveries(
+        &self,
+        merchant_id: &str,
+        sink_connection_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<u64>;
     /// Makes a sink connection's waiting deliveries due now (its credentials were replaced).
     async fn rearm_deliveries(&self, sink_connection_id: &str, now: i64) -> StoreResult<u64>;
 
@@ -297,6 +368,9 @@ pub trait Store: Send + Sync + 'static {
         merchant_id: Option<&str>,
     ) -> StoreResult<Vec<ConnectionStatus>>;
     async fn totals(&self) -> StoreResult<Totals>;
+    /// What `/metrics` shows: every count read from an index, the queue depths as ranges of
+    /// their status only; per-connection gauges for the first `max_connections` live ones.
+    async fn metrics_snapshot(&self, max_connections: i64) -> StoreResult<MetricsSnapshot>;
     /// External order ids of one sink connection's deliveries that the sink skipped (done, no
     /// object: nothing for that target to do) — what the demo excuses from "missing".
     async fn skipped_orders(&self, sink_connection_id: &str) -> StoreResult<Vec<String>>;
@@ -336,6 +410,27 @@ pub trait Store: Send + Sync + 'static {
     async fn get_dsr(&self, merchant_id: &str, id: &str) -> StoreResult<Option<DsrRow>>;
     /// The merchant's requests, newest first.
     async fn list_dsr(&self, merchant_id: &str, limit: i64) -> StoreResult<Vec<DsrRow>>;
+
+    // rate budgets the fleet shares (`crate::engine::budgets`)
+    /// Takes up to `want` tokens of bucket `key` at `now` (µs) in one locked transaction: the
+    /// row is created full, refilled at `rate_per_sec` up to `burst`, and written back.
+    async fn take_rate_budget(
+        &self,
+        key: &str,
+        now: i64,
+        rate_per_sec: f64,
+        burst: f64,
+        want: u32,
+    ) -> StoreResult<ordersync_sdk::budget::Spent>;
+    /// `(tokens, refilled_at)` of bucket `key` as last written.
+    async fn rate_budget(&self, key: &str) -> StoreResult<Option<(f64, i64)>>;
+}
+
+/// A row holding sealed data ([`Store::sealed_sample`]), by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedSample {
+    Order(String),
+    Connection(String),
 }
 
 /// Opens the store for a URL: `postgres://…` or `sqlite://…` (created if missing).

@@ -27,9 +27,38 @@ impl PgStore {
     }
 }
 
+/// A `LISTEN` on its own connection, re-established after a failure; each notification
+/// wakes the engine's idle loops.
+fn listen_work_on(pool: &PgPool, wake: Arc<tokio::sync::Notify>) -> bool {
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        loop {
+            let listened = async {
+                let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                l.listen(WORK_CHANNEL).await?;
+                loop {
+                    l.recv().await?;
+                    wake.notify_waiters();
+                }
+                #[allow(unreachable_code)]
+                Ok::<(), sqlx::Error>(())
+            };
+            if let Err(e) = listened.await {
+                tracing::debug!(error = %e, "Work notifications interrupted; polling until they are back.");
+            }
+            if pool.is_closed() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    true
+}
+
 impl_store!(
     PgStore,
     sqlx::Postgres,
     " FOR UPDATE SKIP LOCKED",
     "postgres"
 );
+super::history::impl_history_store!(PgStore, sqlx::Postgres, " FOR UPDATE SKIP LOCKED");

@@ -14,6 +14,12 @@ pub struct ConnectionRow {
     pub last_pull_at: Option<i64>,
     pub last_error: Option<String>,
     pub created_at: i64,
+    /// Moves with every write of config, secrets, state or deletion (compare-and-swap of
+    /// rotated secrets). Ignored by `insert_connection`.
+    pub version: i64,
+    /// Moves only with the writes a live connector instance must be rebuilt for (config,
+    /// secrets set through the API, deletion); not with a connector's own token rotation.
+    pub build_version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +161,10 @@ pub struct BackfillOrder {
 #[derive(Debug, Clone, Default)]
 pub struct PageCommit {
     pub connection_id: String,
+    /// The pull lease this page was read under: the commit writes only while it still holds
+    /// the connection (a worker that lost its lease never moves the cursor). `None` for
+    /// writes made outside a pull (tests, tools).
+    pub lease_owner: Option<String>,
     pub now: i64,
     pub orders: Vec<OrderUpsert>,
     pub deliveries: Vec<DeliveryEnqueue>,
@@ -163,6 +173,15 @@ pub struct PageCommit {
     /// recorded once per order, however often an overlapping window re-reads them.
     pub rejected: Vec<(String, String)>,
     pub rejected_reason: Option<String>,
+}
+
+/// What [`crate::store::Store::commit_page`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageCommitted {
+    /// Written; the connection's rejection summary, if any orders are held back.
+    Written(Option<String>),
+    /// Nothing written: the pull lease is another worker's now.
+    LeaseLost,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -342,6 +361,38 @@ pub struct Totals {
     pub deliveries_dead: i64,
     /// Done deliveries whose parcel is not yet seen delivered (skipped ones are not tracked).
     pub awaiting_tracking: i64,
+}
+
+/// What `/metrics` shows from the database: counts answered from indexes, and the live
+/// connections (no names: those are merchant-supplied).
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSnapshot {
+    pub orders: i64,
+    /// Orders whose PII is purged.
+    pub orders_pii_purged: i64,
+    pub deliveries_pending: i64,
+    pub deliveries_in_flight: i64,
+    pub deliveries_dead: i64,
+    pub deliveries_done: i64,
+    /// Live connections by state, all of them.
+    pub connections_by_state: Vec<(String, i64)>,
+    /// The first live connections by id, up to the limit asked for.
+    pub connections: Vec<ConnectionGauges>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConnectionGauges {
+    pub id: String,
+    pub kind: String,
+    pub role: String,
+    pub state: String,
+    pub last_pull_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub rejected_orders: i64,
+    /// This connection's deliveries as a sink, by status (0 for a source).
+    pub deliveries_pending: i64,
+    pub deliveries_in_flight: i64,
+    pub deliveries_dead: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]

@@ -5,7 +5,7 @@
 /// Columns of `connections` read into `ConnectionRow`.
 macro_rules! conn_cols {
     () => {
-        "id, merchant_id, kind, role, name, config, secrets_ct, state, next_pull_at, last_pull_at, last_error, created_at"
+        "id, merchant_id, kind, role, name, config, secrets_ct, state, next_pull_at, last_pull_at, last_error, created_at, version, build_version"
     };
 }
 pub(crate) use conn_cols;
@@ -67,8 +67,58 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn db_now_us(&self) -> StoreResult<i64> {
+                // SQLite's clock is this host's: one host is all it serves.
+                let sql = if $dialect == "postgres" {
+                    "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+                } else {
+                    "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
+                };
+                sqlx::query_scalar(sql).fetch_one(&self.pool).await
+            }
+
+            async fn rejected_external_ids(&self, connection_id: &str) -> StoreResult<Vec<String>> {
+                sqlx::query_scalar("SELECT external_id FROM rejected_orders WHERE connection_id = $1 ORDER BY external_id")
+                    .bind(connection_id).fetch_all(&self.pool).await
+            }
+
+            async fn try_singleton(&self, name: &str) -> StoreResult<Option<$crate::store::SingletonGuard>> {
+                if $dialect != "postgres" {
+                    return Ok(Some(Box::new(())));
+                }
+                let mut tx = self.pool.begin().await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext($1))")
+                    .bind(name.to_string()).fetch_one(&mut *tx).await?;
+                Ok(got.then(|| Box::new(tx) as $crate::store::SingletonGuard))
+            }
+
+            fn listen_work(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> bool {
+                listen_work_on(&self.pool, wake)
+            }
+
             async fn ping(&self) -> StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+            }
+
+            async fn recorded_keystore_id(&self) -> StoreResult<Option<String>> {
+                sqlx::query_scalar("SELECT keystore_id FROM instance WHERE id = 1").fetch_optional(&self.pool).await
+            }
+
+            async fn record_keystore_id(&self, keystore_id: &str, now: i64) -> StoreResult<String> {
+                sqlx::query("INSERT INTO instance (id, keystore_id, recorded_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+                    .bind(keystore_id).bind(now).execute(&self.pool).await?;
+                sqlx::query_scalar("SELECT keystore_id FROM instance WHERE id = 1").fetch_one(&self.pool).await
+            }
+
+            async fn sealed_sample(&self) -> StoreResult<Option<$crate::store::SealedSample>> {
+                let order: Option<String> = sqlx::query_scalar("SELECT id FROM orders WHERE pii_dek IS NOT NULL AND pii_ct IS NOT NULL AND pii_epoch IS NOT NULL LIMIT 1")
+                    .fetch_optional(&self.pool).await?;
+                if let Some(id) = order {
+                    return Ok(Some($crate::store::SealedSample::Order(id)));
+                }
+                let conn: Option<String> = sqlx::query_scalar("SELECT id FROM connections WHERE secrets_ct IS NOT NULL AND secrets_ct <> '' LIMIT 1")
+                    .fetch_optional(&self.pool).await?;
+                Ok(conn.map($crate::store::SealedSample::Connection))
             }
 
             async fn create_merchant_scoped(&self, id: &str, name: &str, token_hash: &str, scopes: &str, now: i64) -> StoreResult<()> {
@@ -171,7 +221,10 @@ macro_rules! impl_store {
             }
 
             async fn update_connection(&self, c: &ConnectionRow) -> StoreResult<()> {
-                sqlx::query("UPDATE connections SET name = $2, config = $3, state = $4 WHERE id = $1")
+                // A rename alone changes nothing a process acts on.
+                sqlx::query("UPDATE connections SET name = $2, config = $3, state = $4, \
+                    version = CASE WHEN config = $3 AND state = $4 THEN version ELSE version + 1 END, \
+                    build_version = CASE WHEN config = $3 THEN build_version ELSE build_version + 1 END WHERE id = $1")
                     .bind(&c.id).bind(&c.name).bind(&c.config).bind(&c.state).execute(&self.pool).await.map(|_| ())
             }
 
@@ -179,13 +232,40 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("DELETE FROM routes WHERE source_connection_id = $1 OR sink_connection_id = $1").bind(id).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM cursors WHERE connection_id = $1").bind(id).execute(&mut *tx).await?;
-                let n = sqlx::query("UPDATE connections SET state = 'deleted', secrets_ct = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+                let n = sqlx::query("UPDATE connections SET state = 'deleted', secrets_ct = NULL, version = version + 1, build_version = build_version + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+                // Nothing claims a deleted sink's deliveries again: the queued ones end (they
+                // would hold their orders' PII past its purge) and tracking stops. One in
+                // flight keeps its lease, so a batch that completes still records its object.
+                sqlx::query("UPDATE deliveries SET next_track_at = NULL, \
+                    last_error = CASE WHEN status IN ('pending', 'in_flight') THEN 'permanent: the sink connection was deleted' ELSE last_error END, \
+                    status = CASE WHEN status IN ('pending', 'in_flight') THEN 'dead' ELSE status END \
+                    WHERE sink_connection_id = $1 AND (status IN ('pending', 'in_flight') OR next_track_at IS NOT NULL)")
+                    .bind(id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(n)
             }
 
-            async fn set_connection_secrets(&self, id: &str, secrets_ct: &str) -> StoreResult<()> {
-                sqlx::query("UPDATE connections SET secrets_ct = $2 WHERE id = $1").bind(id).bind(secrets_ct).execute(&self.pool).await.map(|_| ())
+            async fn set_connection_secrets(&self, id: &str, secrets_ct: &str, expected_version: i64) -> StoreResult<bool> {
+                let n = sqlx::query("UPDATE connections SET secrets_ct = $2, version = version + 1, build_version = build_version + 1 WHERE id = $1 AND version = $3")
+                    .bind(id).bind(secrets_ct).bind(expected_version).execute(&self.pool).await?.rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn swap_connection_secrets(&self, id: &str, secrets_ct: &str, expected_version: i64) -> StoreResult<Option<i64>> {
+                sqlx::query_scalar("UPDATE connections SET secrets_ct = $2, version = version + 1 WHERE id = $1 AND version = $3 AND state <> 'deleted' RETURNING version")
+                    .bind(id).bind(secrets_ct).bind(expected_version).fetch_optional(&self.pool).await
+            }
+
+            async fn lock_connection_refresh(&self, id: &str, owner: &str, now: i64, until: i64) -> StoreResult<bool> {
+                let n = sqlx::query("UPDATE connections SET refresh_owner = $2, refresh_until = $4 WHERE id = $1 AND state <> 'deleted' \
+                    AND (refresh_owner IS NULL OR refresh_owner = $2 OR refresh_until < $3)")
+                    .bind(id).bind(owner).bind(now).bind(until).execute(&self.pool).await?.rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn unlock_connection_refresh(&self, id: &str, owner: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE connections SET refresh_owner = NULL, refresh_until = NULL WHERE id = $1 AND refresh_owner = $2")
+                    .bind(id).bind(owner).execute(&self.pool).await.map(|_| ())
             }
 
             async fn schedule_pull(&self, id: &str, at: i64) -> StoreResult<u64> {
@@ -201,7 +281,7 @@ macro_rules! impl_store {
             }
 
             async fn routes_for_source(&self, source_id: &str) -> StoreResult<Vec<RouteTarget>> {
-                sqlx::query_as("SELECT r.sink_connection_id, r.statuses, r.start_at FROM routes r JOIN connections c ON c.id = r.sink_connection_id WHERE r.source_connection_id = $1 AND c.state = 'active' ORDER BY r.sink_connection_id")
+                sqlx::query_as("SELECT r.sink_connection_id, r.statuses, r.start_at FROM routes r JOIN connections c ON c.id = r.sink_connection_id WHERE r.source_connection_id = $1 AND c.state <> 'deleted' ORDER BY r.sink_connection_id")
                     .bind(source_id).fetch_all(&self.pool).await
             }
 
@@ -255,7 +335,8 @@ macro_rules! impl_store {
             }
 
             async fn finish_pull(&self, id: &str, owner: &str, f: &PullFinish) -> StoreResult<()> {
-                sqlx::query("UPDATE connections SET lease_owner = NULL, lease_until = NULL, next_pull_at = $3, last_pull_at = COALESCE($4, last_pull_at), last_error = $5, state = COALESCE($6, state) WHERE id = $1 AND lease_owner = $2")
+                sqlx::query("UPDATE connections SET lease_owner = NULL, lease_until = NULL, next_pull_at = $3, last_pull_at = COALESCE($4, last_pull_at), last_error = $5, state = COALESCE($6, state), \
+                    version = CASE WHEN COALESCE($6, state) = state THEN version ELSE version + 1 END WHERE id = $1 AND lease_owner = $2")
                     .bind(id).bind(owner).bind(f.next_pull_at).bind(f.last_pull_at).bind(&f.last_error).bind(&f.state)
                     .execute(&self.pool).await.map(|_| ())
             }
@@ -278,8 +359,16 @@ macro_rules! impl_store {
                 qb.build_query_as().fetch_all(&self.pool).await
             }
 
-            async fn commit_page(&self, p: &PageCommit) -> StoreResult<Option<String>> {
+            async fn commit_page(&self, p: &PageCommit) -> StoreResult<PageCommitted> {
                 let mut tx = self.pool.begin().await?;
+                if let Some(owner) = &p.lease_owner {
+                    // Fenced: the row lock also orders this commit against a competing claim.
+                    let held = sqlx::query("UPDATE connections SET lease_until = lease_until WHERE id = $1 AND lease_owner = $2")
+                        .bind(&p.connection_id).bind(owner).execute(&mut *tx).await?.rows_affected();
+                    if held == 0 {
+                        return Ok(PageCommitted::LeaseLost);
+                    }
+                }
                 for chunk in p.orders.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO orders (id, merchant_id, connection_id, marketplace, external_id, order_number, status, data, content_hash, version, pii_ct, pii_dek, pii_epoch, pii_fields, email_bidx, buyer_bidx, source_created_at, source_updated_at, ingested_at, updated_at, purge_after) ");
                     qb.push_values(chunk, |mut b, o| {
@@ -308,6 +397,10 @@ macro_rules! impl_store {
                     qb.push(" ON CONFLICT (order_id, sink_connection_id) DO UPDATE SET version = excluded.version, idempotency_key = excluded.idempotency_key, \
                         status = CASE WHEN deliveries.status = 'in_flight' THEN 'in_flight' ELSE 'pending' END, attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL, updated_at = excluded.updated_at");
                     qb.build().execute(&mut *tx).await?;
+                }
+                if $dialect == "postgres" && !p.deliveries.is_empty() {
+                    // Sent at commit: idle workers wake for the new deliveries.
+                    sqlx::query("SELECT pg_notify($1, '')").bind($crate::store::WORK_CHANNEL).execute(&mut *tx).await?;
                 }
                 sqlx::query("INSERT INTO cursors (connection_id, watermark, window_until, page_token, updated_at) VALUES ($1, $2, $3, $4, $5) \
                     ON CONFLICT (connection_id) DO UPDATE SET watermark = excluded.watermark, window_until = excluded.window_until, page_token = excluded.page_token, updated_at = excluded.updated_at")
@@ -353,16 +446,18 @@ macro_rules! impl_store {
                     sqlx::query("UPDATE connections SET rejected_orders = $2, last_error = COALESCE($3, last_error) WHERE id = $1")
                         .bind(&p.connection_id).bind(total).bind(&summary).execute(&mut *tx).await?;
                     tx.commit().await?;
-                    return Ok(summary);
+                    return Ok(PageCommitted::Written(summary));
                 }
                 tx.commit().await?;
-                Ok(None)
+                Ok(PageCommitted::Written(None))
             }
 
             async fn claim_deliveries(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
                 sqlx::query_as(concat!(
                     "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                    "SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3) ",
+                    "SELECT id FROM deliveries WHERE ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3)) ",
+                    // A paused (or deleted) sink's deliveries wait, queued, until it is active.
+                    "AND EXISTS (SELECT 1 FROM connections c WHERE c.id = deliveries.sink_connection_id AND c.state = 'active') ",
                     "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
                     ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
                 ))
@@ -370,9 +465,13 @@ macro_rules! impl_store {
             }
 
             async fn due_delivery_sinks(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
+                // Active sinks only (a paused one's queue waits), each probed through
+                // `deliveries_sink_due`: the cost follows the number of sinks, not of the
+                // deliveries queued (a paused sink may hold a great many).
                 let rows: Vec<(String,)> = sqlx::query_as(concat!(
-                    "SELECT DISTINCT sink_connection_id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $1) ",
-                    "OR (status = 'in_flight' AND lease_until < $1) LIMIT $2"
+                    "SELECT c.id FROM connections c WHERE c.role = 'sink' AND c.state = 'active' AND (",
+                    "EXISTS (SELECT 1 FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= $1) ",
+                    "OR EXISTS (SELECT 1 FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status = 'in_flight' AND d.lease_until < $1)) LIMIT $2"
                 ))
                 .bind(now).bind(limit).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|r| r.0).collect())
@@ -381,7 +480,10 @@ macro_rules! impl_store {
             async fn claim_sink_deliveries(&self, owner: &str, sink_connection_id: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
                 sqlx::query_as(concat!(
                     "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                    "SELECT id FROM deliveries WHERE sink_connection_id = $5 AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3)) ",
+                    // Nothing of a paused or deleted sink: its id is looked up (by primary key)
+                    // only when active, so the index seek of a paused one finds nothing at once.
+                    "SELECT id FROM deliveries WHERE sink_connection_id = (SELECT c.id FROM connections c WHERE c.id = $5 AND c.state = 'active') ",
+                    "AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3)) ",
                     "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
                     ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
                 ))
@@ -416,8 +518,9 @@ macro_rules! impl_store {
                 qb.build_query_as().fetch_all(&self.pool).await
             }
 
-            async fn complete_deliveries(&self, owner: &str, now: i64, results: &[DeliveryResult]) -> StoreResult<()> {
+            async fn complete_deliveries(&self, owner: &str, now: i64, results: &[DeliveryResult]) -> StoreResult<u64> {
                 let mut tx = self.pool.begin().await?;
+                let mut written = 0;
                 let done: Vec<_> = results.iter().filter_map(|r| match r { DeliveryResult::Done { id, external_ref, version, next_track_at } => Some((id, external_ref, *version, *next_track_at)), _ => None }).collect();
                 for chunk in done.chunks(1000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, external_ref, dv, next_track_at) AS (");
@@ -427,7 +530,7 @@ macro_rules! impl_store {
                     qb.push(") UPDATE deliveries SET status = CASE WHEN deliveries.version = v.dv THEN 'done' ELSE 'pending' END, external_ref = v.external_ref, delivered_version = v.dv, \
                         lease_owner = NULL, lease_until = NULL, last_error = NULL, attempts = 0, next_track_at = CASE WHEN v.external_ref = '' THEN NULL ELSE COALESCE(deliveries.next_track_at, v.next_track_at) END, updated_at = ");
                     qb.push_bind(now).push(" FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ").push_bind(owner.to_string());
-                    qb.build().execute(&mut *tx).await?;
+                    written += qb.build().execute(&mut *tx).await?.rows_affected();
                 }
                 let failed: Vec<_> = results.iter().filter_map(|r| match r {
                     DeliveryResult::Retry { id, next_attempt_at, error } => Some((id, "pending", *next_attempt_at, error)),
@@ -441,14 +544,23 @@ macro_rules! impl_store {
                     });
                     qb.push(") UPDATE deliveries SET status = v.status, next_attempt_at = v.next_attempt_at, last_error = v.last_error, lease_owner = NULL, lease_until = NULL, updated_at = ");
                     qb.push_bind(now).push(" FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ").push_bind(owner.to_string());
-                    qb.build().execute(&mut *tx).await?;
+                    written += qb.build().execute(&mut *tx).await?.rows_affected();
                 }
-                tx.commit().await
+                tx.commit().await?;
+                Ok(written)
             }
 
             async fn replay_delivery(&self, merchant_id: &str, id: &str, now: i64) -> StoreResult<u64> {
-                Ok(sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status = 'dead'")
+                Ok(sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status = 'dead' \
+                    AND EXISTS (SELECT 1 FROM connections c WHERE c.id = deliveries.sink_connection_id AND c.state <> 'deleted')")
                     .bind(id).bind(merchant_id).bind(now).execute(&self.pool).await?.rows_affected())
+            }
+
+            async fn replay_dead_deliveries(&self, merchant_id: &str, sink_connection_id: Option<&str>, now: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 WHERE merchant_id = $1 AND status = 'dead' \
+                    AND ($2 IS NULL OR sink_connection_id = $2) \
+                    AND EXISTS (SELECT 1 FROM connections c WHERE c.id = deliveries.sink_connection_id AND c.state <> 'deleted')")
+                    .bind(merchant_id).bind(sink_connection_id).bind(now).execute(&self.pool).await?.rows_affected())
             }
 
             async fn rearm_deliveries(&self, sink_connection_id: &str, now: i64) -> StoreResult<u64> {
@@ -763,6 +875,27 @@ macro_rules! impl_store {
                 Ok(t)
             }
 
+            async fn metrics_snapshot(&self, max_connections: i64) -> StoreResult<MetricsSnapshot> {
+                // Each count reads an index, never order or delivery rows: the orders' smallest,
+                // `orders_pii_purged` (0010) and `deliveries_due` by status, so the queue depths
+                // read only their own statuses.
+                let (orders, orders_pii_purged, deliveries_pending, deliveries_in_flight, deliveries_dead, deliveries_done): (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM orders WHERE pii_purged_at IS NOT NULL), \
+                     (SELECT COUNT(*) FROM deliveries WHERE status = 'pending'), (SELECT COUNT(*) FROM deliveries WHERE status = 'in_flight'), \
+                     (SELECT COUNT(*) FROM deliveries WHERE status = 'dead'), (SELECT COUNT(*) FROM deliveries WHERE status = 'done')",
+                ).fetch_one(&self.pool).await?;
+                let connections_by_state = sqlx::query_as("SELECT state, COUNT(*) FROM connections WHERE state <> 'deleted' GROUP BY state ORDER BY state")
+                    .fetch_all(&self.pool).await?;
+                // Per sink, `deliveries_sink_due` (sink, status, …) answers each depth.
+                let connections = sqlx::query_as("SELECT c.id, c.kind, c.role, c.state, c.last_pull_at, c.last_error, c.rejected_orders, \
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status = 'pending') AS deliveries_pending, \
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status = 'in_flight') AS deliveries_in_flight, \
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.sink_connection_id = c.id AND d.status = 'dead') AS deliveries_dead \
+                    FROM connections c WHERE c.state <> 'deleted' ORDER BY c.id LIMIT $1")
+                    .bind(max_connections).fetch_all(&self.pool).await?;
+                Ok(MetricsSnapshot { orders, orders_pii_purged, deliveries_pending, deliveries_in_flight, deliveries_dead, deliveries_done, connections_by_state, connections })
+            }
+
             async fn skipped_orders(&self, sink_connection_id: &str) -> StoreResult<Vec<String>> {
                 sqlx::query_scalar("SELECT o.external_id FROM deliveries d JOIN orders o ON o.id = d.order_id WHERE d.sink_connection_id = $1 AND d.status = 'done' AND d.external_ref = ''")
                     .bind(sink_connection_id).fetch_all(&self.pool).await
@@ -825,6 +958,31 @@ macro_rules! impl_store {
             async fn list_dsr(&self, merchant_id: &str, limit: i64) -> StoreResult<Vec<DsrRow>> {
                 sqlx::query_as("SELECT id, merchant_id, kind, status, actor, created_at, due_at, completed_at, orders, erased, held FROM dsr_requests WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
                     .bind(merchant_id).bind(limit).fetch_all(&self.pool).await
+            }
+
+            async fn take_rate_budget(&self, key: &str, now: i64, rate_per_sec: f64, burst: f64, want: u32) -> StoreResult<ordersync_sdk::budget::Spent> {
+                let mut tx = self.pool.begin().await?;
+                // A write first: on SQLite it takes the write lock before anything is read, so
+                // the read below cannot be stale; on PostgreSQL the row lock follows.
+                sqlx::query("INSERT INTO rate_budgets (key, tokens, refilled_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING")
+                    .bind(key).bind(burst.max(1.0)).bind(now).execute(&mut *tx).await?;
+                let lock = if $dialect == "postgres" {
+                    "SELECT tokens, refilled_at FROM rate_budgets WHERE key = $1 FOR UPDATE"
+                } else {
+                    "SELECT tokens, refilled_at FROM rate_budgets WHERE key = $1"
+                };
+                let (tokens, at): (f64, i64) = sqlx::query_as(lock).bind(key).fetch_one(&mut *tx).await?;
+                let elapsed = (now - at) as f64 / 1_000_000.0;
+                let spent = ordersync_sdk::budget::spend(tokens, elapsed, rate_per_sec, burst, want);
+                sqlx::query("UPDATE rate_budgets SET tokens = $2, refilled_at = $3 WHERE key = $1")
+                    .bind(key).bind(spent.tokens).bind(at.max(now)).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(spent)
+            }
+
+            async fn rate_budget(&self, key: &str) -> StoreResult<Option<(f64, i64)>> {
+                sqlx::query_as("SELECT tokens, refilled_at FROM rate_budgets WHERE key = $1")
+                    .bind(key).fetch_optional(&self.pool).await
             }
         }
     };

@@ -48,4 +48,10 @@ pub fn ensure_parent_dir(url: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// One process: nothing to listen to.
+fn listen_work_on(_: &SqlitePool, _: Arc<tokio::sync::Notify>) -> bool {
+    false
+}
+
 impl_store!(SqliteStore, sqlx::Sqlite, "", "sqlite");
+super::history::impl_history_store!(SqliteStore, sqlx::Sqlite, "");

@@ -430,6 +430,8 @@ async fn delivered_to_sink(t: &TestApp, merchant: &str, order: &str) -> String {
             last_pull_at: None,
             last_error: None,
             created_at: now,
+            version: 1,
+            build_version: 1,
         })
         .await
         .unwrap();

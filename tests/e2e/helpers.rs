@@ -221,6 +221,8 @@ pub async fn provision_routes(
                 last_pull_at: None,
                 last_error: None,
                 created_at: now,
+                version: 1,
+                build_version: 1,
             })
             .await
             .unwrap();
@@ -309,4 +311,30 @@ pub fn bench_orders(default: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(default)
+}
+
+/// The admin API of `t` on a random port, with a token of merchant `m`: (base URL, token).
+pub async fn api_for(t: &TestApp, e: ordersync::engine::Engine, m: &str) -> (String, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = ordersync::api::router(ordersync::api::ApiState::new(&t.app, e, true));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let token = format!("os_test_{}", uuid::Uuid::new_v4().simple());
+    t.app
+        .store
+        .add_token(m, &ordersync::api::admin::hash_token(&token), t.now_us())
+        .await
+        .unwrap();
+    (base, token)
+}
+
+pub async fn call(method: reqwest::Method, url: String, token: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let code = r.status().as_u16();
+    (code, r.json().await.unwrap_or(serde_json::Value::Null))
 }

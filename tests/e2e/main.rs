@@ -4,14 +4,24 @@
 
 mod account_deletion;
 mod api;
+mod budgets;
 mod canary;
+mod coordination;
+mod deploy;
 mod dsr;
+mod fencing;
+mod fleet_state;
 mod golden;
+mod healthcheck;
 mod helpers;
 mod keys;
+mod keystore_identity;
+mod metrics;
 mod pipeline;
 mod platform;
 mod privacy;
+mod reconcile;
+mod replay;
 mod robust;
 mod routes;
 mod shredding;

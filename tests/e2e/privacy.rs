@@ -88,6 +88,7 @@ async fn setup(a: &Api, orders: &[(&str, &str)]) -> (String, String, String) {
         .store
         .commit_page(&PageCommit {
             connection_id: c.clone(),
+            lease_owner: None,
             now,
             orders: ups,
             deliveries: vec![],

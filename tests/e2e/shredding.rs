@@ -335,6 +335,7 @@ async fn seed(
         .store
         .commit_page(&PageCommit {
             connection_id: conn.to_string(),
+            lease_owner: None,
             now: now_us,
             orders: vec![OrderUpsert {
                 id: id.clone(),
@@ -653,6 +654,8 @@ async fn a_late_order_of_a_shredded_week_is_sealed_into_this_weeks_epoch() {
                 last_pull_at: None,
                 last_error: None,
                 created_at: now,
+                version: 1,
+                build_version: 1,
             })
             .await
             .unwrap();
@@ -780,6 +783,7 @@ async fn purge_bench(n_orders: usize, scattered: bool, batch: i64) {
                 .store
                 .commit_page(&PageCommit {
                     connection_id: c.clone(),
+                    lease_owner: None,
                     now: to_micros(now),
                     orders: ups,
                     deliveries: vec![],

@@ -48,6 +48,8 @@ async fn setup(t: &TestApp) -> (String, String, String) {
             last_pull_at: None,
             last_error: None,
             created_at: now,
+            version: 1,
+            build_version: 1,
         })
         .await
         .unwrap();
@@ -91,6 +93,7 @@ fn page(
         .collect();
     PageCommit {
         connection_id: c.into(),
+        lease_owner: None,
         now,
         orders,
         deliveries,

@@ -5,7 +5,7 @@ use crate::errors::{ALREADY_EXISTS, meta_code, observe_rate_headers, parse_error
 use crate::mapping::{Target, is_path_safe, rfc3339};
 use crate::wire::{Envelope, Tracking, TrackingBody, TrackingList};
 use ordersync_sdk::http::{Endpoint, RateGate, read_body_limited, success_body};
-use ordersync_sdk::{Clock, ConnectorError};
+use ordersync_sdk::{Clock, ConnectorError, FleetBudget, budget_key};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -42,12 +42,23 @@ impl Client {
         api_key: SecretString,
         clock: Arc<dyn Clock>,
         (create, list, by_id): (u32, u32, u32),
+        budgets: &Arc<dyn FleetBudget>,
     ) -> Self {
-        let ep = |rate| Endpoint::new(http.clone(), crate::KIND, RateGate::per_second(rate, rate));
+        // The account's limits, whichever worker calls: one fleet bucket per endpoint class,
+        // the shape AfterShip applies (a bucket of a second's allowance).
+        let ep = |class: &str, rate: u32| {
+            let key = budget_key(
+                crate::KIND,
+                class,
+                &format!("{base}\n{}", api_key.expose_secret()),
+            );
+            let gate = RateGate::shared(budgets, key, f64::from(rate.max(1)), rate);
+            Endpoint::new(http.clone(), crate::KIND, gate)
+        };
         Self {
-            create: ep(create),
-            list: ep(list),
-            by_id: ep(by_id),
+            create: ep("create", create),
+            list: ep("list", list),
+            by_id: ep("by_id", by_id),
             base,
             api_key,
             clock,

@@ -117,10 +117,14 @@ pub fn build_sink(
         api_key,
         deps.clock.clone(),
         cfg.rates(),
+        &deps.budgets,
     );
+    // A create, and on a lost answer a lookup and an update.
+    let pace = Some((cfg.rates().0.saturating_mul(60) / 3).max(1));
     Ok(Arc::new(AfterShipSink::new(
         client,
         slugs,
         cfg.send_customers,
+        pace,
     )))
 }

@@ -18,6 +18,8 @@ pub struct AfterShipSink {
     client: Client,
     slugs: BTreeMap<String, String>,
     send_customers: bool,
+    /// `SinkCaps::deliveries_per_minute`.
+    pace: Option<u32>,
 }
 
 fn outcome(external_ref: String, kind: OutcomeKind) -> DeliveryOutcome {
@@ -33,11 +35,13 @@ impl AfterShipSink {
         client: Client,
         slugs: BTreeMap<String, String>,
         send_customers: bool,
+        pace: Option<u32>,
     ) -> Self {
         Self {
             client,
             slugs,
             send_customers,
+            pace,
         }
     }
 
@@ -105,6 +109,7 @@ impl Sink for AfterShipSink {
             role: SinkRole::Tracking,
             batch_size: BATCH_SIZE,
             concurrency: 4,
+            deliveries_per_minute: self.pace,
             updates: true,
             tracks_delivery: true,
             delivery_feed: true,

@@ -35,9 +35,10 @@ pub use source::EbaySource;
 
 use ordersync_sdk::http::{Endpoint, RateGate};
 use ordersync_sdk::{
-    ConnectorDeps, ConnectorError, Descriptor, Factory, RefreshingToken, SecretSpec, Secrets,
-    Source, parse_config, require_secret, schema_of,
+    ConnectorDeps, ConnectorError, Descriptor, Factory, FleetBudget, RefreshingToken, SecretSpec,
+    Secrets, Source, budget_key, parse_config, require_secret, schema_of,
 };
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// Connection kind name.
@@ -97,9 +98,16 @@ const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
 #[cfg(not(feature = "sim"))]
 const SIM: Option<ordersync_sdk::SimSpec> = None;
 
-/// The local pace of a daily quota: its per-minute share, with an hour's share as burst.
-pub fn daily_gate(quota: u32) -> RateGate {
-    RateGate::per_minute((quota / 1440).max(1), (quota / 24).max(1))
+/// The pace of the app's daily quota, shared by every connection and worker of the app (the
+/// quota is the app's): its per-second share, with an hour's share as burst.
+pub fn daily_gate(quota: u32, budgets: &Arc<dyn FleetBudget>, base: &str, app: &str) -> RateGate {
+    let key = budget_key(KIND, "day", &format!("{base}\n{app}"));
+    RateGate::shared(
+        budgets,
+        key,
+        f64::from(quota.max(1)) / 86_400.0,
+        (quota / 24).max(1),
+    )
 }
 
 /// Builds an eBay source from a connection's config and secrets (`client_id`,
@@ -131,7 +139,13 @@ pub fn build_source(
         client_id: require_secret(secrets, "client_id")?,
         client_secret: require_secret(secrets, "client_secret")?,
     };
-    let endpoint = Endpoint::new(deps.http.clone(), KIND, daily_gate(cfg.daily_call_quota));
+    let gate = daily_gate(
+        cfg.daily_call_quota,
+        &deps.budgets,
+        &cfg.base_url(),
+        require_secret(secrets, "client_id")?.expose_secret(),
+    );
+    let endpoint = Endpoint::new(deps.http.clone(), KIND, gate);
     let client = client::Client::new(
         endpoint,
         &cfg.base_url(),

@@ -72,7 +72,7 @@ pub use sink::SageSink;
 use ordersync_sdk::http::{Endpoint, RateGate, RetryPolicy};
 use ordersync_sdk::{
     ConnectorDeps, ConnectorError, Descriptor, Factory, RefreshingToken, SecretSpec, Secrets, Sink,
-    parse_config, require_secret, schema_of,
+    budget_key, parse_config, require_secret, schema_of,
 };
 use std::sync::Arc;
 
@@ -149,8 +149,15 @@ pub fn build_sink(
     let rpm = cfg.requests_per_minute();
     // Sage counts any 60 s period: a burst b plus a pace r stays within the quota when
     // b + r × 1 min ≤ rpm, so a quarter bursts and three quarters pace.
+    // The quota is the business's, whichever worker calls: the bucket is the fleet's.
     let burst = (rpm / 4).max(1);
-    let gate = RateGate::per_minute(rpm.saturating_sub(burst).max(1), burst);
+    let key = budget_key(
+        KIND,
+        "business",
+        &format!("{}\n{}", cfg.base_url(), cfg.business_id),
+    );
+    let rate = f64::from(rpm.saturating_sub(burst).max(1)) / 60.0;
+    let gate = RateGate::shared(&deps.budgets, key, rate, burst);
     let endpoint = Endpoint::new(deps.http.clone(), KIND, gate).with_retry(RetryPolicy {
         max_attempts: 8,
         ..RetryPolicy::default()

@@ -340,6 +340,8 @@ impl Sink for SageSink {
             role: SinkRole::Accounting,
             batch_size: 20,
             concurrency: 8,
+            // Invoice lookup, contact search and create, invoice write.
+            deliveries_per_minute: Some((self.cfg.requests_per_minute() / 4).max(1)),
             updates: true,
             tracks_delivery: false,
             delivery_feed: false,

@@ -10,6 +10,7 @@
 //! to resolved addresses (see [`crate::dns`]) and to IP literals, follows no redirects and caps
 //! every body it reads.
 
+use crate::budget::{FleetBudget, FleetLimit};
 use crate::dns::PolicyResolver;
 pub use crate::dns::{Lookup, StaticLookup, SystemLookup};
 use crate::error::ConnectorError;
@@ -139,10 +140,13 @@ impl Default for HttpClient {
 #[derive(Debug, Clone, Copy)]
 struct BodyLimit(u64);
 
-/// Proactive limit (governor) plus reactive pauses from the platform's own signals.
+/// Proactive limit (governor, or budgets shared by the fleet) plus reactive pauses from the
+/// platform's own signals.
 #[derive(Debug)]
 pub struct RateGate {
     limiter: Option<DefaultDirectRateLimiter>,
+    /// Limits every process counts against together ([`crate::budget`]).
+    fleet: Vec<Arc<FleetLimit>>,
     paused_until: Mutex<Option<Instant>>,
 }
 
@@ -150,6 +154,33 @@ impl RateGate {
     pub fn unlimited() -> Self {
         Self {
             limiter: None,
+            fleet: Vec::new(),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    /// A limit the whole fleet shares: bucket `key` ([`crate::budget::budget_key`]) of the
+    /// budgets, refilled at `rate_per_sec`, holding `burst`.
+    pub fn shared(
+        budgets: &Arc<dyn FleetBudget>,
+        key: String,
+        rate_per_sec: f64,
+        burst: u32,
+    ) -> Self {
+        Self::fleet(vec![Arc::new(FleetLimit::new(
+            budgets.clone(),
+            key,
+            rate_per_sec,
+            burst,
+        ))])
+    }
+
+    /// Every request takes a token of each limit, in order (put the scarcest first: its
+    /// wait is the long one, and the others' tokens are then spent at once).
+    pub fn fleet(limits: Vec<Arc<FleetLimit>>) -> Self {
+        Self {
+            limiter: None,
+            fleet: limits,
             paused_until: Mutex::new(None),
         }
     }
@@ -160,6 +191,7 @@ impl RateGate {
             .allow_burst(NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN));
         Self {
             limiter: Some(RateLimiter::direct(q)),
+            fleet: Vec::new(),
             paused_until: Mutex::new(None),
         }
     }
@@ -169,12 +201,27 @@ impl RateGate {
             .allow_burst(NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN));
         Self {
             limiter: Some(RateLimiter::direct(q)),
+            fleet: Vec::new(),
             paused_until: Mutex::new(None),
         }
     }
 
     /// Waits until a request may go out.
     pub async fn ready(&self) {
+        self.wait_pause().await;
+        if let Some(l) = &self.limiter {
+            l.until_ready().await;
+        }
+        for l in &self.fleet {
+            l.acquire().await;
+        }
+        if !self.fleet.is_empty() {
+            // A 429 seen while this request waited for its tokens holds it too.
+            self.wait_pause().await;
+        }
+    }
+
+    async fn wait_pause(&self) {
         loop {
             let wait = {
                 let p = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
@@ -184,9 +231,6 @@ impl RateGate {
                 Some(d) if !d.is_zero() => tokio::time::sleep(d).await,
                 _ => break,
             }
-        }
-        if let Some(l) = &self.limiter {
-            l.until_ready().await;
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod balance;
 pub mod bucket;
+pub mod budget;
 pub mod clock;
 pub mod decimal_number;
 pub mod descriptor;
@@ -27,10 +28,11 @@ mod webhook_ack;
 pub mod webhooks;
 
 pub use auth::{
-    DiscardSecrets, RefreshFn, RefreshingToken, SecretsPersister, StaticToken, TokenProvider,
-    TokenSet,
+    DiscardSecrets, RefreshFn, RefreshGuard, RefreshHold, RefreshingToken, SecretsPersister,
+    StaticToken, TokenProvider, TokenSet,
 };
 pub use balance::TotalsError;
+pub use budget::{FleetBudget, FleetLimit, Grant, LocalBudget, budget_key};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use descriptor::{
     AppWebhookSpec, Descriptor, Factory, NotificationSpec, SecretSpec, SimSpec, WebhookSpec,

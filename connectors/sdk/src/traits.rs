@@ -162,6 +162,11 @@ pub struct SinkCaps {
     /// their time waiting on the target (and on retry backoff), so this may exceed what the
     /// target allows in flight; the client's own gate enforces that limit.
     pub concurrency: usize,
+    /// Deliveries a minute the connection's rate limit sustains, conservatively (its limit ÷
+    /// the calls one delivery makes at most on the usual path); `None` when no limit binds.
+    /// The engine holds no more deliveries at once than this pace completes well within a
+    /// lease, so a throttled batch is never the reason a lease runs out.
+    pub deliveries_per_minute: Option<u32>,
     /// The target can update an object it already holds.
     pub updates: bool,
     /// `delivery_status` reports when the parcel reached the buyer.
@@ -284,6 +289,9 @@ pub struct ConnectorDeps {
     pub clock: std::sync::Arc<dyn crate::clock::Clock>,
     /// Where rotated secrets (refresh tokens) of this connection are persisted.
     pub secrets: std::sync::Arc<dyn crate::auth::SecretsPersister>,
+    /// Rate budgets every process of the fleet shares ([`crate::budget`]); in-process
+    /// ([`LocalBudget`](crate::budget::LocalBudget)) for tools and tests.
+    pub budgets: std::sync::Arc<dyn crate::budget::FleetBudget>,
 }
 
 impl ConnectorDeps {
@@ -299,9 +307,12 @@ impl ConnectorDeps {
     }
 
     fn with_http(http: crate::http::HttpClient) -> Self {
+        let clock: std::sync::Arc<dyn crate::clock::Clock> =
+            std::sync::Arc::new(crate::clock::SystemClock);
         Self {
             http,
-            clock: std::sync::Arc::new(crate::clock::SystemClock),
+            budgets: std::sync::Arc::new(crate::budget::LocalBudget::new(clock.clone())),
+            clock,
             secrets: std::sync::Arc::new(crate::auth::DiscardSecrets),
         }
     }

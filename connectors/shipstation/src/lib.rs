@@ -65,9 +65,10 @@ pub use sink::ShipStationSink;
 
 use ordersync_sdk::http::{Endpoint, RateGate};
 use ordersync_sdk::{
-    ConnectorDeps, ConnectorError, Descriptor, Factory, SecretSpec, Secrets, Sink, parse_config,
-    require_secret, schema_of,
+    ConnectorDeps, ConnectorError, Descriptor, Factory, SecretSpec, Secrets, Sink, budget_key,
+    parse_config, require_secret, schema_of,
 };
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 pub const KIND: &str = "shipstation";
@@ -123,19 +124,40 @@ pub fn build_sink(
     let cfg: ShipStationConfig = parse_config(config)?;
     let api_key = require_secret(secrets, "api_key")?;
     let rpm = cfg.requests_per_minute();
-    // Burst of a whole minute: ShipStation counts a fixed window, not a smooth rate.
-    let gate = RateGate::per_minute(rpm, rpm);
+    // Shared by every worker (the limit is per key; V1: per key pair, which the key names).
+    // ShipStation counts fixed minutes: a burst b plus a pace r stay within one when
+    // b + r × 1 min ≤ rpm, so a tenth bursts and the rest paces.
+    let burst = (rpm / 10).max(1);
+    let rate = f64::from(rpm.saturating_sub(burst).max(1)) / 60.0;
+    let scope = match cfg.api_version {
+        ApiVersion::V1 => "v1",
+        ApiVersion::V2 => "v2",
+    };
+    let key = budget_key(
+        KIND,
+        scope,
+        &format!("{}\n{}", cfg.base_url(), api_key.expose_secret()),
+    );
+    let gate = RateGate::shared(&deps.budgets, key, rate, burst);
     let endpoint = Endpoint::new(deps.http.clone(), KIND, gate);
+    // At most one call per delivery on the usual path (bulk creates cost far less).
+    let pace = Some(rpm);
     match cfg.api_version {
         ApiVersion::V2 => {
             let client = client::Client::new(endpoint, cfg.base_url(), api_key);
-            Ok(Arc::new(ShipStationSink::new(client, cfg.warehouse_id)))
+            Ok(Arc::new(ShipStationSink::new(
+                client,
+                cfg.warehouse_id,
+                pace,
+            )))
         }
         ApiVersion::V1 => {
             let api_secret = require_secret(secrets, "api_secret")?;
             let warehouse = cfg.v1_warehouse_id().map_err(ConnectorError::permanent)?;
             let client = v1::Client::new(endpoint, cfg.base_url(), &api_key, &api_secret);
-            Ok(Arc::new(v1::ShipStationV1Sink::new(client, warehouse)))
+            Ok(Arc::new(v1::ShipStationV1Sink::new(
+                client, warehouse, pace,
+            )))
         }
     }
 }

@@ -21,13 +21,16 @@ pub const FEED_PAGE_SIZE: u32 = 100;
 pub struct ShipStationSink {
     client: Client,
     warehouse_id: Option<String>,
+    /// `SinkCaps::deliveries_per_minute`.
+    pace: Option<u32>,
 }
 
 impl ShipStationSink {
-    pub(crate) fn new(client: Client, warehouse_id: Option<String>) -> Self {
+    pub(crate) fn new(client: Client, warehouse_id: Option<String>, pace: Option<u32>) -> Self {
         Self {
             client,
             warehouse_id,
+            pace,
         }
     }
 
@@ -166,6 +169,7 @@ impl Sink for ShipStationSink {
             role: SinkRole::Fulfillment,
             batch_size: BATCH_SIZE,
             concurrency: 4,
+            deliveries_per_minute: self.pace,
             updates: true,
             tracks_delivery: true,
             delivery_feed: true,

@@ -11,7 +11,9 @@ use crate::wire::{
 use async_trait::async_trait;
 use base64::Engine;
 use ordersync_sdk::http::{Endpoint, RateGate, success_body};
-use ordersync_sdk::{Clock, ConnectorError, RefreshFn, TokenProvider, TokenSet};
+use ordersync_sdk::{
+    Clock, ConnectorError, FleetBudget, FleetLimit, RefreshFn, TokenProvider, TokenSet, budget_key,
+};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -34,18 +36,52 @@ struct Shared {
     permits: Arc<Semaphore>,
 }
 
-fn shared(base: &str, tenant: &str, rpm: u32) -> (Arc<RateGate>, Arc<Semaphore>) {
+/// The fleet budgets a connection counts against: its tenant's minute and its app's.
+pub struct Budgets<'a> {
+    pub budgets: &'a Arc<dyn FleetBudget>,
+    /// The app's `client_id` (hashed into the budget keys, never stored).
+    pub app: &'a str,
+    pub app_rpm: u32,
+}
+
+fn shared(base: &str, tenant: &str, rpm: u32, b: &Budgets<'_>) -> (Arc<RateGate>, Arc<Semaphore>) {
     static MAP: OnceLock<Mutex<HashMap<String, Shared>>> = OnceLock::new();
+    static APPS: OnceLock<Mutex<HashMap<String, Arc<FleetLimit>>>> = OnceLock::new();
+    // One app limit per process, shared by all its tenants' gates so their chunks pool.
+    let app_key = budget_key(crate::KIND, "app", &format!("{base}\n{}", b.app));
+    let app = APPS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(app_key.clone())
+        .or_insert_with(|| {
+            let burst = (b.app_rpm / 10).max(1);
+            let rate = f64::from(b.app_rpm.saturating_sub(burst).max(1)) / 60.0;
+            Arc::new(FleetLimit::new(b.budgets.clone(), app_key, rate, burst))
+        })
+        .clone();
     let mut m = MAP
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let s = m
-        .entry(format!("{base}|{tenant}"))
-        .or_insert_with(|| Shared {
-            gate: Arc::new(RateGate::per_minute(rpm, rpm.min(60))),
+    let s = m.entry(format!("{base}|{tenant}")).or_insert_with(|| {
+        // Xero counts a minute from its first call: burst b plus pace r stay within it
+        // when b + r × 1 min ≤ rpm. The burst stays below the 5 calls a tenant may have
+        // in flight, which every worker together must respect too.
+        let burst = (rpm / 20).clamp(1, 3);
+        let rate = f64::from(rpm.saturating_sub(burst).max(1)) / 60.0;
+        let key = budget_key(
+            crate::KIND,
+            "tenant",
+            &format!("{base}\n{}\n{tenant}", b.app),
+        );
+        let tenant = Arc::new(FleetLimit::new(b.budgets.clone(), key, rate, burst));
+        Shared {
+            // The tenant's minute first: it is the scarce one.
+            gate: Arc::new(RateGate::fleet(vec![tenant, app])),
             permits: Arc::new(Semaphore::new(CONCURRENT_PER_TENANT)),
-        });
+        }
+    });
     (s.gate.clone(), s.permits.clone())
 }
 
@@ -66,11 +102,12 @@ impl Client {
         base_url: &str,
         tenant: &str,
         rpm: u32,
+        budgets: &Budgets<'_>,
         tokens: Arc<dyn TokenProvider>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         let base = base_url.trim_end_matches('/').to_string();
-        let (gate, permits) = shared(&base, tenant, rpm);
+        let (gate, permits) = shared(&base, tenant, rpm, budgets);
         endpoint.gate = gate;
         Self {
             endpoint,

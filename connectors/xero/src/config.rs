@@ -11,6 +11,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.xero.com";
 pub const DEFAULT_TOKEN_URL: &str = "https://identity.xero.com/connect/token";
 /// Xero's per-tenant minute limit.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 60;
+/// Xero's minute limit per app, across all its tenants.
+pub const DEFAULT_APP_REQUESTS_PER_MINUTE: u32 = 10_000;
 
 /// The status new invoices and credit notes get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, JsonSchema)]
@@ -103,6 +105,10 @@ pub struct XeroConfig {
     /// per-tenant limit; the gate also follows `X-MinLimit-Remaining` and `429`.
     #[serde(default)]
     pub requests_per_minute: Option<u32>,
+    /// Requests per minute of the whole app (the `client_id`), shared by every connection and
+    /// worker. Default 10,000, Xero's app limit.
+    #[serde(default)]
+    pub app_requests_per_minute: Option<u32>,
 }
 
 impl XeroConfig {
@@ -120,6 +126,12 @@ impl XeroConfig {
     pub fn requests_per_minute(&self) -> u32 {
         self.requests_per_minute
             .unwrap_or(DEFAULT_REQUESTS_PER_MINUTE)
+            .max(1)
+    }
+
+    pub fn app_requests_per_minute(&self) -> u32 {
+        self.app_requests_per_minute
+            .unwrap_or(DEFAULT_APP_REQUESTS_PER_MINUTE)
             .max(1)
     }
 

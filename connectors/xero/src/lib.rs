@@ -89,6 +89,7 @@ use ordersync_sdk::{
     ConnectorDeps, ConnectorError, Descriptor, Factory, RefreshingToken, SecretSpec, Secrets, Sink,
     parse_config, require_secret, schema_of,
 };
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 pub const KIND: &str = "xero";
@@ -139,6 +140,7 @@ const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
         "api_base_url": url,
         "token_url": format!("{url}/connect/token"),
         "requests_per_minute": 1_000_000,
+        "app_requests_per_minute": 1_000_000,
         // Order numbers of different marketplaces can coincide; invoice numbers must not.
         "invoice_prefix": {"shopify": "S-", "woocommerce": "W-", "amazon": "A-", "ebay": "E-"},
     }),
@@ -166,10 +168,16 @@ pub fn build_sink(
 ) -> Result<Arc<dyn Sink>, ConnectorError> {
     let cfg: XeroConfig = parse_config(config)?;
     cfg.validate()?;
+    let client_id = require_secret(secrets, "client_id")?;
+    let budgets = client::Budgets {
+        budgets: &deps.budgets,
+        app: client_id.expose_secret(),
+        app_rpm: cfg.app_requests_per_minute(),
+    };
     let refresher = client::OAuthRefresh {
         endpoint: Endpoint::new(deps.http.clone(), KIND, RateGate::unlimited()).with_retry(RETRY),
         token_url: cfg.token_url().to_string(),
-        client_id: require_secret(secrets, "client_id")?,
+        client_id: client_id.clone(),
         client_secret: require_secret(secrets, "client_secret")?,
         clock: deps.clock.clone(),
     };
@@ -186,6 +194,7 @@ pub fn build_sink(
         cfg.base_url(),
         &cfg.tenant_id,
         cfg.requests_per_minute(),
+        &budgets,
         tokens,
         deps.clock.clone(),
     );

@@ -399,6 +399,9 @@ impl Sink for XeroSink {
             batch_size: BATCH_SIZE,
             // Twice the 5 calls a tenant may have in flight (the client gates those).
             concurrency: 10,
+            // Invoice pre-check, contact lookup and create, invoice write (a batch shares
+            // the pre-check and the writes, so it costs less).
+            deliveries_per_minute: Some((self.cfg.requests_per_minute() / 4).max(1)),
             updates: true,
             tracks_delivery: false,
             delivery_feed: false,

@@ -49,6 +49,7 @@ impl Env {
             http: HttpClient::for_simulators(),
             clock: self.clock.clone(),
             secrets: Arc::new(DiscardSecrets),
+            ..ConnectorDeps::for_simulators()
         }
     }
 

@@ -108,6 +108,26 @@ pub struct OrderBook<T> {
     by_created: BTreeSet<Key>,
     first_id: u64,
     next: u64,
+    /// Orders left out of listings and counts, still found by id (`POST /_sim/hide`).
+    hidden: BTreeSet<u64>,
+}
+
+/// `POST /_sim/hide {"count": n}` (sources): the `n` least recently updated orders are left
+/// out of every listing, as a platform's lagging search index leaves orders out, while a
+/// fetch by id still finds them; `{"reveal": true}` lists them again. How tests make a gap
+/// the pull cannot see and a reconciliation must find.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HideRequest {
+    #[serde(default)]
+    pub count: u64,
+    #[serde(default)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HideResponse {
+    /// The external ids hidden now (empty after a reveal).
+    pub hidden: Vec<String>,
 }
 
 impl<T: BookOrder> OrderBook<T> {
@@ -120,6 +140,23 @@ impl<T: BookOrder> OrderBook<T> {
             by_created: BTreeSet::new(),
             first_id,
             next: 0,
+            hidden: BTreeSet::new(),
+        }
+    }
+
+    /// Applies a [`HideRequest`]: hides the `count` least recently updated orders, or lists
+    /// every hidden order again.
+    pub fn hide(&mut self, r: HideRequest) -> HideResponse {
+        if r.reveal {
+            self.hidden.clear();
+        } else {
+            let ids: Vec<u64> = self
+                .oldest(usize::try_from(r.count).unwrap_or(usize::MAX))
+                .collect();
+            self.hidden.extend(ids);
+        }
+        HideResponse {
+            hidden: self.hidden.iter().map(u64::to_string).collect(),
         }
     }
 
@@ -248,6 +285,7 @@ impl<T: BookOrder> OrderBook<T> {
             updated_max,
         };
         self.keys(&q)
+            .filter(|k| !self.hidden.contains(&k.1))
             .filter_map(|k| self.orders.get(&k.1))
             .filter(|o| pred(o))
             .count()
@@ -262,6 +300,9 @@ impl<T: BookOrder> OrderBook<T> {
         let mut orders = Vec::with_capacity(limit.min(256));
         let mut has_more = false;
         for k in self.keys(q) {
+            if self.hidden.contains(&k.1) {
+                continue;
+            }
             let Some(o) = self.orders.get(&k.1) else {
                 continue;
             };
@@ -544,5 +585,34 @@ mod tests {
             0,
             "the replaced order left the index"
         );
+    }
+
+    #[test]
+    fn hidden_orders_are_left_out_of_listings_but_found_by_id() {
+        let mut b = seeded(20, 2);
+        let q = PageQuery {
+            sort: SortKey::UpdatedAt,
+            reverse: false,
+            after: None,
+            updated_min: None,
+            updated_max: None,
+        };
+        let oldest: Vec<u64> = b.oldest(3).collect();
+        let r = b.hide(HideRequest {
+            count: 3,
+            reveal: false,
+        });
+        assert_eq!(r.hidden.len(), 3);
+        let listed = all(&b, q, 7, |_| true);
+        assert_eq!(listed.len(), 17);
+        assert!(listed.iter().all(|(id, _)| !oldest.contains(id)));
+        assert_eq!(b.count(None, None, |_| true), 17);
+        assert!(b.get(oldest[0]).is_some(), "a fetch by id still finds it");
+        let r = b.hide(HideRequest {
+            count: 0,
+            reveal: true,
+        });
+        assert!(r.hidden.is_empty());
+        assert_eq!(all(&b, q, 7, |_| true).len(), 20);
     }
 }

@@ -161,6 +161,33 @@ pub async fn set_rejects_handler<S: AsRef<SimCore>>(
     StatusCode::NO_CONTENT
 }
 
+/// `POST /_sim/hold {"count": n}` holds the next n API requests; `{"release": true}` lets the
+/// held ones go on. `GET /_sim/hold` answers `{"held": n}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct HoldRequest {
+    #[serde(default)]
+    pub count: u64,
+    #[serde(default)]
+    pub release: bool,
+}
+
+pub async fn set_hold_handler<S: AsRef<SimCore>>(
+    State(s): State<Arc<S>>,
+    Json(r): Json<HoldRequest>,
+) -> StatusCode {
+    let core = (*s).as_ref();
+    if r.release {
+        core.release_held();
+    } else {
+        core.set_hold(r.count);
+    }
+    StatusCode::NO_CONTENT
+}
+
+pub async fn held_handler<S: AsRef<SimCore>>(State(s): State<Arc<S>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "held": (*s).as_ref().held() }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

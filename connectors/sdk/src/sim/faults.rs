@@ -120,6 +120,7 @@ where
         Some(p) => s.route_name(req.method(), p.as_str()),
         None => s.route_name(req.method(), "(unmatched)"),
     };
+    (*s).as_ref().maybe_hold().await;
     match (*s).as_ref().on_request(&route) {
         None => next.run(req).await,
         Some(kind) => answer(&*s, kind).await,

@@ -28,8 +28,9 @@ pub mod tokens;
 pub use book::{BookOrder, Key, OrderBook, Page, PageQuery, SeedCtx, SeedWindow, SortKey};
 pub use buyer::{FakeBuyer, fake_buyer};
 pub use control::{
-    Expected, ExpiredResponse, Received, ReceivedObject, RejectRequest, SeedRequest, SeedResponse,
-    SimStats, UpdateRequest, UpdateResponse, set_faults_handler, set_rejects_handler,
+    Expected, ExpiredResponse, HoldRequest, Received, ReceivedObject, RejectRequest, SeedRequest,
+    SeedResponse, SimStats, UpdateRequest, UpdateResponse, held_handler, set_faults_handler,
+    set_hold_handler, set_rejects_handler,
 };
 pub use faults::{FaultAnswers, FaultConfig, FaultKind, fault_gate, fault_response, with_faults};
 pub use limit::{FixedWindow, LeakyBucket, PerKey, WindowHit};

@@ -22,6 +22,11 @@ pub struct SimCore {
     pub counters: Mutex<BTreeMap<String, u64>>,
     /// Writes still to refuse with the platform's validation error (`POST /_sim/reject`).
     rejects: AtomicU64,
+    /// `POST /_sim/hold`: requests still to hold, those waiting now, and the gate they wait
+    /// at. Tests stall a client mid-call this way (a worker that loses its lease).
+    hold: AtomicU64,
+    held: AtomicU64,
+    gate: tokio::sync::Semaphore,
 }
 
 impl Default for SimCore {
@@ -36,6 +41,9 @@ impl Default for SimCore {
             faults_injected: AtomicU64::new(0),
             counters: Mutex::new(BTreeMap::new()),
             rejects: AtomicU64::new(0),
+            hold: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+            gate: tokio::sync::Semaphore::new(0),
         }
     }
 }
@@ -87,6 +95,36 @@ impl SimCore {
             .is_ok()
     }
 
+    /// Holds the next `count` API requests until [`SimCore::release_held`].
+    pub fn set_hold(&self, count: u64) {
+        self.hold.store(count, Ordering::SeqCst);
+    }
+
+    /// Requests being held now.
+    pub fn held(&self) -> u64 {
+        self.held.load(Ordering::SeqCst)
+    }
+
+    /// Lets every held request go on (and holds no more).
+    pub fn release_held(&self) {
+        self.hold.store(0, Ordering::SeqCst);
+        self.gate.add_permits(self.held() as usize);
+    }
+
+    /// Waits at the gate if this request is one to hold.
+    pub async fn maybe_hold(&self) {
+        // Counted as held before it takes a hold slot, so a release never misses it.
+        self.held.fetch_add(1, Ordering::SeqCst);
+        let hold = self
+            .hold
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if hold && let Ok(p) = self.gate.acquire().await {
+            p.forget();
+        }
+        self.held.fetch_sub(1, Ordering::SeqCst);
+    }
+
     /// Records a 429 the platform's own limiter sent.
     pub fn count_throttled(&self) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
@@ -118,6 +156,7 @@ impl SimCore {
         self.throttled.store(0, Ordering::Relaxed);
         self.faults_injected.store(0, Ordering::Relaxed);
         self.rejects.store(0, Ordering::Relaxed);
+        self.release_held();
         self.counters
             .lock()
             .unwrap_or_else(|e| e.into_inner())

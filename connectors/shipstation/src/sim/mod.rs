@@ -27,7 +27,9 @@ mod view;
 use axum::Router;
 use axum::routing::{get, post, put};
 use ordersync_sdk::Clock;
-use ordersync_sdk::sim::{SimServer, set_faults_handler, set_rejects_handler, with_faults};
+use ordersync_sdk::sim::{
+    SimServer, held_handler, set_faults_handler, set_hold_handler, set_rejects_handler, with_faults,
+};
 use std::sync::Arc;
 
 pub use state::SimState;
@@ -103,6 +105,10 @@ fn router_with_state(state: Arc<SimState>) -> Router {
         .route("/_sim/received", get(control::received))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/reject", post(set_rejects_handler::<SimState>))
+        .route(
+            "/_sim/hold",
+            get(held_handler::<SimState>).post(set_hold_handler::<SimState>),
+        )
         .route("/_sim/stats", get(control::stats))
         .route("/_sim/reset", post(control::reset))
         .with_state(state)

@@ -20,13 +20,16 @@ const LOOKUP_PAGES: u32 = 3;
 pub struct ShipStationV1Sink {
     client: Client,
     warehouse_id: Option<u64>,
+    /// `SinkCaps::deliveries_per_minute`.
+    pace: Option<u32>,
 }
 
 impl ShipStationV1Sink {
-    pub(crate) fn new(client: Client, warehouse_id: Option<u64>) -> Self {
+    pub(crate) fn new(client: Client, warehouse_id: Option<u64>, pace: Option<u32>) -> Self {
         Self {
             client,
             warehouse_id,
+            pace,
         }
     }
 
@@ -125,6 +128,7 @@ impl Sink for ShipStationV1Sink {
             batch_size: BATCH_SIZE,
             // 40 requests a minute: bulk batches, two at a time, are plenty.
             concurrency: 2,
+            deliveries_per_minute: self.pace,
             updates: true,
             // V1 has no delivery date at all.
             tracks_delivery: false,

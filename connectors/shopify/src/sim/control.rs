@@ -42,6 +42,14 @@ pub async fn update(
     })
 }
 
+/// `POST /_sim/hide` ([`ordersync_sdk::sim::book::HideRequest`]).
+pub async fn hide(
+    State(s): State<Arc<SimState>>,
+    Json(r): Json<ordersync_sdk::sim::book::HideRequest>,
+) -> Json<ordersync_sdk::sim::book::HideResponse> {
+    Json(s.store.lock().unwrap_or_else(|e| e.into_inner()).hide(r))
+}
+
 pub async fn expire_tokens(State(s): State<Arc<SimState>>) -> Json<ExpiredResponse> {
     let now = s.now();
     let n = s

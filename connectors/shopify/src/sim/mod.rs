@@ -203,6 +203,7 @@ pub fn router(opts: SimOptions, clock: Arc<dyn Clock>) -> Router {
         .route("/_sim/seed", post(control::seed))
         .route("/_sim/update", post(control::update))
         .route("/_sim/poison", post(control::poison))
+        .route("/_sim/hide", post(control::hide))
         .route("/_sim/expire_tokens", post(control::expire_tokens))
         .route("/_sim/faults", post(set_faults_handler::<SimState>))
         .route("/_sim/stats", get(control::stats))

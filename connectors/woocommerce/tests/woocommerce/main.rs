@@ -37,6 +37,7 @@ impl Env {
             http: HttpClient::for_simulators(),
             clock: self.clock.clone(),
             secrets: Arc::new(ordersync_sdk::DiscardSecrets),
+            ..ConnectorDeps::for_simulators()
         }
     }
 
