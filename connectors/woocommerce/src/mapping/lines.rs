@@ -299,12 +299,16 @@ pub fn coupon(cp: &WireCoupon, index: u32, c: &Ctx<'_>) -> Result<DiscountApplic
 }
 
 /// Splits `amount` over `weights` pro rata in minor units, remainders one unit each to the
-/// first weights, so the parts sum to `amount` exactly. `None` when nothing carries weight or
-/// the arithmetic overflows.
+/// first weights, so the parts sum to `amount` exactly. Nothing spreads as zeros, whatever the
+/// weights (a negative fee's tax of a rate no item carries is `0` in WooCommerce). `None` when
+/// something must be spread but nothing carries weight, or the arithmetic overflows.
 pub fn spread(amount: Decimal, weights: &[Decimal], dp: u32) -> Option<Vec<Decimal>> {
     let scale = Decimal::from(10i64.checked_pow(dp)?);
     let to_minor = |d: Decimal| -> Option<i128> { d.checked_mul(scale)?.trunc().to_i128() };
     let total = to_minor(amount)?;
+    if total == 0 {
+        return Some(vec![Decimal::ZERO; weights.len()]);
+    }
     let w: Vec<i128> = weights
         .iter()
         .map(|d| to_minor((*d).max(Decimal::ZERO)))
@@ -400,6 +404,11 @@ mod tests {
         let p = spread(d("5"), &[d("0"), d("300"), d("100")], 0).unwrap();
         assert_eq!(p, vec![d("0"), d("4"), d("1")]);
         assert!(spread(d("1.00"), &[d("0")], 2).is_none());
+        // A zero tax of a rate nothing else carries (a zero-rated order's loyalty discount).
+        assert_eq!(
+            spread(d("0"), &[d("0"), d("0")], 2).unwrap(),
+            vec![d("0"); 2]
+        );
         let p = spread(d("0.07"), &[d("19.99"), d("0.01")], 2).unwrap();
         assert_eq!(p.iter().sum::<Decimal>(), d("0.07"));
     }

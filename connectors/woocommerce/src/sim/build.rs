@@ -8,8 +8,8 @@
 //! 2. each line's taxes are computed on its price before and after discounts, kept to micros,
 //!    and rounded per line unless the store rounds at subtotal; in inclusive stores the net
 //!    line amounts are the price less the *unrounded* taxes;
-//! 3. shipping costs and fees are net; their taxes are added on top; a negative fee's tax is
-//!    the cart's taxable share of it;
+//! 3. shipping costs and fees are net; their taxes are added on top; a negative fee is taxed
+//!    per tax class, each class's share of it at that class's rates;
 //! 4. order totals: `total = Σ round(line totals) + fees + shipping + round(cart tax) +
 //!    round(shipping tax)`, `discount_total = Σ round(subtotals) − Σ round(totals)`.
 //!
@@ -282,39 +282,53 @@ pub fn build(spec: &Spec, meta: Meta) -> SimOrder {
         });
     }
 
-    // Costs by taxability, for the tax of negative fees (`get_tax_class_costs`).
-    let taxable_cost: i128 = lines
-        .iter()
-        .filter(|l| !l.taxes.is_empty())
-        .map(|l| l.total)
-        .chain(
-            shipping
-                .iter()
-                .filter(|s| !s.taxes.is_empty())
-                .map(|s| micros(s.cost)),
-        )
-        .sum();
-    let untaxed_cost: i128 = lines
-        .iter()
-        .filter(|l| l.taxes.is_empty())
-        .map(|l| l.total)
-        .chain(
-            shipping
-                .iter()
-                .filter(|s| s.taxes.is_empty())
-                .map(|s| micros(s.cost)),
-        )
-        .sum();
+    // Costs by tax class, for the tax of negative fees (`get_tax_class_costs`): lines under
+    // their class, taxed shipping and taxable fees under the standard class (the rates they
+    // are taxed at here), the rest non-taxable; negative items count for nothing.
+    let mut class_cost = [
+        (Class::Standard, 0i128),
+        (Class::Reduced, 0),
+        (Class::Zero, 0),
+    ];
+    let mut add = |class: Class, cost: i128| {
+        if let Some(c) = class_cost.iter_mut().find(|(k, _)| *k == class) {
+            c.1 += cost.max(0);
+        }
+    };
+    for (l, spec_line) in lines.iter().zip(&spec.lines) {
+        add(spec_line.class, l.total);
+    }
+    let mut untaxed_cost: i128 = 0;
+    for s in &shipping {
+        if s.taxes.is_empty() {
+            untaxed_cost += micros(s.cost).max(0);
+        } else {
+            add(Class::Standard, micros(s.cost));
+        }
+    }
+    for f in spec.fees.iter().filter(|f| f.amount > 0) {
+        if f.taxable {
+            add(Class::Standard, micros(f.amount));
+        } else {
+            untaxed_cost += micros(f.amount);
+        }
+    }
+    let all_cost = class_cost.iter().map(|c| c.1).sum::<i128>() + untaxed_cost;
     let mut fees = Vec::with_capacity(spec.fees.len());
     for f in &spec.fees {
         let t = if f.amount < 0 {
-            let all = taxable_cost + untaxed_cost;
-            if all > 0 && !p.standard.is_empty() {
-                let share = mul_div(micros(f.amount), taxable_cost, all);
-                taxes(share, p.standard, false)
-            } else {
-                vec![]
+            // Each class's share of the discount at that class's rates, merged by rate.
+            let mut t: Vec<Tax> = vec![];
+            for (class, cost) in class_cost.iter().filter(|c| c.1 > 0 && all_cost > 0) {
+                let share = mul_div(micros(f.amount), *cost, all_cost);
+                for x in taxes(share, rates(p, *class), false) {
+                    match t.iter_mut().find(|y| y.rate.id == x.rate.id) {
+                        Some(y) => y.amount += x.amount,
+                        None => t.push(x),
+                    }
+                }
             }
+            t
         } else if f.taxable {
             taxes(micros(f.amount), p.standard, false)
         } else {

@@ -401,3 +401,20 @@ async fn a_stripped_authorization_header_needs_auth_in_query() {
     let (orders, _, _) = read_all(&*src, None, e.until()).await;
     assert_eq!(orders.len(), 5);
 }
+
+/// Every order of a large generated store maps, negative fees included: a zero-rated order's
+/// loyalty discount (taxes of `0` at rates no item carries) and one in a store whose items
+/// are at a reduced rate while shipping is at the standard one (the discount's tax split by
+/// tax class, as `get_tax_class_costs` does).
+#[tokio::test]
+async fn a_large_store_maps_without_a_rejection() {
+    let e = env(SimOptions::default()).await;
+    e.seed(5000, 43).await;
+    let (orders, rejected, _) = read_all(&*e.source(), None, e.clock.now()).await;
+    let reasons: Vec<_> = rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.external_id, r.reason))
+        .collect();
+    assert!(reasons.is_empty(), "{reasons:?}");
+    assert_eq!(orders.len(), 5000);
+}
