@@ -43,6 +43,21 @@ pub struct DemoArgs {
     /// SIGKILL a random worker child at this interval (seconds), then start a new one.
     #[arg(long)]
     pub kill_every: Option<f64>,
+    /// Run the targets' simulators at the platforms' real limits and the connectors at their
+    /// default pacing, and report each target's requests a minute (`target_rates`).
+    #[arg(long)]
+    pub real_limits: bool,
+}
+
+/// The demo connection's config; at real limits without the fields that lift them.
+fn demo_config(sim: &SimSpec, base_url: &str, real_limits: bool) -> serde_json::Value {
+    let mut c = (sim.demo_config)(base_url);
+    if real_limits && let Some(o) = c.as_object_mut() {
+        for f in sim.limit_fields {
+            o.remove(*f);
+        }
+    }
+    c
 }
 
 /// The connector kinds the demo runs: every registered one that has a simulator.
@@ -108,7 +123,11 @@ async fn run_in(
     // Simulators, with benchmark-friendly limits (the real ones would cap a 2-core benchmark).
     let mut servers: Vec<(&Descriptor, SimServer)> = Vec::new();
     for (d, _) in demo_kinds() {
-        servers.push((d, crate::sim::start(d.kind, 0, true, clock.clone()).await?));
+        let relaxed = !(args.real_limits && !d.is_source());
+        servers.push((
+            d,
+            crate::sim::start(d.kind, 0, relaxed, clock.clone()).await?,
+        ));
     }
     let http = reqwest::Client::new();
     if args.faults > 0.0 {
@@ -152,7 +171,7 @@ async fn run_in(
                 NewConnection {
                     kind: spec.kind.into(),
                     name: Some(format!("Demo {}", spec.kind)),
-                    config: (sim.demo_config)(&server.base_url),
+                    config: demo_config(&sim, &server.base_url, args.real_limits),
                     secrets,
                 },
             )
@@ -165,7 +184,7 @@ async fn run_in(
             // What the target does decides what it should hold at the end.
             let role = crate::registry::build_sink(
                 spec.kind,
-                &(sim.demo_config)(&server.base_url),
+                &demo_config(&sim, &server.base_url, args.real_limits),
                 &sim.demo_secrets
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string().into()))
@@ -224,7 +243,12 @@ async fn run_in(
         )
     };
     let started = Instant::now();
-    let deadline = Duration::from_secs(600);
+    let sampler = args.real_limits.then(|| {
+        let targets = sinks.iter().map(|(k, _, u, _)| (*k, u.clone())).collect();
+        crate::demo_rates::RateSampler::start(http.clone(), targets)
+    });
+    // At real limits the targets take their time (Xero: 60 calls a minute per tenant).
+    let deadline = Duration::from_secs(if args.real_limits { 3600 } else { 600 });
     let mut reauthorised = 0u64;
     loop {
         let t = app.store.totals().await?;
@@ -260,6 +284,10 @@ async fn run_in(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let target_rates = match sampler {
+        Some(s) => Some(s.finish().await),
+        None => None,
+    };
 
     // Fast-forward: parcels arrive, then the retention window closes and PII is purged.
     let before_tracking = sink_requests(&http, &sinks).await?;
@@ -428,6 +456,7 @@ async fn run_in(
         "tracking_s": (tracking_s * 1000.0).round() / 1000.0,
         "tracking_requests": tracking_requests,
         "orders_per_s": (seeded as f64 / elapsed.max(1e-9)).round(),
+        "target_rates": target_rates,
     });
     if !args.json {
         println!(
@@ -458,6 +487,11 @@ async fn run_in(
         }
         println!("  tracking time      {tracking_s:.2} s");
         println!("  PII purged         {}", t.pii_purged);
+        if let Some(serde_json::Value::Object(r)) = &target_rates {
+            for (k, v) in r {
+                println!("  requests/min       {k}: {v}");
+            }
+        }
         println!(
             "  sync time          {elapsed:.2} s ({:.0} orders/s)",
             seeded as f64 / elapsed.max(1e-9)

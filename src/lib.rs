@@ -9,6 +9,7 @@ pub mod connections;
 pub mod crypto;
 pub mod deliveries;
 pub mod demo;
+mod demo_rates;
 mod demo_workers;
 pub mod dsr;
 pub mod engine;

@@ -95,7 +95,8 @@ const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
         "list_per_second": 1_000_000,
         "by_id_per_second": 1_000_000,
     }),
-    &[("api_key", "demo-api-key")]
+    &[("api_key", "demo-api-key")],
+    &["create_per_second", "list_per_second", "by_id_per_second"]
 );
 #[cfg(not(feature = "sim"))]
 const SIM: Option<ordersync_sdk::SimSpec> = None;

@@ -97,6 +97,9 @@ pub struct SimSpec {
     pub demo_config: fn(base_url: &str) -> serde_json::Value,
     /// The demo connection's secrets.
     pub demo_secrets: &'static [(&'static str, &'static str)],
+    /// Fields of `demo_config` that lift the platform's limits in the client to match a relaxed
+    /// simulator; `demo --real-limits` drops them so the connector paces at its defaults.
+    pub limit_fields: &'static [&'static str],
 }
 
 /// Everything the service needs to know about one connector kind.
@@ -164,6 +167,9 @@ pub fn schema_of<T: schemars::JsonSchema>() -> serde_json::Value {
 #[macro_export]
 macro_rules! sim_spec {
     ($sim:ident, $demo_config:expr, $demo_secrets:expr) => {
+        $crate::sim_spec!($sim, $demo_config, $demo_secrets, &[])
+    };
+    ($sim:ident, $demo_config:expr, $demo_secrets:expr, $limit_fields:expr) => {
         Some($crate::SimSpec {
             router: |relaxed, clock| {
                 let opts = if relaxed {
@@ -175,6 +181,7 @@ macro_rules! sim_spec {
             },
             demo_config: $demo_config,
             demo_secrets: $demo_secrets,
+            limit_fields: $limit_fields,
         })
     };
 }

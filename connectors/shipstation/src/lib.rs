@@ -110,7 +110,8 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
 const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
     sim,
     |url| serde_json::json!({ "api_base_url": url, "requests_per_minute": 1_000_000 }),
-    &[("api_key", "demo-api-key")]
+    &[("api_key", "demo-api-key")],
+    &["requests_per_minute"]
 );
 #[cfg(not(feature = "sim"))]
 const SIM: Option<ordersync_sdk::SimSpec> = None;

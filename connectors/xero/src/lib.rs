@@ -148,7 +148,8 @@ const SIM: Option<ordersync_sdk::SimSpec> = ordersync_sdk::sim_spec!(
         ("client_id", "demo-client"),
         ("client_secret", "demo-secret"),
         ("refresh_token", sim::DEMO_REFRESH_TOKEN),
-    ]
+    ],
+    &["requests_per_minute", "app_requests_per_minute"]
 );
 #[cfg(not(feature = "sim"))]
 const SIM: Option<ordersync_sdk::SimSpec> = None;
