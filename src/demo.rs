@@ -123,7 +123,7 @@ async fn run_in(
     // Simulators, with benchmark-friendly limits (the real ones would cap a 2-core benchmark).
     let mut servers: Vec<(&Descriptor, SimServer)> = Vec::new();
     for (d, _) in demo_kinds() {
-        let relaxed = !(args.real_limits && !d.is_source());
+        let relaxed = !args.real_limits || d.is_source();
         servers.push((
             d,
             crate::sim::start(d.kind, 0, relaxed, clock.clone()).await?,
