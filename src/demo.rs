@@ -91,6 +91,14 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> anyhow::Result<ExitCode> {
     result
 }
 
+/// The pause between two progress polls: at least 50 ms, and four times what the poll took, so
+/// the counts (which read the deliveries table) never take more than a fifth of the database
+/// from the run being measured; at most a second.
+fn poll_pause(took: Duration) -> Duration {
+    took.saturating_mul(4)
+        .clamp(Duration::from_millis(50), Duration::from_secs(1))
+}
+
 async fn run_in(
     args: &DemoArgs,
     cfg: &mut Config,
@@ -251,6 +259,7 @@ async fn run_in(
     let deadline = Duration::from_secs(if args.real_limits { 3600 } else { 600 });
     let mut reauthorised = 0u64;
     loop {
+        let polled = Instant::now();
         let t = app.store.totals().await?;
         progress.show(
             "syncing",
@@ -281,7 +290,7 @@ async fn run_in(
             break;
         }
         reauthorised += reauthorise(&app, &lifecycle, &merchant, &sinks, &http).await?;
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(poll_pause(polled.elapsed())).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
     let target_rates = match sampler {
@@ -296,6 +305,7 @@ async fn run_in(
     crate::clock::publish_offset(&clock, &clock_file)?;
     let tracked_until = Instant::now() + Duration::from_secs(300);
     loop {
+        let polled = Instant::now();
         let t = app.store.totals().await?;
         progress.show(
             "tracking",
@@ -308,7 +318,7 @@ async fn run_in(
         if t.awaiting_tracking == 0 || Instant::now() > tracked_until {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(poll_pause(polled.elapsed())).await;
     }
     let tracking_s = tracking_started.elapsed().as_secs_f64();
     // What learning the delivery times cost each target (its simulator's own count).
@@ -326,6 +336,7 @@ async fn run_in(
     crate::clock::publish_offset(&clock, &clock_file)?;
     let purge_until = Instant::now() + Duration::from_secs(300);
     loop {
+        let polled = Instant::now();
         let t = app.store.totals().await?;
         progress.show(
             "purging",
@@ -337,7 +348,7 @@ async fn run_in(
         if t.pii_purged >= t.delivered_orders || Instant::now() > purge_until {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(poll_pause(polled.elapsed())).await;
     }
     cancel.cancel();
     if let Some(w) = worker {

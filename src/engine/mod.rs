@@ -51,6 +51,8 @@ pub struct Engine {
     busy_sinks: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     /// Cuts the idle wait of the pull and deliver loops short when work is announced.
     wake: Arc<tokio::sync::Notify>,
+    /// When the tracking pass next sweeps for cancelled and too-old orders (engine clock, µs).
+    stop_tracking_due: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// What one pass of a loop did (for tests and the demo's idle detection).
@@ -101,6 +103,7 @@ impl Engine {
             connectors,
             heartbeats: Arc::new(Heartbeats::new(Arc::new(SystemClock))),
             busy_sinks: Arc::default(),
+            stop_tracking_due: Arc::default(),
             wake: Arc::default(),
         }
     }

@@ -21,12 +21,14 @@ use ordersync_sdk::clock::to_micros;
 use ordersync_sdk::{ConnectorError, Delivered, DeliveryReport, ErrorClass, FeedCursor};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
 
 /// Pages one feed read may take before it yields (it goes on from `since` next time).
 const MAX_FEED_PAGES: usize = 10_000;
 
 const CONCURRENT_CHECKS: usize = 16;
 const DAY_US: i64 = 86_400_000_000;
+const STOP_TRACKING_EVERY_US: i64 = 60_000_000;
 
 /// When PII of an order delivered at `at` is purged. A delivery time later than `now` is not
 /// trustworthy (a sink's clock or data is off) and counts as `now`, so a far-future date can
@@ -42,12 +44,21 @@ impl Engine {
     pub async fn track_once(&self) -> anyhow::Result<Pass> {
         let now = self.now_us();
         let horizon = now.saturating_sub(self.cfg.track_horizon_days.saturating_mul(DAY_US));
-        let stopped = self.store.stop_tracking(horizon).await?;
-        if stopped > 0 {
-            tracing::debug!(
-                deliveries = stopped,
-                "Stopped tracking cancelled or old orders."
+        // The sweep reads every delivery awaiting tracking: once a minute, not at every pass
+        // (a busy worker runs passes back to back; the sweep was a third of SQLite's time).
+        let due = self.stop_tracking_due.load(Ordering::Relaxed);
+        if now >= due {
+            let stopped = self.store.stop_tracking(horizon).await?;
+            self.stop_tracking_due.store(
+                now.saturating_add(STOP_TRACKING_EVERY_US),
+                Ordering::Relaxed,
             );
+            if stopped > 0 {
+                tracing::debug!(
+                    deliveries = stopped,
+                    "Stopped tracking cancelled or old orders."
+                );
+            }
         }
         let feeds = self.feed_pass(now).await?;
         let items = self

@@ -453,15 +453,30 @@ macro_rules! impl_store {
             }
 
             async fn claim_deliveries(&self, owner: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
-                sqlx::query_as(concat!(
+                // Expired leases first, then what is due: one status per statement, so each is
+                // an ordered seek of `deliveries_due` that stops at the limit (see
+                // `claim_sink_deliveries`).
+                let mut got: Vec<ClaimedDelivery> = sqlx::query_as(concat!(
                     "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                    "SELECT id FROM deliveries WHERE ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3)) ",
+                    "SELECT id FROM deliveries WHERE status = 'in_flight' AND lease_until < $3 ",
                     // A paused (or deleted) sink's deliveries wait, queued, until it is active.
                     "AND EXISTS (SELECT 1 FROM connections c WHERE c.id = deliveries.sink_connection_id AND c.state = 'active') ",
                     "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
                     ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
                 ))
-                .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await
+                .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await?;
+                let rest = limit.saturating_sub(got.len() as i64);
+                if rest > 0 {
+                    got.extend(sqlx::query_as::<_, ClaimedDelivery>(concat!(
+                        "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
+                        "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 ",
+                        "AND EXISTS (SELECT 1 FROM connections c WHERE c.id = deliveries.sink_connection_id AND c.state = 'active') ",
+                        "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
+                        ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
+                    ))
+                    .bind(owner).bind(lease_until).bind(now).bind(rest).fetch_all(&self.pool).await?);
+                }
+                Ok(got)
             }
 
             async fn due_delivery_sinks(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
@@ -478,16 +493,32 @@ macro_rules! impl_store {
             }
 
             async fn claim_sink_deliveries(&self, owner: &str, sink_connection_id: &str, now: i64, lease_until: i64, limit: i64) -> StoreResult<Vec<ClaimedDelivery>> {
-                sqlx::query_as(concat!(
+                // Expired leases first, then what is due, one status per statement: each is then
+                // an ordered seek of `deliveries_sink_due` that stops at the limit. As one OR of
+                // the two, SQLite read every delivery the sink ever had (and sorted them) per
+                // claim: quadratic in the deliveries a sink has seen.
+                // Nothing of a paused or deleted sink: its id is looked up (by primary key) only
+                // when active, so the index seek of a paused one finds nothing at once.
+                let mut got: Vec<ClaimedDelivery> = sqlx::query_as(concat!(
                     "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                    // Nothing of a paused or deleted sink: its id is looked up (by primary key)
-                    // only when active, so the index seek of a paused one finds nothing at once.
                     "SELECT id FROM deliveries WHERE sink_connection_id = (SELECT c.id FROM connections c WHERE c.id = $5 AND c.state = 'active') ",
-                    "AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in_flight' AND lease_until < $3)) ",
+                    "AND status = 'in_flight' AND lease_until < $3 ",
                     "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
                     ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
                 ))
-                .bind(owner).bind(lease_until).bind(now).bind(limit).bind(sink_connection_id).fetch_all(&self.pool).await
+                .bind(owner).bind(lease_until).bind(now).bind(limit).bind(sink_connection_id).fetch_all(&self.pool).await?;
+                let rest = limit.saturating_sub(got.len() as i64);
+                if rest > 0 {
+                    got.extend(sqlx::query_as::<_, ClaimedDelivery>(concat!(
+                        "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
+                        "SELECT id FROM deliveries WHERE sink_connection_id = (SELECT c.id FROM connections c WHERE c.id = $5 AND c.state = 'active') ",
+                        "AND status = 'pending' AND next_attempt_at <= $3 ",
+                        "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
+                        ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
+                    ))
+                    .bind(owner).bind(lease_until).bind(now).bind(rest).bind(sink_connection_id).fetch_all(&self.pool).await?);
+                }
+                Ok(got)
             }
 
             async fn renew_deliveries(&self, owner: &str, ids: &[String], lease_until: i64) -> StoreResult<u64> {
@@ -636,8 +667,11 @@ macro_rules! impl_store {
             }
 
             async fn stop_tracking(&self, created_before: i64) -> StoreResult<u64> {
+                // From the deliveries awaiting tracking (`deliveries_track`), each order looked
+                // up by key: an `order_id IN (SELECT … FROM orders …)` read the whole orders
+                // table, under the write lock, at every tracking pass.
                 Ok(sqlx::query("UPDATE deliveries SET next_track_at = NULL WHERE next_track_at IS NOT NULL AND tracked_delivered_at IS NULL \
-                    AND order_id IN (SELECT id FROM orders WHERE status = 'cancelled' OR source_created_at < $1)")
+                    AND EXISTS (SELECT 1 FROM orders o WHERE o.id = deliveries.order_id AND (o.status = 'cancelled' OR o.source_created_at < $1))")
                     .bind(created_before).execute(&self.pool).await?.rows_affected())
             }
 

@@ -21,8 +21,9 @@ use axum::extract::{Path, Query as Q, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ordersync_sdk::Decimal;
-use ordersync_sdk::sim::{Entry, ObjectBook};
+use ordersync_sdk::sim::{Entry, ObjectBook, contains_ci};
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -447,21 +448,29 @@ fn list(s: &SimState, biz: &str, kind: Kind, q: &Query) -> Response {
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    let search = q.get("search").map(|v| v.to_lowercase());
+    let search = q.get("search");
     let contact = q.get("contact_id");
     let status = q.get("status_id");
     let items = s.books(biz, |b| {
+        // The contacts whose name matches, found once per request (not once per artefact).
+        let named: HashSet<u64> = search
+            .map(|n| {
+                b.contacts
+                    .iter()
+                    .filter(|c| contains_ci(&c.body.name, n))
+                    .map(|c| c.num())
+                    .collect()
+            })
+            .unwrap_or_default();
         let book = kind.book_ref(b);
         book.iter()
             .filter(|e| {
                 let r = &e.body;
-                let name = parse_object_id(contacts::KIND, &r.contact_id)
-                    .and_then(|n| b.contacts.get(n))
-                    .map(|c| c.body.name.to_lowercase())
-                    .unwrap_or_default();
-                search.as_ref().is_none_or(|n| {
-                    r.reference.as_ref().is_some_and(|x| x.to_lowercase().contains(n))
-                        || name.contains(n)
+                search.is_none_or(|n| {
+                    n.is_empty()
+                        || r.reference.as_ref().is_some_and(|x| contains_ci(x, n))
+                        || parse_object_id(contacts::KIND, &r.contact_id)
+                            .is_some_and(|c| named.contains(&c))
                 }) && contact.is_none_or(|c| &r.contact_id == c)
                     && status.is_none_or(|st| r.status == st)
                     // `updated_or_created_since` is inclusive, `deleted_since` exclusive.

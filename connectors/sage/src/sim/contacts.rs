@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query as Q, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ordersync_sdk::sim::Entry;
+use ordersync_sdk::sim::{Entry, contains_ci, eq_ci};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
@@ -116,28 +116,21 @@ pub async fn list(
     Extension(Business(biz)): Extension<Business>,
     Q(q): Q<Query>,
 ) -> Response {
-    let search = q.get("search").map(|v| v.to_lowercase());
-    let email = q.get("email").map(|v| v.to_lowercase());
+    let search = q.get("search");
+    let email = q.get("email");
     let items = s.books(&biz, |b| {
         b.contacts
             .iter()
             .filter(|e| {
-                search.as_ref().is_none_or(|needle| {
-                    e.body.name.to_lowercase().contains(needle)
+                search.is_none_or(|needle| {
+                    contains_ci(&e.body.name, needle)
                         || e.body
                             .reference
                             .as_ref()
-                            .is_some_and(|r| r.to_lowercase().contains(needle))
+                            .is_some_and(|r| contains_ci(r, needle))
                 })
             })
-            .filter(|e| {
-                email.as_ref().is_none_or(|m| {
-                    e.body
-                        .email
-                        .as_ref()
-                        .is_some_and(|x| &x.to_lowercase() == m)
-                })
-            })
+            .filter(|e| email.is_none_or(|m| e.body.email.as_ref().is_some_and(|x| eq_ci(x, m))))
             .map(view)
             .collect()
     });

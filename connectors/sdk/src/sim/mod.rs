@@ -23,6 +23,7 @@ mod objects;
 mod rates;
 mod server;
 mod simcore;
+mod text;
 pub mod tokens;
 
 pub use book::{BookOrder, Key, OrderBook, Page, PageQuery, SeedCtx, SeedWindow, SortKey};
@@ -38,4 +39,5 @@ pub use objects::{Entry, ObjectBook};
 pub use rates::{DEMO_TAX_RATES, DemoRate};
 pub use server::SimServer;
 pub use simcore::SimCore;
+pub use text::{contains_ci, eq_ci};
 pub use tokens::{AccessCheck, Rotation, TokenBook, TokenPair, TokenPolicy};

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use ordersync_sdk::sim::contains_ci;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -105,7 +106,7 @@ fn contact_field<'a>(c: &'a Contact, f: &str) -> Option<&'a str> {
 /// terms, and the account thousands of contacts).
 type Terms = Vec<Vec<(String, String)>>;
 
-fn matches_where(get: impl Fn(&str) -> Option<String>, terms: &Terms) -> bool {
+fn matches_where<'a>(get: impl Fn(&str) -> Option<&'a str>, terms: &Terms) -> bool {
     terms.iter().any(|all| {
         !all.is_empty()
             && all
@@ -125,7 +126,7 @@ pub async fn list_contacts(
     let Some(t) = d.tenants.get(&tenant_of(&h)) else {
         return not_found();
     };
-    let term = q.get("searchTerm").map(|t| t.to_lowercase());
+    let term = q.get("searchTerm");
     let terms = q.get("where").map(|w| where_terms(w));
     let list: Vec<Value> = t
         .contacts
@@ -133,16 +134,13 @@ pub async fn list_contacts(
         .filter(|c| {
             terms
                 .as_ref()
-                .is_none_or(|w| matches_where(|f| contact_field(&c.c, f).map(String::from), w))
+                .is_none_or(|w| matches_where(|f| contact_field(&c.c, f), w))
         })
         .filter(|c| {
-            term.as_deref().is_none_or(|term| {
+            term.is_none_or(|term| {
                 [&c.c.name, &c.c.email_address, &c.c.contact_number]
                     .iter()
-                    .any(|f| {
-                        f.as_deref()
-                            .is_some_and(|v| v.to_lowercase().contains(term))
-                    })
+                    .any(|f| f.as_deref().is_some_and(|v| contains_ci(v, term)))
             })
         })
         .filter(|c| {
@@ -622,9 +620,9 @@ pub async fn list_credit_notes(
             terms.as_ref().is_none_or(|w| {
                 matches_where(
                     |f| match f {
-                        "CreditNoteNumber" => c.cn.credit_note_number.clone(),
-                        "Status" => c.cn.status.clone(),
-                        "Reference" => c.cn.reference.clone(),
+                        "CreditNoteNumber" => c.cn.credit_note_number.as_deref(),
+                        "Status" => c.cn.status.as_deref(),
+                        "Reference" => c.cn.reference.as_deref(),
                         _ => None,
                     },
                     w,

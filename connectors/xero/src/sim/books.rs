@@ -4,7 +4,7 @@
 
 use super::{SimAccount, SimOptions};
 use crate::wire::{Contact, CreditNote, Invoice, LineItem, TaxRate};
-use ordersync_sdk::sim::ObjectBook;
+use ordersync_sdk::sim::{ObjectBook, eq_ci};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -137,10 +137,10 @@ impl Tenant {
     }
 
     fn name_taken(&self, name: &str, except: Option<&str>) -> bool {
-        let n = name.trim().to_lowercase();
+        let n = name.trim();
         self.contacts.iter().any(|s| {
             s.c.contact_status.as_deref() == Some("ACTIVE")
-                && s.c.name.as_deref().map(|x| x.trim().to_lowercase()) == Some(n.clone())
+                && s.c.name.as_deref().is_some_and(|x| eq_ci(x.trim(), n))
                 && s.c.contact_id.as_deref() != except
         })
     }
