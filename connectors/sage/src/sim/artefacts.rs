@@ -21,7 +21,7 @@ use axum::extract::{Path, Query as Q, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ordersync_sdk::Decimal;
-use ordersync_sdk::sim::{Entry, ObjectBook, contains_ci};
+use ordersync_sdk::sim::{Entry, GramIndex, ObjectBook, contains_ci};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -63,6 +63,18 @@ impl Kind {
         match self {
             Kind::Invoice => &b.invoices,
             Kind::Credit => &b.credit_notes,
+        }
+    }
+    fn refs(self, b: &mut Books) -> &mut GramIndex {
+        match self {
+            Kind::Invoice => &mut b.invoice_refs,
+            Kind::Credit => &mut b.credit_refs,
+        }
+    }
+    fn refs_ref(self, b: &Books) -> &GramIndex {
+        match self {
+            Kind::Invoice => &b.invoice_refs,
+            Kind::Credit => &b.credit_refs,
         }
     }
 }
@@ -402,7 +414,11 @@ async fn create(s: Arc<SimState>, biz: String, kind: Kind, raw: Bytes) -> Respon
             Ok(r) => r,
             Err(r) => return r,
         };
+        let reference = rec.reference.clone();
         let num = kind.book(b).insert(None, rec, now);
+        if let Some(r) = &reference {
+            kind.refs(b).add(num, r);
+        }
         let bytes = kind
             .book_ref(b)
             .get(num)
@@ -455,18 +471,24 @@ fn list(s: &SimState, biz: &str, kind: Kind, q: &Query) -> Response {
         // The contacts whose name matches, found once per request (not once per artefact).
         let named: HashSet<u64> = search
             .map(|n| {
-                b.contacts
-                    .iter()
+                contacts::narrowed(b, n)
                     .filter(|c| contains_ci(&c.body.name, n))
                     .map(|c| c.num())
                     .collect()
             })
             .unwrap_or_default();
         let book = kind.book_ref(b);
-        book.iter()
-            .filter(|e| {
-                let r = &e.body;
-                search.is_none_or(|n| {
+        // With no contact named so, only artefacts whose reference may match are looked at.
+        let narrowed = search
+            .filter(|_| named.is_empty())
+            .and_then(|n| kind.refs_ref(b).candidates(n));
+        let all: Box<dyn Iterator<Item = &Entry<ArtefactRec>>> = match narrowed {
+            Some(nums) => Box::new(nums.into_iter().filter_map(|n| book.get(n))),
+            None => Box::new(book.iter()),
+        };
+        all.filter(|e| {
+            let r = &e.body;
+            search.is_none_or(|n| {
                     n.is_empty()
                         || r.reference.as_ref().is_some_and(|x| contains_ci(x, n))
                         || parse_object_id(contacts::KIND, &r.contact_id)
@@ -476,9 +498,9 @@ fn list(s: &SimState, biz: &str, kind: Kind, q: &Query) -> Response {
                     // `updated_or_created_since` is inclusive, `deleted_since` exclusive.
                     && changed.is_none_or(|t| e.modified_at >= t)
                     && deleted.is_none_or(|t| r.deleted_at.is_some_and(|d| d > t))
-            })
-            .map(|e| view(s, b, kind, e))
-            .collect()
+        })
+        .map(|e| view(s, b, kind, e))
+        .collect()
     });
     page(kind.path(), q, items)
 }
@@ -564,6 +586,9 @@ pub async fn update_invoice(
             Ok(r) => r,
             Err(r) => return r,
         };
+        if let Some(r) = &rec.reference {
+            b.invoice_refs.add(n, r);
+        }
         b.invoices.update(n, rec, now);
         let bytes = b
             .invoices

@@ -4,7 +4,7 @@ use super::SimState;
 use super::auth::Business;
 use super::errors::{invalid, not_found, rejected};
 use super::lists::{Query, base, page};
-use super::state::{object_id, parse_object_id};
+use super::state::{Books, object_id, parse_object_id};
 use crate::wire::{ContactBody, ContactEnvelope};
 use axum::Extension;
 use axum::body::Bytes;
@@ -97,7 +97,9 @@ pub async fn create(
         {
             return invalid("reference", "has already been taken");
         }
+        let text = format!("{}\n{}", c.name, c.reference.as_deref().unwrap_or_default());
         let num = b.contacts.insert(None, c, now);
+        b.contact_text.add(num, &text);
         let bytes = b
             .contacts
             .get(num)
@@ -110,6 +112,18 @@ pub async fn create(
     })
 }
 
+/// The contacts whose name or reference may contain `needle` (all of them for a needle too
+/// short to narrow), in creation order; callers check each.
+pub fn narrowed<'a>(
+    b: &'a Books,
+    needle: &str,
+) -> Box<dyn Iterator<Item = &'a Entry<ContactBody>> + 'a> {
+    match b.contact_text.candidates(needle) {
+        Some(nums) => Box::new(nums.into_iter().filter_map(|n| b.contacts.get(n))),
+        None => Box::new(b.contacts.iter()),
+    }
+}
+
 /// `GET /contacts?search=&email=`.
 pub async fn list(
     State(s): State<Arc<SimState>>,
@@ -119,20 +133,22 @@ pub async fn list(
     let search = q.get("search");
     let email = q.get("email");
     let items = s.books(&biz, |b| {
-        b.contacts
-            .iter()
-            .filter(|e| {
-                search.is_none_or(|needle| {
-                    contains_ci(&e.body.name, needle)
-                        || e.body
-                            .reference
-                            .as_ref()
-                            .is_some_and(|r| contains_ci(r, needle))
-                })
+        let all: Box<dyn Iterator<Item = &Entry<ContactBody>>> = match search {
+            Some(n) => Box::new(narrowed(b, n)),
+            None => Box::new(b.contacts.iter()),
+        };
+        all.filter(|e| {
+            search.is_none_or(|needle| {
+                contains_ci(&e.body.name, needle)
+                    || e.body
+                        .reference
+                        .as_ref()
+                        .is_some_and(|r| contains_ci(r, needle))
             })
-            .filter(|e| email.is_none_or(|m| e.body.email.as_ref().is_some_and(|x| eq_ci(x, m))))
-            .map(view)
-            .collect()
+        })
+        .filter(|e| email.is_none_or(|m| e.body.email.as_ref().is_some_and(|x| eq_ci(x, m))))
+        .map(view)
+        .collect()
     });
     page("/contacts", &q, items)
 }

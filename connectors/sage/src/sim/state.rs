@@ -6,8 +6,8 @@ use super::errors::too_many;
 use crate::wire::{ContactBody, Line};
 use axum::response::Response;
 use ordersync_sdk::sim::{
-    FaultAnswers, FixedWindow, ObjectBook, PerKey, Rotation, SimCore, TokenBook, TokenPolicy,
-    WindowHit,
+    FaultAnswers, FixedWindow, GramIndex, ObjectBook, PerKey, Rotation, SimCore, TokenBook,
+    TokenPolicy, WindowHit,
 };
 use ordersync_sdk::{Clock, Decimal};
 use std::collections::{HashMap, HashSet};
@@ -44,6 +44,11 @@ pub struct Books {
     pub contacts: ObjectBook<ContactBody>,
     pub invoices: ObjectBook<ArtefactRec>,
     pub credit_notes: ObjectBook<ArtefactRec>,
+    /// `search=` narrowed as on the platform, not a scan per request: invoice and credit note
+    /// references, and contact names and references (every text they are given).
+    pub invoice_refs: GramIndex,
+    pub credit_refs: GramIndex,
+    pub contact_text: GramIndex,
     /// `<resource>:<idempotency_id>` → the status and body first answered.
     pub replay: HashMap<String, (u16, Vec<u8>)>,
 }

@@ -39,5 +39,5 @@ pub use objects::{Entry, ObjectBook};
 pub use rates::{DEMO_TAX_RATES, DemoRate};
 pub use server::SimServer;
 pub use simcore::SimCore;
-pub use text::{contains_ci, eq_ci};
+pub use text::{GramIndex, contains_ci, eq_ci};
 pub use tokens::{AccessCheck, Rotation, TokenBook, TokenPair, TokenPolicy};
