@@ -456,25 +456,22 @@ macro_rules! impl_store {
                 // Expired leases first, then what is due: one status per statement, so each is
                 // an ordered seek of `deliveries_due` that stops at the limit (see
                 // `claim_sink_deliveries`).
-                let mut got: Vec<ClaimedDelivery> = sqlx::query_as(concat!(
-                    "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                    "SELECT id FROM deliveries WHERE status = 'in_flight' AND lease_until < $3 ",
-                    // A paused (or deleted) sink's deliveries wait, queued, until it is active.
-                    "AND EXISTS (SELECT 1 FROM connections c WHERE c.id = deliveries.sink_connection_id AND c.state = 'active') ",
-                    "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
-                    ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
-                ))
-                .bind(owner).bind(lease_until).bind(now).bind(limit).fetch_all(&self.pool).await?;
-                let rest = limit.saturating_sub(got.len() as i64);
-                if rest > 0 {
-                    got.extend(sqlx::query_as::<_, ClaimedDelivery>(concat!(
+                let mut got: Vec<ClaimedDelivery> = Vec::new();
+                for status in ["status = 'in_flight' AND lease_until < $3 ", "status = 'pending' AND next_attempt_at <= $3 "] {
+                    let rest = limit.saturating_sub(got.len() as i64);
+                    if rest <= 0 {
+                        break;
+                    }
+                    let sql = format!(concat!(
                         "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                        "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 ",
+                        "SELECT id FROM deliveries WHERE {}",
+                        // A paused (or deleted) sink's deliveries wait, queued, until it is active.
                         "AND EXISTS (SELECT 1 FROM connections c WHERE c.id = deliveries.sink_connection_id AND c.state = 'active') ",
                         "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
                         ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
-                    ))
-                    .bind(owner).bind(lease_until).bind(now).bind(rest).fetch_all(&self.pool).await?);
+                    ), status);
+                    got.extend(sqlx::query_as::<_, ClaimedDelivery>(sqlx::AssertSqlSafe(sql))
+                        .bind(owner).bind(lease_until).bind(now).bind(rest).fetch_all(&self.pool).await?);
                 }
                 Ok(got)
             }
@@ -497,26 +494,22 @@ macro_rules! impl_store {
                 // an ordered seek of `deliveries_sink_due` that stops at the limit. As one OR of
                 // the two, SQLite read every delivery the sink ever had (and sorted them) per
                 // claim: quadratic in the deliveries a sink has seen.
-                // Nothing of a paused or deleted sink: its id is looked up (by primary key) only
-                // when active, so the index seek of a paused one finds nothing at once.
-                let mut got: Vec<ClaimedDelivery> = sqlx::query_as(concat!(
-                    "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                    "SELECT id FROM deliveries WHERE sink_connection_id = (SELECT c.id FROM connections c WHERE c.id = $5 AND c.state = 'active') ",
-                    "AND status = 'in_flight' AND lease_until < $3 ",
-                    "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
-                    ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
-                ))
-                .bind(owner).bind(lease_until).bind(now).bind(limit).bind(sink_connection_id).fetch_all(&self.pool).await?;
-                let rest = limit.saturating_sub(got.len() as i64);
-                if rest > 0 {
-                    got.extend(sqlx::query_as::<_, ClaimedDelivery>(concat!(
+                let mut got: Vec<ClaimedDelivery> = Vec::new();
+                for status in ["status = 'in_flight' AND lease_until < $3 ", "status = 'pending' AND next_attempt_at <= $3 "] {
+                    let rest = limit.saturating_sub(got.len() as i64);
+                    if rest <= 0 {
+                        break;
+                    }
+                    let sql = format!(concat!(
                         "UPDATE deliveries SET status = 'in_flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (",
-                        "SELECT id FROM deliveries WHERE sink_connection_id = (SELECT c.id FROM connections c WHERE c.id = $5 AND c.state = 'active') ",
-                        "AND status = 'pending' AND next_attempt_at <= $3 ",
+                        // Nothing of a paused or deleted sink: its id is looked up (by primary
+                        // key) only when active, so the index seek of a paused one finds nothing.
+                        "SELECT id FROM deliveries WHERE sink_connection_id = (SELECT c.id FROM connections c WHERE c.id = $5 AND c.state = 'active') AND {}",
                         "ORDER BY next_attempt_at LIMIT $4", $skip_locked,
                         ") RETURNING id, order_id, sink_connection_id, version, idempotency_key, external_ref, attempts"
-                    ))
-                    .bind(owner).bind(lease_until).bind(now).bind(rest).bind(sink_connection_id).fetch_all(&self.pool).await?);
+                    ), status);
+                    got.extend(sqlx::query_as::<_, ClaimedDelivery>(sqlx::AssertSqlSafe(sql))
+                        .bind(owner).bind(lease_until).bind(now).bind(rest).bind(sink_connection_id).fetch_all(&self.pool).await?);
                 }
                 Ok(got)
             }
